@@ -1,0 +1,5 @@
+"""Antrean: online appointment queue for passport offices."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

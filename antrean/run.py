@@ -1,0 +1,73 @@
+"""Run the web server, a Celery worker and beat together in the foreground; Ctrl-C stops all."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _commands(port):
+    python = sys.executable
+    return {
+        "web": [python, "manage.py", "runserver", f"127.0.0.1:{port}"],
+        "worker": [
+            python, "-m", "celery", "-A", "antrean", "worker",
+            "--loglevel=INFO", "--concurrency=2", "--hostname=worker@%h",
+        ],
+        "beat": [
+            python, "-m", "celery", "-A", "antrean", "beat", "--loglevel=INFO",
+        ],
+    }  # fmt: skip
+
+
+def _print_banner(port):
+    logins = BASE_DIR / "var" / "demo-logins.txt"
+    print(f"\n  Antrean runs at http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
+    if logins.exists():
+        print("  Demo logins (from var/demo-logins.txt):")
+        for line in logins.read_text(encoding="utf-8").splitlines():
+            print(f"    {line}")
+    print("  E-mail is written to var/mail/, SMS to var/sms/. Press Ctrl-C to stop.\n", flush=True)
+
+
+def main():
+    port = os.environ.get("RUN_PORT", "8000")
+    processes = {
+        name: subprocess.Popen(command, cwd=BASE_DIR)  # noqa: S603 - our own fixed commands
+        for name, command in _commands(port).items()
+    }
+    _print_banner(port)
+    stopping = False
+
+    def stop(*_args):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                print(f"{name} exited with code {process.returncode}; stopping the others.")
+                exit_code = process.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,13 @@
+"""URL configuration: public pages, the JSON API, admin, health check, language switch."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from .health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("bookings.urls")),
+]

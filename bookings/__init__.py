@@ -1,0 +1,1 @@
+"""Bookings: the rules that hold quotas, the applicant's pages, the API and messages."""

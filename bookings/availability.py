@@ -1,0 +1,132 @@
+"""Free places of an office over a range of days, in a constant number of queries."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from offices.models import DayOverride, Office, ServiceWindow
+from offices.schedule import DayPlan, day_plans
+
+from .models import OfficeDay, WindowDay
+
+
+@dataclass(frozen=True)
+class WindowAvailability:
+    window: ServiceWindow
+    capacity: int
+    remaining: int
+    started: bool = False
+
+    @property
+    def bookable(self):
+        return self.remaining > 0 and not self.started
+
+
+@dataclass(frozen=True)
+class DayAvailability:
+    plan: DayPlan
+    bookable_range: bool
+    quota: int
+    remaining: int
+    windows: tuple[WindowAvailability, ...]
+
+    @property
+    def date(self):
+        return self.plan.date
+
+    @property
+    def open(self):
+        return self.plan.open
+
+    @property
+    def state(self):
+        """One of closed, unavailable (outside the booking range), full, open."""
+        if not self.plan.open:
+            return "closed"
+        if not self.bookable_range:
+            return "unavailable"
+        return "open" if self.bookable else "full"
+
+    @property
+    def bookable(self):
+        return self.bookable_range and any(w.bookable for w in self.windows)
+
+
+def office_availability(
+    office: Office, start: date, days: int, *, now=None
+) -> list[DayAvailability]:
+    """Return each day's state and places left from start for `days` days.
+
+    Costs four queries whatever the range: windows, day overrides, office-day and
+    window-day counters.
+    """
+    end = start + timedelta(days=max(days, 1) - 1)
+    return _availability([office], start, end, now or timezone.now())[office.pk]
+
+
+def next_free_days(offices, *, now=None) -> dict[int, DayAvailability | None]:
+    """Return each office's first bookable day within its horizon (five queries in all)."""
+    now = now or timezone.now()
+    offices = list(offices)
+    if not offices:
+        return {}
+    start = min(o.first_bookable_day(now) for o in offices)
+    end = max(o.last_bookable_day(now) for o in offices)
+    found = _availability(offices, start, end, now)
+    return {
+        office.pk: next((d for d in found[office.pk] if d.bookable), None) for office in offices
+    }
+
+
+def _availability(offices, start, end, now):
+    by_pk = {office.pk: office for office in offices}
+    windows = {pk: [] for pk in by_pk}
+    for window in ServiceWindow.objects.filter(office__in=by_pk).order_by("start"):
+        window.office = by_pk[window.office_id]
+        windows[window.office_id].append(window)
+    overrides = {pk: [] for pk in by_pk}
+    for override in DayOverride.objects.filter(office__in=by_pk, date__range=(start, end)):
+        overrides[override.office_id].append(override)
+    day_counts = {
+        (row.office_id, row.date): row
+        for row in OfficeDay.objects.filter(office__in=by_pk, date__range=(start, end))
+    }
+    window_counts = {
+        (row["window_id"], row["date"]): row
+        for row in WindowDay.objects.filter(
+            window__office__in=by_pk, date__range=(start, end)
+        ).values("window_id", "date", "capacity", "booked")
+    }
+    return {
+        pk: [
+            _day(office, plan, day_counts.get((pk, plan.date)), window_counts, now)
+            for plan in day_plans(
+                office, start, end, windows=windows[pk], overrides=overrides[pk]
+            )
+        ]
+        for pk, office in by_pk.items()
+    }
+
+
+def _day(office, plan, counted, window_counts, now):
+    in_range = office.first_bookable_day(now) <= plan.date <= office.last_bookable_day(now)
+    if not plan.open:
+        return DayAvailability(plan, in_range, 0, 0, ())
+    if counted is not None:
+        quota = counted.quota
+        day_left = min(
+            counted.quota - counted.booked, counted.online_quota - counted.online_booked
+        )
+    else:
+        quota, day_left = plan.quota, plan.online_quota
+    local_now = office.local_now(now)
+    windows = []
+    for window in plan.windows:
+        row = window_counts.get((window.pk, plan.date))
+        capacity = row["capacity"] if row else window.capacity
+        left = capacity - row["booked"] if row else capacity
+        started = office.local_datetime(plan.date, window.start) <= local_now
+        windows.append(WindowAvailability(window, capacity, max(0, min(left, day_left)), started))
+    remaining = max(0, min(day_left, sum(w.remaining for w in windows if not w.started)))
+    return DayAvailability(plan, in_range, quota, remaining, tuple(windows))

@@ -1,0 +1,282 @@
+"""Bookings, the place counters that hold quotas, and the notification outbox."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from offices.models import Office, ServiceWindow
+
+from .nik import mask_nik
+
+
+class OfficeDay(models.Model):
+    """Places counted for one office-day; CHECK constraints make overbooking impossible."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    quota = models.PositiveIntegerField(_("daily quota"))
+    online_quota = models.PositiveIntegerField(_("online quota"))
+    booked = models.PositiveIntegerField(_("booked"), default=0)
+    online_booked = models.PositiveIntegerField(_("booked outside the reserve"), default=0)
+    last_queue_a = models.PositiveIntegerField(default=0)
+    last_queue_b = models.PositiveIntegerField(default=0)
+    last_queue_p = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["office", "date"]
+        verbose_name = _("office day")
+        verbose_name_plural = _("office days")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date"], name="officeday_unique"),
+            models.CheckConstraint(condition=Q(booked__lte=F("quota")), name="officeday_within_quota"),
+            models.CheckConstraint(
+                condition=Q(online_booked__lte=F("online_quota")),
+                name="officeday_within_online_quota",
+            ),
+            models.CheckConstraint(
+                condition=Q(online_quota__lte=F("quota")), name="officeday_online_within_quota"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.office} {self.date}: {self.booked}/{self.quota}"
+
+
+class WindowDay(models.Model):
+    """Places counted for one service window on one date."""
+
+    window = models.ForeignKey(ServiceWindow, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    booked = models.PositiveIntegerField(_("booked"), default=0)
+
+    class Meta:
+        ordering = ["date", "window"]
+        verbose_name = _("window day")
+        verbose_name_plural = _("window days")
+        constraints = [
+            models.UniqueConstraint(fields=["window", "date"], name="windowday_unique"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="windowday_within_capacity"
+            ),
+        ]
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN])
+
+    def on_day(self, office, day):
+        return self.filter(office=office, date=day)
+
+
+class Booking(models.Model):
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        WALK_IN = "walk_in", _("Walk-in")
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CHECKED_IN = "checked_in", _("Checked in")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+
+    class Purpose(models.TextChoices):
+        UMRAH = "umrah", _("Umrah")
+        HAJJ = "hajj", _("Hajj")
+        TOURISM = "tourism", _("Tourism")
+        WORK = "work", _("Work")
+        STUDY = "study", _("Study")
+        FAMILY = "family", _("Family visit")
+        OTHER = "other", _("Other")
+
+    class PassportType(models.TextChoices):
+        ORDINARY = "ordinary", _("Ordinary passport, 48 pages")
+        ELECTRONIC = "electronic", _("Electronic passport")
+
+    class ApplicationType(models.TextChoices):
+        NEW = "new", _("New passport")
+        RENEWAL = "renewal", _("Passport renewal")
+
+    class WalkInReason(models.TextChoices):
+        ELDERLY = "elderly", _("Elderly (60 years or older)")
+        DISABILITY = "disability", _("Person with a disability")
+        PREGNANT = "pregnant", _("Pregnant woman")
+        CHILD = "child", _("Child under 5")
+        SICK = "sick", _("Sick")
+        FAR_AWAY = "far_away", _("Lives far away")
+        OTHER = "other", _("Other")
+
+    PRIORITY_REASONS = frozenset(
+        {
+            WalkInReason.ELDERLY,
+            WalkInReason.DISABILITY,
+            WalkInReason.PREGNANT,
+            WalkInReason.CHILD,
+            WalkInReason.SICK,
+        }
+    )
+
+    code = models.CharField(_("booking code"), max_length=12, unique=True)
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("office")
+    )
+    date = models.DateField(_("date"))
+    window = models.ForeignKey(
+        ServiceWindow,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("service window"),
+        null=True,
+        blank=True,
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.BOOKED
+    )
+    uses_reserve = models.BooleanField(_("uses the walk-in reserve"), default=False)
+    walk_in_reason = models.CharField(
+        _("walk-in reason"), max_length=12, choices=WalkInReason.choices, blank=True
+    )
+    override_reason = models.TextField(_("reason for exceeding the quota"), blank=True)
+
+    nik = models.CharField(_("NIK"), max_length=16)
+    full_name = models.CharField(_("full name as on the KTP"), max_length=120)
+    birth_date = models.DateField(_("birth date"))
+    birth_date_mismatch = models.BooleanField(
+        _("birth date differs from the NIK"),
+        default=False,
+        help_text=_("Check the KTP at the counter."),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=16, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    passport_type = models.CharField(
+        _("passport type"),
+        max_length=10,
+        choices=PassportType.choices,
+        default=PassportType.ORDINARY,
+    )
+    application_type = models.CharField(
+        _("application"),
+        max_length=10,
+        choices=ApplicationType.choices,
+        default=ApplicationType.NEW,
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="id"
+    )
+
+    queue_number = models.CharField(_("queue number"), max_length=8, blank=True)
+    reschedule_count = models.PositiveSmallIntegerField(_("reschedules"), default=0)
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["date", "starts_at", "created_at"]
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nik"],
+                condition=Q(status="booked"),
+                name="booking_one_active_per_nik",
+                violation_error_message=_("This NIK already holds an active booking."),
+            ),
+            models.UniqueConstraint(
+                fields=["office", "date", "queue_number"],
+                condition=~Q(queue_number=""),
+                name="booking_queue_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel="walk_in") | Q(window__isnull=False),
+                name="booking_online_has_window",
+            ),
+            models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="booking_times"),
+        ]
+        indexes = [
+            models.Index(fields=["office", "date", "status"], name="booking_office_day"),
+            models.Index(fields=["status", "starts_at"], name="booking_status_start"),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    @property
+    def masked_nik(self):
+        return mask_nik(self.nik)
+
+    @property
+    def is_priority(self):
+        return self.walk_in_reason in self.PRIORITY_REASONS
+
+    @property
+    def is_active(self):
+        return self.status in (self.Status.BOOKED, self.Status.CHECKED_IN)
+
+
+class Notification(models.Model):
+    """One message about a booking on one channel: the outbox a Celery worker delivers."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("Confirmation")
+        REMINDER = "reminder", _("Reminder")
+        CANCELLATION = "cancellation", _("Cancellation")
+        RESCHEDULE = "reschedule", _("Reschedule")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("booking")
+    )
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
+    # The booking's reschedule count when written: each reschedule gets its own message.
+    sequence = models.PositiveSmallIntegerField(_("sequence"), default=0)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "kind", "channel", "sequence"],
+                name="notification_once_per_change",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="notification_pending")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.get_channel_display()} {self.booking_id}"

@@ -1,0 +1,87 @@
+"""Place counters: take and release places with conditional UPDATEs the database arbitrates.
+
+Locks are taken in one order, office-day before window, and within each by date and
+start time, so two transactions never wait on each other in a circle.
+"""
+
+from django.db import transaction
+from django.db.models import F
+
+from offices.schedule import DayPlan
+
+from .models import OfficeDay, WindowDay
+
+
+class NoPlace(Exception):
+    """No place is left: `scope` is "day" or "window"."""
+
+    def __init__(self, scope):
+        super().__init__(scope)
+        self.scope = scope
+
+
+def _require_transaction():
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Place counters change only inside a transaction.")
+
+
+def ensure_day(office, plan: DayPlan):
+    """Create the counters of an office-day from its plan, if they do not exist yet."""
+    OfficeDay.objects.bulk_create(
+        [
+            OfficeDay(
+                office=office, date=plan.date, quota=plan.quota, online_quota=plan.online_quota
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    WindowDay.objects.bulk_create(
+        [WindowDay(window=w, date=plan.date, capacity=w.capacity) for w in plan.windows],
+        ignore_conflicts=True,
+    )
+
+
+def take_day(office, plan: DayPlan, *, uses_reserve):
+    """Count one more booking on an office-day, or raise NoPlace("day")."""
+    _require_transaction()
+    rows = OfficeDay.objects.filter(office=office, date=plan.date, booked__lt=F("quota"))
+    if not uses_reserve:
+        rows = rows.filter(online_booked__lt=F("online_quota"))
+    changes = {"booked": F("booked") + 1}
+    if not uses_reserve:
+        changes["online_booked"] = F("online_booked") + 1
+    if rows.update(**changes):
+        return
+    if OfficeDay.objects.filter(office=office, date=plan.date).exists():
+        raise NoPlace("day")
+    ensure_day(office, plan)
+    if not rows.update(**changes):
+        raise NoPlace("day")
+
+
+def take_window(window, day, plan: DayPlan):
+    """Count one more booking in a window on a date, or raise NoPlace("window")."""
+    _require_transaction()
+    rows = WindowDay.objects.filter(window=window, date=day, booked__lt=F("capacity"))
+    if rows.update(booked=F("booked") + 1):
+        return
+    if WindowDay.objects.filter(window=window, date=day).exists():
+        raise NoPlace("window")
+    ensure_day(window.office, plan)
+    if not rows.update(booked=F("booked") + 1):
+        raise NoPlace("window")
+
+
+def release_day(office, day, *, uses_reserve):
+    _require_transaction()
+    changes = {"booked": F("booked") - 1}
+    if not uses_reserve:
+        changes["online_booked"] = F("online_booked") - 1
+    OfficeDay.objects.filter(office=office, date=day, booked__gt=0).update(**changes)
+
+
+def release_window(window, day):
+    _require_transaction()
+    WindowDay.objects.filter(window=window, date=day, booked__gt=0).update(
+        booked=F("booked") - 1
+    )

@@ -1,0 +1,454 @@
+"""Every change of a booking's state: create, reschedule, cancel, walk-in, check-in, no-show.
+
+Views, admin, the API and tasks call these functions and never change a booking themselves.
+Each raises ValidationError with a code from MESSAGES when the change cannot be made.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from offices.models import Office, ServiceWindow
+from offices.schedule import DayPlan, day_plan
+
+from . import places
+from .models import Booking, Notification, OfficeDay
+from .nik import parse_nik
+from .outbox import record_notifications
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, 1/I
+CODE_LENGTH = 10  # 50 random bits
+
+MESSAGES = {
+    "full": _("This session is full. Please choose another session or day."),
+    "day_full": _("The daily quota of this day is full. Please choose another day."),
+    "duplicate": _(
+        "This NIK already holds an active booking. Cancel it first or change its schedule."
+    ),
+    "closed": _("The office is closed on this day."),
+    "not_bookable": _("This day cannot be booked online yet or any more."),
+    "window_mismatch": _("This session does not belong to this office and day."),
+    "window_started": _("This session has already begun."),
+    "not_cancellable": _("This booking can no longer be cancelled."),
+    "not_reschedulable": _("This booking can no longer be rescheduled."),
+    "reschedule_limit": _("The schedule of a booking can be changed only %(limit)d time(s)."),
+    "same_slot": _("The booking is already in this session."),
+    "not_found": _("No booking matches this code."),
+    "other_office": _("This booking is for another office."),
+    "other_day": _("This booking is for %(date)s, not today."),
+    "cancelled": _("This booking was cancelled."),
+    "already_checked_in": _("This applicant has already checked in (queue number %(number)s)."),
+    "not_checked_in_status": _("This booking cannot be checked in: it is %(status)s."),
+    "not_ended": _("The session of this booking has not ended yet."),
+    "override_not_allowed": _("Only a supervisor may exceed the daily quota."),
+}
+
+
+def _error(code, **params):
+    message = MESSAGES[code]
+    return ValidationError(message % params if params else message, code=code)
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The applicant's details as the form or API validated them."""
+
+    nik: str
+    full_name: str
+    birth_date: date
+    purpose: str
+    email: str = ""
+    phone: str = ""
+    passport_type: str = Booking.PassportType.ORDINARY
+    application_type: str = Booking.ApplicationType.NEW
+    language: str = "id"
+
+
+def new_code() -> str:
+    """Return a fresh booking code: 10 symbols from 32, 50 bits from the OS's random source."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(value) -> str:
+    """Return a booking code as stored: upper case, without spaces or dashes a clerk may type."""
+    return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()[:CODE_LENGTH + 2]
+
+
+def _local_today(office, now):
+    return office.local_now(now).date()
+
+
+def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None) -> DayPlan:
+    """Return the day's plan if applicants may book this window online; raise otherwise."""
+    now = now or timezone.now()
+    if window.office_id != office.pk or window.weekday != day.weekday():
+        raise _error("window_mismatch")
+    if not office.first_bookable_day(now) <= day <= office.last_bookable_day(now):
+        raise _error("not_bookable")
+    plan = day_plan(office, day)
+    if not plan.open:
+        raise _error("closed")
+    if window.pk not in {w.pk for w in plan.windows}:
+        raise _error("window_mismatch")
+    if office.local_datetime(day, window.start) <= now:
+        raise _error("window_started")
+    return plan
+
+
+def _nik_info(nik, birth_date):
+    info = parse_nik(nik)
+    return info.nik, not info.matches_birth_date(birth_date)
+
+
+def _is_nik_conflict(exc):
+    text = str(exc).lower()
+    return "booking_one_active_per_nik" in text or "bookings_booking.nik" in text
+
+
+def _insert(booking):
+    """Insert a booking under a fresh code, drawing again in the (2^-50) case of a clash."""
+    for _attempt in range(3):
+        booking.code = new_code()
+        try:
+            with transaction.atomic():
+                booking.save(force_insert=True)
+            return booking
+        except IntegrityError as exc:
+            if "code" not in str(exc).lower() or _is_nik_conflict(exc):
+                raise
+    raise RuntimeError("Could not draw an unused booking code.")
+
+
+def create_booking(
+    *, office: Office, day: date, window: ServiceWindow, applicant: Applicant, now=None
+) -> Booking:
+    """Book an online place; hold the quotas and one active booking per NIK.
+
+    Raises ValidationError coded full, day_full, duplicate, closed, not_bookable,
+    window_mismatch, window_started, or a NIK code.
+    """
+    now = now or timezone.now()
+    nik, mismatch = _nik_info(applicant.nik, applicant.birth_date)
+    plan = check_bookable(office=office, day=day, window=window, now=now)
+    if Booking.objects.filter(nik=nik, status=Booking.Status.BOOKED).exists():
+        raise _error("duplicate")
+    booking = Booking(
+        office=office,
+        date=day,
+        window=window,
+        starts_at=office.local_datetime(day, window.start),
+        ends_at=office.local_datetime(day, window.end),
+        channel=Booking.Channel.ONLINE,
+        nik=nik,
+        full_name=applicant.full_name,
+        birth_date=applicant.birth_date,
+        birth_date_mismatch=mismatch,
+        email=applicant.email,
+        phone=applicant.phone,
+        purpose=applicant.purpose,
+        passport_type=applicant.passport_type,
+        application_type=applicant.application_type,
+        language=applicant.language,
+    )
+    try:
+        with transaction.atomic():
+            places.take_day(office, plan, uses_reserve=False)
+            places.take_window(window, day, plan)
+            _insert(booking)
+            record_notifications(booking, Notification.Kind.CONFIRMATION)
+    except places.NoPlace as exc:
+        raise _error("day_full" if exc.scope == "day" else "full") from None
+    except IntegrityError as exc:
+        if _is_nik_conflict(exc):
+            raise _error("duplicate") from None
+        raise
+    return booking
+
+
+def _locked(booking) -> Booking:
+    return Booking.objects.select_related("office", "window").select_for_update(of=("self",)).get(
+        pk=booking.pk
+    )
+
+
+def reschedule_booking(
+    *, booking: Booking, day: date, window: ServiceWindow, now=None
+) -> Booking:
+    """Move a booking to another window of its office; keep the old place if the new one fails.
+
+    Raises ValidationError coded not_reschedulable, reschedule_limit, same_slot, full,
+    day_full, closed, not_bookable, window_mismatch or window_started.
+    """
+    now = now or timezone.now()
+    limit = settings.BOOKING_MAX_RESCHEDULES
+    try:
+        with transaction.atomic():
+            booking = _locked(booking)
+            office = booking.office
+            if booking.status != Booking.Status.BOOKED or booking.starts_at <= now:
+                raise _error("not_reschedulable")
+            if booking.reschedule_count >= limit:
+                raise _error("reschedule_limit", limit=limit)
+            if booking.date == day and booking.window_id == window.pk:
+                raise _error("same_slot")
+            plan = check_bookable(office=office, day=day, window=window, now=now)
+            # Day counters, then window counters, each in date order (see places.py).
+            if booking.date != day:
+                for when in sorted([booking.date, day]):
+                    if when == day:
+                        places.take_day(office, plan, uses_reserve=False)
+                    else:
+                        places.release_day(office, booking.date, uses_reserve=False)
+            old_window = booking.window
+            moves = sorted(
+                [(booking.date, old_window.start, "release"), (day, window.start, "take")]
+            )
+            for _when, _start, action in moves:
+                if action == "take":
+                    places.take_window(window, day, plan)
+                else:
+                    places.release_window(old_window, booking.date)
+            booking.date = day
+            booking.window = window
+            booking.starts_at = office.local_datetime(day, window.start)
+            booking.ends_at = office.local_datetime(day, window.end)
+            booking.reschedule_count += 1
+            booking.save(
+                update_fields=[
+                    "date",
+                    "window",
+                    "starts_at",
+                    "ends_at",
+                    "reschedule_count",
+                    "updated_at",
+                ]
+            )
+            record_notifications(booking, Notification.Kind.RESCHEDULE)
+    except places.NoPlace as exc:
+        raise _error("day_full" if exc.scope == "day" else "full") from None
+    return booking
+
+
+def _release(booking):
+    places.release_day(booking.office, booking.date, uses_reserve=booking.uses_reserve)
+    if booking.window_id:
+        places.release_window(booking.window, booking.date)
+
+
+def cancel_booking(*, booking: Booking, reason: str = "", by=None, now=None) -> Booking:
+    """Cancel a booking and free its place at once; the applicant is told.
+
+    Applicants may cancel until their window begins; staff (`by`) until the day ends.
+    Raises ValidationError coded not_cancellable.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status != Booking.Status.BOOKED:
+            raise _error("not_cancellable")
+        deadline = booking.starts_at if by is None else booking.ends_at
+        if deadline <= now:
+            raise _error("not_cancellable")
+        _release(booking)
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancel_reason = reason[:200]
+        booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        record_notifications(booking, Notification.Kind.CANCELLATION)
+    return booking
+
+
+def _next_queue_number(office_day: OfficeDay, letter: str) -> str:
+    field = f"last_queue_{letter.lower()}"
+    value = getattr(office_day, field) + 1
+    setattr(office_day, field, value)
+    office_day.save(update_fields=[field])
+    return f"{letter}-{value:03d}"
+
+
+def _queue_letter(booking):
+    if booking.is_priority:
+        return "P"
+    return "B" if booking.channel == Booking.Channel.WALK_IN else "A"
+
+
+def _give_queue_number(booking, now):
+    office_day = OfficeDay.objects.select_for_update().get(
+        office=booking.office, date=booking.date
+    )
+    booking.queue_number = _next_queue_number(office_day, _queue_letter(booking))
+    booking.status = Booking.Status.CHECKED_IN
+    booking.checked_in_at = now
+
+
+def check_in(*, office: Office, code: str, by=None, now=None) -> Booking:
+    """Check an applicant in at their office on their day and give the day's next queue number.
+
+    Raises ValidationError coded not_found, other_office, other_day, cancelled,
+    already_checked_in or not_checked_in_status.
+    """
+    now = now or timezone.now()
+    code = normalize_code(code)
+    with transaction.atomic():
+        found = Booking.objects.filter(code=code).first()
+        if found is None:
+            raise _error("not_found")
+        booking = _locked(found)
+        if booking.office_id != office.pk:
+            raise _error("other_office")
+        if booking.date != _local_today(office, now):
+            raise _error("other_day", date=booking.date.isoformat())
+        if booking.status == Booking.Status.CANCELLED:
+            raise _error("cancelled")
+        if booking.status == Booking.Status.CHECKED_IN:
+            raise _error("already_checked_in", number=booking.queue_number)
+        if booking.status != Booking.Status.BOOKED:
+            raise _error("not_checked_in_status", status=booking.get_status_display())
+        _give_queue_number(booking, now)
+        booking.save(update_fields=["queue_number", "status", "checked_in_at", "updated_at"])
+    return booking
+
+
+def register_walk_in(
+    *,
+    office: Office,
+    applicant: Applicant,
+    reason: str,
+    by,
+    override_reason: str = "",
+    now=None,
+) -> Booking:
+    """Register an applicant who came to the office today, check them in and number them.
+
+    Priority reasons may use the walk-in reserve; others count like online bookings.
+    When the day is full, a supervisor (by.is_superuser or the change_officeday
+    permission) may exceed the quota with a written reason. Raises ValidationError coded
+    closed, day_full, override_not_allowed, or a NIK code.
+    """
+    now = now or timezone.now()
+    nik, mismatch = _nik_info(applicant.nik, applicant.birth_date)
+    day = _local_today(office, now)
+    plan = day_plan(office, day)
+    if not plan.open:
+        raise _error("closed")
+    uses_reserve = reason in Booking.PRIORITY_REASONS
+    last_end = max(w.end for w in plan.windows)
+    ends_at = max(office.local_datetime(day, last_end), now + timedelta(minutes=1))
+    booking = Booking(
+        office=office,
+        date=day,
+        window=None,
+        starts_at=now,
+        ends_at=ends_at,
+        channel=Booking.Channel.WALK_IN,
+        walk_in_reason=reason,
+        uses_reserve=uses_reserve,
+        nik=nik,
+        full_name=applicant.full_name,
+        birth_date=applicant.birth_date,
+        birth_date_mismatch=mismatch,
+        email=applicant.email,
+        phone=applicant.phone,
+        purpose=applicant.purpose,
+        passport_type=applicant.passport_type,
+        application_type=applicant.application_type,
+        language=applicant.language,
+        created_by=by,
+    )
+    override_reason = override_reason.strip()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                places.take_day(office, plan, uses_reserve=uses_reserve)
+        except places.NoPlace:
+            if not override_reason:
+                raise _error("day_full") from None
+            if not can_exceed_quota(by):
+                raise _error("override_not_allowed") from None
+            _raise_quota_by_one(office, day, uses_reserve=uses_reserve)
+            places.take_day(office, plan, uses_reserve=uses_reserve)
+            booking.override_reason = override_reason
+        _give_queue_number(booking, now)
+        _insert(booking)
+    return booking
+
+
+def can_exceed_quota(user) -> bool:
+    return bool(user and (user.is_superuser or user.has_perm("bookings.change_officeday")))
+
+
+def _raise_quota_by_one(office, day, *, uses_reserve):
+    changes = {"quota": F("quota") + 1}
+    if not uses_reserve:
+        changes["online_quota"] = F("online_quota") + 1
+    OfficeDay.objects.filter(office=office, date=day).update(**changes)
+
+
+def mark_no_show(*, booking: Booking, by=None, now=None) -> Booking:
+    """Mark a booking whose window has ended without the applicant as a no-show.
+
+    The place is released and the NIK may book again. Raises ValidationError coded
+    not_ended or not_checked_in_status.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _locked(booking)
+        if booking.status != Booking.Status.BOOKED:
+            raise _error("not_checked_in_status", status=booking.get_status_display())
+        if booking.ends_at > now:
+            raise _error("not_ended")
+        _release(booking)
+        booking.status = Booking.Status.NO_SHOW
+        booking.save(update_fields=["status", "updated_at"])
+    return booking
+
+
+def mark_due_no_shows(*, now=None) -> int:
+    """Mark every booking still booked after its office-day has ended; return how many."""
+    now = now or timezone.now()
+    candidates = Booking.objects.filter(
+        status=Booking.Status.BOOKED, date__lt=now.date() + timedelta(days=1)
+    ).select_related("office")
+    marked = 0
+    for booking in candidates.iterator():
+        if booking.date >= _local_today(booking.office, now):
+            continue
+        try:
+            mark_no_show(booking=booking, now=now)
+        except ValidationError:
+            continue  # changed meanwhile (checked in, cancelled): nothing to do
+        marked += 1
+    return marked
+
+
+def create_due_reminders(*, now=None) -> int:
+    """Write the reminder of every booked appointment starting within the lead time.
+
+    Safe to run as often as wished: the outbox holds one reminder per booking and change.
+    Returns how many bookings were looked at.
+    """
+    now = now or timezone.now()
+    reminded = Notification.objects.filter(
+        booking=OuterRef("pk"),
+        kind=Notification.Kind.REMINDER,
+        sequence=OuterRef("reschedule_count"),
+    )
+    due = Booking.objects.filter(
+        status=Booking.Status.BOOKED,
+        starts_at__gt=now,
+        starts_at__lte=now + settings.REMINDER_LEAD_TIME,
+    ).exclude(Exists(reminded))
+    count = 0
+    for booking in due.iterator():
+        with transaction.atomic():
+            record_notifications(booking, Notification.Kind.REMINDER)
+        count += 1
+    return count
+

@@ -1,0 +1,46 @@
+"""Shared fixtures: a pinned clock, an office with windows, a clean cache per test."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from offices.tests.factories import OfficeFactory
+
+# Tuesday 5 September 2017, 09:00 WIB: Palembang's first month of online queues.
+FIXED_NOW = datetime(2017, 9, 5, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def now():
+    return FIXED_NOW
+
+
+@pytest.fixture
+def office(db):
+    return OfficeFactory(code="palembang", city="Palembang", timezone="Asia/Jakarta")
+
+
+@pytest.fixture
+def tomorrow(now):
+    return (now + timedelta(days=1)).date()
+
+
+@pytest.fixture
+def is_postgres():
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://... (as .ci/run does)")

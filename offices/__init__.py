@@ -1,0 +1,1 @@
+"""Offices (Kanim): quotas, service windows, closures and their calendar."""

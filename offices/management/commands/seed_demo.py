@@ -1,0 +1,120 @@
+"""Create the demo offices, their windows and the demo users; running it again changes nothing."""
+
+import secrets
+from datetime import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from offices.models import Office, ServiceWindow
+
+OFFICES = [
+    {
+        "code": "palembang",
+        "name": "Kantor Imigrasi Kelas I TPI Palembang",
+        "city": "Palembang",
+        "address": "Jl. Jenderal Sudirman Km. 3,5 No. 3, Palembang, Sumatera Selatan",
+        "timezone": "Asia/Jakarta",
+    },
+    {
+        "code": "makassar",
+        "name": "Kantor Imigrasi Kelas I TPI Makassar",
+        "city": "Makassar",
+        "address": "Jl. Perintis Kemerdekaan Km. 13, Makassar, Sulawesi Selatan",
+        "timezone": "Asia/Makassar",
+    },
+    {
+        "code": "jayapura",
+        "name": "Kantor Imigrasi Kelas I TPI Jayapura",
+        "city": "Jayapura",
+        "address": "Jl. Percetakan Negara No. 15, Jayapura, Papua",
+        "timezone": "Asia/Jayapura",
+    },
+]
+WINDOWS = [(time(8), time(10)), (time(10), time(12)), (time(13), time(15))]
+WEEKDAYS = range(5)
+WINDOW_CAPACITY = 45
+
+USERS = [
+    # username, role, offices
+    ("admin", "superuser", []),
+    ("petugas.palembang", "Office staff", ["palembang"]),
+    ("supervisor", "Supervisor", []),
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo offices (Palembang, Makassar, Jayapura) and users, if missing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--admin-password", help="password of the new superuser 'admin'")
+        parser.add_argument(
+            "--staff-password", help="password of the new Palembang clerk 'petugas.palembang'"
+        )
+        parser.add_argument(
+            "--supervisor-password", help="password of the new supervisor 'supervisor'"
+        )
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        created = 0
+        for data in OFFICES:
+            office, new = Office.objects.get_or_create(
+                code=data["code"],
+                defaults={**data, "daily_quota": 150, "walk_in_reserve": 15, "open_weekdays": "01234"},
+            )
+            created += new
+            for weekday in WEEKDAYS:
+                for start, end in WINDOWS:
+                    _, new = ServiceWindow.objects.get_or_create(
+                        office=office,
+                        weekday=weekday,
+                        start=start,
+                        defaults={"end": end, "capacity": WINDOW_CAPACITY},
+                    )
+                    created += new
+        passwords = {
+            "admin": options.get("admin_password"),
+            "petugas.palembang": options.get("staff_password"),
+            "supervisor": options.get("supervisor_password"),
+        }
+        logins = []
+        for username, role, office_codes in USERS:
+            password = self._ensure_user(username, role, office_codes, passwords[username])
+            if password:
+                logins.append(f"{username} / {password}")
+        if logins:
+            self._remember(logins)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {Office.objects.count()} offices, {created} rows created now."
+            )
+        )
+        for line in logins:
+            self.stdout.write(f"  new login: {line}")
+
+    def _ensure_user(self, username, role, office_codes, password):
+        User = get_user_model()
+        if User.objects.filter(username=username).exists():
+            return None
+        password = password or secrets.token_urlsafe(9)
+        user = User(username=username, is_staff=True, is_superuser=role == "superuser")
+        user.set_password(password)
+        user.save()
+        if role != "superuser":
+            group, _ = Group.objects.get_or_create(name=role)
+            user.groups.add(group)
+        for office in Office.objects.filter(code__in=office_codes):
+            office.staff.add(user)
+        return password
+
+    def _remember(self, logins):
+        """Append new demo logins to var/demo-logins.txt, readable by its owner only."""
+        path = settings.VAR_DIR / "demo-logins.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write("".join(f"{line}\n" for line in logins))
+        path.chmod(0o600)

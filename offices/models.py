@@ -1,0 +1,238 @@
+"""Offices (Kanim), their service windows, day overrides and passport fees."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class Office(models.Model):
+    class TimeZone(models.TextChoices):
+        WIB = "Asia/Jakarta", _("WIB (Asia/Jakarta, UTC+7)")
+        WITA = "Asia/Makassar", _("WITA (Asia/Makassar, UTC+8)")
+        WIT = "Asia/Jayapura", _("WIT (Asia/Jayapura, UTC+9)")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=100)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    timezone = models.CharField(
+        _("time zone"), max_length=32, choices=TimeZone.choices, default=TimeZone.WIB
+    )
+    daily_quota = models.PositiveIntegerField(_("daily quota"), default=150)
+    walk_in_reserve = models.PositiveIntegerField(
+        _("walk-in reserve"),
+        default=15,
+        help_text=_("Part of the daily quota kept for walk-ins and priority applicants."),
+    )
+    booking_horizon_days = models.PositiveIntegerField(
+        _("booking horizon (days)"), default=30, validators=[MaxValueValidator(366)]
+    )
+    min_days_ahead = models.PositiveIntegerField(
+        _("first bookable day (days ahead)"),
+        default=1,
+        validators=[MaxValueValidator(30)],
+        help_text=_("0 lets applicants book today's windows that have not begun; 1 means tomorrow."),
+    )
+    open_weekdays = models.CharField(
+        _("opening weekdays"),
+        max_length=7,
+        default="01234",
+        validators=[RegexValidator(r"^[0-6]{1,7}$", _("Use digits 0 (Monday) to 6 (Sunday)."))],
+        help_text=_("Digits of the weekdays the office opens: 0 is Monday, 6 is Sunday."),
+    )
+    staff = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        related_name="offices",
+        blank=True,
+    )
+    history = HistoricalRecords(excluded_fields=["staff"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(walk_in_reserve__lte=models.F("daily_quota")),
+                name="office_reserve_within_quota",
+                violation_error_message=_("The walk-in reserve cannot exceed the daily quota."),
+            ),
+            models.CheckConstraint(
+                condition=Q(timezone__in=["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]),
+                name="office_timezone_indonesian",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def zone(self):
+        return ZoneInfo(self.timezone)
+
+    @property
+    def zone_abbreviation(self):
+        return ZONE_ABBREVIATIONS[self.timezone]
+
+    @property
+    def online_quota(self):
+        return self.daily_quota - self.walk_in_reserve
+
+    def local_now(self, now):
+        return now.astimezone(self.zone)
+
+    def local_datetime(self, day, time):
+        """Return the aware instant of a local date and time at this office."""
+        return datetime.combine(day, time, tzinfo=self.zone)
+
+    def first_bookable_day(self, now):
+        return self.local_now(now).date() + timedelta(days=self.min_days_ahead)
+
+    def last_bookable_day(self, now):
+        return self.local_now(now).date() + timedelta(days=self.booking_horizon_days)
+
+    def opens_on_weekday(self, weekday):
+        return str(weekday) in self.open_weekdays
+
+    def clean(self):
+        if self.timezone not in ZONE_ABBREVIATIONS:
+            raise ValidationError({"timezone": _("Choose WIB, WITA or WIT.")})
+        if self.walk_in_reserve is not None and self.daily_quota is not None:
+            if self.walk_in_reserve > self.daily_quota:
+                raise ValidationError(
+                    {"walk_in_reserve": _("The walk-in reserve cannot exceed the daily quota.")}
+                )
+
+
+class ServiceWindow(models.Model):
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="windows", verbose_name=_("office")
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekday"), choices=Weekday.choices)
+    start = models.TimeField(_("start"))
+    end = models.TimeField(_("end"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["office", "weekday", "start"]
+        verbose_name = _("service window")
+        verbose_name_plural = _("service windows")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lt=models.F("end")),
+                name="window_starts_before_end",
+                violation_error_message=_("A window must start before it ends."),
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="window_weekday_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["office", "weekday", "start"], name="window_unique_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.label}"
+
+    @property
+    def label(self):
+        return f"{self.start:%H.%M}–{self.end:%H.%M}"
+
+    def clean(self):
+        if self.start and self.end and self.start >= self.end:
+            raise ValidationError({"end": _("A window must start before it ends.")})
+        if not self.office_id or self.weekday is None or not (self.start and self.end):
+            return
+        siblings = ServiceWindow.objects.filter(office_id=self.office_id, weekday=self.weekday)
+        if self.pk:
+            siblings = siblings.exclude(pk=self.pk)
+        if siblings.filter(start__lt=self.end, end__gt=self.start).exists():
+            raise ValidationError(
+                _("This window overlaps another window of the same weekday.")
+            )
+        others = siblings.aggregate(total=Sum("capacity"))["total"] or 0
+        office = self.office
+        if self.capacity is not None and others + self.capacity > office.online_quota:
+            raise ValidationError(
+                {
+                    "capacity": _(
+                        "The windows of this weekday would hold %(total)d places, more than "
+                        "the %(limit)d the daily quota leaves after the walk-in reserve."
+                    )
+                    % {"total": others + self.capacity, "limit": office.online_quota}
+                }
+            )
+
+
+class DayOverride(models.Model):
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="overrides", verbose_name=_("office")
+    )
+    date = models.DateField(_("date"))
+    closed = models.BooleanField(
+        _("closed"),
+        default=True,
+        help_text=_("Untick to open the office on a day it would otherwise be closed."),
+    )
+    quota = models.PositiveIntegerField(
+        _("daily quota"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty to keep the office's usual quota."),
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["office", "date"]
+        verbose_name = _("day override")
+        verbose_name_plural = _("day overrides")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date"], name="override_one_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.office} {self.date}: {self.reason}"
+
+    def clean(self):
+        if self.closed and self.quota is not None:
+            raise ValidationError({"quota": _("A closed day has no quota.")})
+
+
+class PassportFee(models.Model):
+    """The state fee (PNBP) for a passport type: data that changes with regulations."""
+
+    passport_type = models.CharField(_("passport type"), max_length=20, unique=True)
+    amount = models.PositiveIntegerField(_("amount (Rp)"))
+    legal_basis = models.CharField(_("legal basis"), max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["amount"]
+        verbose_name = _("passport fee")
+        verbose_name_plural = _("passport fees")
+
+    def __str__(self):
+        return f"{self.passport_type}: Rp {self.amount}"

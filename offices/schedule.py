@@ -1,0 +1,100 @@
+"""An office's calendar: which days open, with what quota and windows, and why a day is closed."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+import holidays
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .models import Office, ServiceWindow
+
+
+class Closure:
+    WEEKLY = "weekly"
+    HOLIDAY = "holiday"
+    OVERRIDE = "override"
+    NO_WINDOWS = "no_windows"
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """What an office plans for one of its local dates, before counting bookings."""
+
+    date: date
+    open: bool
+    quota: int = 0
+    online_quota: int = 0
+    windows: tuple[ServiceWindow, ...] = ()
+    closure: str = ""
+    reason: str = ""
+
+    @property
+    def closed_label(self):
+        if self.closure == Closure.HOLIDAY:
+            return _("National holiday: %(name)s") % {"name": self.reason}
+        if self.closure == Closure.OVERRIDE:
+            return self.reason
+        return _("Closed")
+
+
+@lru_cache(maxsize=64)
+def _holidays(year, language):
+    return holidays.country_holidays(
+        "ID",
+        years=year,
+        categories=("public", "government"),
+        language="id" if language == "id" else "en_US",
+    )
+
+
+def holiday_name(day, language=None):
+    """Return the national holiday or cuti bersama on a date, or an empty string."""
+    language = (language or get_language() or "id")[:2]
+    return _holidays(day.year, language).get(day) or ""
+
+
+def day_plans(
+    office: Office, start: date, end: date, *, windows=None, overrides=None
+) -> list[DayPlan]:
+    """Return the plan of each date from start to end inclusive (two queries, none if given)."""
+    if windows is None:
+        windows = list(office.windows.order_by("start"))
+    if overrides is None:
+        overrides = office.overrides.filter(date__range=(start, end))
+    by_date = {override.date: override for override in overrides}
+    plans = []
+    day = start
+    while day <= end:
+        plans.append(_plan(office, day, windows, by_date.get(day)))
+        day += timedelta(days=1)
+    return plans
+
+
+def day_plan(office: Office, day: date) -> DayPlan:
+    """Return the plan of one date."""
+    return day_plans(office, day, day)[0]
+
+
+def _plan(office, day, windows, override):
+    if override is not None and override.closed:
+        return DayPlan(day, open=False, closure=Closure.OVERRIDE, reason=override.reason)
+    if override is None:
+        if not office.opens_on_weekday(day.weekday()):
+            return DayPlan(day, open=False, closure=Closure.WEEKLY)
+        name = holiday_name(day)
+        if name:
+            return DayPlan(day, open=False, closure=Closure.HOLIDAY, reason=name)
+    day_windows = tuple(w for w in windows if w.weekday == day.weekday())
+    if not day_windows:
+        return DayPlan(day, open=False, closure=Closure.NO_WINDOWS)
+    quota = office.daily_quota if override is None or override.quota is None else override.quota
+    return DayPlan(
+        day,
+        open=True,
+        quota=quota,
+        online_quota=max(0, quota - office.walk_in_reserve),
+        windows=day_windows,
+        reason=override.reason if override is not None else "",
+    )
