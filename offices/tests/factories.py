@@ -11,6 +11,7 @@ class OfficeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Office
         django_get_or_create = ("code",)
+        skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"kanim-{n}")
     name = factory.LazyAttribute(lambda o: f"Kantor Imigrasi {o.city}")
