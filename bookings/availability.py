@@ -41,11 +41,11 @@ class DayAvailability:
 
     @property
     def state(self):
-        """One of closed, unavailable (outside the booking range), full, open."""
-        if not self.plan.open:
-            return "closed"
+        """One of unavailable (outside the booking range), closed, full, open."""
         if not self.bookable_range:
             return "unavailable"
+        if not self.plan.open:
+            return "closed"
         return "open" if self.bookable else "full"
 
     @property
@@ -101,9 +101,7 @@ def _availability(offices, start, end, now):
     return {
         pk: [
             _day(office, plan, day_counts.get((pk, plan.date)), window_counts, now)
-            for plan in day_plans(
-                office, start, end, windows=windows[pk], overrides=overrides[pk]
-            )
+            for plan in day_plans(office, start, end, windows=windows[pk], overrides=overrides[pk])
         ]
         for pk, office in by_pk.items()
     }
@@ -115,9 +113,7 @@ def _day(office, plan, counted, window_counts, now):
         return DayAvailability(plan, in_range, 0, 0, ())
     if counted is not None:
         quota = counted.quota
-        day_left = min(
-            counted.quota - counted.booked, counted.online_quota - counted.online_booked
-        )
+        day_left = min(counted.quota - counted.booked, counted.online_quota - counted.online_booked)
     else:
         quota, day_left = plan.quota, plan.online_quota
     local_now = office.local_now(now)

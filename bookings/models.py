@@ -29,7 +29,9 @@ class OfficeDay(models.Model):
         verbose_name_plural = _("office days")
         constraints = [
             models.UniqueConstraint(fields=["office", "date"], name="officeday_unique"),
-            models.CheckConstraint(condition=Q(booked__lte=F("quota")), name="officeday_within_quota"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("quota")), name="officeday_within_quota"
+            ),
             models.CheckConstraint(
                 condition=Q(online_booked__lte=F("online_quota")),
                 name="officeday_within_online_quota",

@@ -21,9 +21,7 @@ def record_notifications(booking: Booking, kind: str) -> list[Notification]:
     if booking.phone:
         channels.append(Notification.Channel.SMS)
     rows = [
-        Notification(
-            booking=booking, kind=kind, channel=channel, sequence=booking.reschedule_count
-        )
+        Notification(booking=booking, kind=kind, channel=channel, sequence=booking.reschedule_count)
         for channel in channels
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)

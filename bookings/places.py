@@ -82,6 +82,4 @@ def release_day(office, day, *, uses_reserve):
 
 def release_window(window, day):
     _require_transaction()
-    WindowDay.objects.filter(window=window, date=day, booked__gt=0).update(
-        booked=F("booked") - 1
-    )
+    WindowDay.objects.filter(window=window, date=day, booked__gt=0).update(booked=F("booked") - 1)

@@ -4,6 +4,7 @@ Views, admin, the API and tasks call these functions and never change a booking 
 Each raises ValidationError with a code from MESSAGES when the change cannot be made.
 """
 
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -20,7 +21,7 @@ from offices.schedule import DayPlan, day_plan
 
 from . import places
 from .models import Booking, Notification, OfficeDay
-from .nik import parse_nik
+from .nik import normalize_nik, parse_nik
 from .outbox import record_notifications
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, 1/I
@@ -78,7 +79,7 @@ def new_code() -> str:
 
 def normalize_code(value) -> str:
     """Return a booking code as stored: upper case, without spaces or dashes a clerk may type."""
-    return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()[:CODE_LENGTH + 2]
+    return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()[: CODE_LENGTH + 2]
 
 
 def _local_today(office, now):
@@ -173,14 +174,14 @@ def create_booking(
 
 
 def _locked(booking) -> Booking:
-    return Booking.objects.select_related("office", "window").select_for_update(of=("self",)).get(
-        pk=booking.pk
+    return (
+        Booking.objects.select_related("office", "window")
+        .select_for_update(of=("self",))
+        .get(pk=booking.pk)
     )
 
 
-def reschedule_booking(
-    *, booking: Booking, day: date, window: ServiceWindow, now=None
-) -> Booking:
+def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, now=None) -> Booking:
     """Move a booking to another window of its office; keep the old place if the new one fails.
 
     Raises ValidationError coded not_reschedulable, reschedule_limit, same_slot, full,
@@ -280,9 +281,7 @@ def _queue_letter(booking):
 
 
 def _give_queue_number(booking, now):
-    office_day = OfficeDay.objects.select_for_update().get(
-        office=booking.office, date=booking.date
-    )
+    office_day = OfficeDay.objects.select_for_update().get(office=booking.office, date=booking.date)
     booking.queue_number = _next_queue_number(office_day, _queue_letter(booking))
     booking.status = Booking.Status.CHECKED_IN
     booking.checked_in_at = now
@@ -452,3 +451,13 @@ def create_due_reminders(*, now=None) -> int:
         count += 1
     return count
 
+
+def find_booking(code: str, nik: str) -> Booking | None:
+    """Return the booking with this code only if the NIK matches too (compared in constant time).
+
+    An unknown code and a wrong NIK give the same answer, so neither can be probed.
+    """
+    booking = Booking.objects.select_related("office", "window").filter(code=code).first()
+    stored = booking.nik if booking is not None else "0" * 16
+    matches = hmac.compare_digest(stored.encode(), normalize_nik(nik).encode())
+    return booking if booking is not None and matches else None

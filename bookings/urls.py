@@ -1,4 +1,4 @@
-"""Public pages for applicants."""
+"""Public pages for applicants: stable, readable URLs without personal data."""
 
 from django.urls import path
 
@@ -6,5 +6,18 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("bookings/lookup/", views.home, name="booking-lookup"),
+    path("offices/<slug:code>/", views.office_calendar, name="office-calendar"),
+    path("offices/<slug:code>/<str:day>/", views.office_day, name="office-day"),
+    path("offices/<slug:code>/<str:day>/<int:window_id>/book/", views.book, name="booking-form"),
+    path(
+        "offices/<slug:code>/<str:day>/<int:window_id>/check/",
+        views.check_answers,
+        name="booking-check",
+    ),
+    path("bookings/lookup/", views.lookup, name="booking-lookup"),
+    path("bookings/<str:code>/", views.booking_detail, name="booking-detail"),
+    path("bookings/<str:code>/print/", views.booking_print, name="booking-print"),
+    path("bookings/<str:code>/booking.ics", views.booking_calendar_file, name="booking-ics"),
+    path("bookings/<str:code>/cancel/", views.cancel, name="booking-cancel"),
+    path("bookings/<str:code>/reschedule/", views.reschedule, name="booking-reschedule"),
 ]
