@@ -14,6 +14,15 @@ FIXED_NOW = datetime(2017, 9, 5, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Serve static files without collectstatic's manifest, which a fresh clone has not built."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     cache.clear()
     yield

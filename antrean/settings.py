@@ -131,6 +131,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # E-mail: files under var/mail/ unless EMAIL_URL names an SMTP server.
 EMAIL_URL = env.str("EMAIL_URL", default="")
+# Seconds before an SMTP call gives up: a worker holds the message's row lock meanwhile.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
 else:
@@ -153,6 +155,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _celery_dir = VAR_DIR / "celery"
+    for _folder in ("queue", "processed", "control"):
+        (_celery_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
@@ -161,7 +165,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis: a booking request never waits long on a broker that is down or hung (the outbox
+    # sweep queues later what could not be queued). The read timeout stays above kombu's
+    # 1-second BRPOP, so idle workers are not cut off.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=1.0),
+        "socket_timeout": env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=2.0),
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"
@@ -177,7 +188,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Publishing gives up quickly when the broker is down; the outbox sweep re-queues later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# No retry: redis-py reconnects a stale pooled connection by itself, and a second try would
+# double the wait of a booking request while Redis is down.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-notifications": {
         "task": "bookings.tasks.requeue_pending_notifications",
@@ -198,6 +211,10 @@ BOOKING_MAX_RESCHEDULES = env.int("BOOKING_MAX_RESCHEDULES", default=1)
 REMINDER_LEAD_TIME = timedelta(hours=env.int("REMINDER_LEAD_HOURS", default=24))
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFICATION_REQUEUE_MINUTES", default=5))
+# Wait before the first retry of a failed message; it doubles with each attempt (2, 4, 8, 16 min).
+NOTIFICATION_RETRY_DELAY = timedelta(seconds=env.int("NOTIFICATION_RETRY_SECONDS", default=120))
+# How long a link in a message opens the booking (it stops earlier if the booking changes).
+BOOKING_LINK_MAX_AGE = timedelta(days=env.int("BOOKING_LINK_DAYS", default=60))
 
 # Abuse: rate limits per client address (off with RATELIMIT_ENABLE=0).
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
