@@ -8,6 +8,8 @@ from .health import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/reports/monthly/", include("bookings.report_views")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("bookings.api")),
     path("", include("bookings.urls")),
 ]
