@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "antrean.urls"
@@ -191,18 +192,23 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # No retry: redis-py reconnects a stale pooled connection by itself, and a second try would
 # double the wait of a booking request while Redis is down.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+# Each run expires when the next is due: after a worker outage the backlog holds one run of
+# each, not one per missed interval (each sweep would queue every pending message again).
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-notifications": {
         "task": "bookings.tasks.requeue_pending_notifications",
         "schedule": timedelta(minutes=2),
+        "options": {"expires": 2 * 60},
     },
     "create-due-reminders": {
         "task": "bookings.tasks.create_due_reminders",
         "schedule": timedelta(minutes=5),
+        "options": {"expires": 5 * 60},
     },
     "mark-no-shows": {
         "task": "bookings.tasks.mark_no_shows",
         "schedule": timedelta(minutes=15),
+        "options": {"expires": 15 * 60},
     },
 }
 

@@ -1,0 +1,263 @@
+"""Admin for bookings and notifications: read-only rows, changes only through services.
+
+Office staff see their offices' bookings; actions check in, mark no-shows and cancel with
+a reason through bookings.services. The staff pages (today, walk-in, ticket) are mounted
+here, under /admin/bookings/booking/.
+"""
+
+from functools import partial
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from offices.admin import OfficeListFilter, OfficeScopedMixin
+
+from . import services, staff_views
+from .models import Booking, Notification
+from .nik import mask_phone, normalize_nik
+from .staff_forms import CancelForm
+
+
+class ReadOnlyRowsMixin:
+    """Rows are shown, never added, edited or deleted here; actions may still change them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # obj=None asks about actions on the list; a single row's page is read-only.
+        return obj is None and super().has_change_permission(request, obj)
+
+
+def _as_nik(term) -> str:
+    nik = normalize_nik(term.strip())
+    return nik if len(nik) == 16 and nik.isascii() and nik.isdigit() else ""
+
+
+def _report(model_admin, request, booking, exc):
+    model_admin.message_user(request, f"{booking.code}: {' '.join(exc.messages)}", messages.ERROR)
+
+
+@admin.register(Booking)
+class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
+    list_display = [
+        "code",
+        "date",
+        "window_label",
+        "status",
+        "channel",
+        "nik_masked",
+        "phone_masked",
+        "queue_number",
+        "birth_date_mismatch",
+        "office",
+    ]
+    list_filter = [
+        "status",
+        "channel",
+        "date",
+        OfficeListFilter,
+        "birth_date_mismatch",
+    ]
+    list_select_related = ["office", "window"]
+    search_fields = ["=code"]  # see get_search_results: a code, or an exact NIK
+    search_help_text = _("A booking code, or the applicant's full NIK.")
+    show_full_result_count = False
+    ordering = ["-date", "starts_at", "created_at"]
+    actions = ["check_in_bookings", "mark_no_shows", "cancel_bookings"]
+    fields = [
+        "code",
+        "office",
+        "date",
+        "window_label",
+        "channel",
+        "status",
+        "queue_number",
+        "walk_in_reason",
+        "uses_reserve",
+        "override_reason",
+        "nik_masked",
+        "full_name",
+        "birth_date",
+        "birth_date_mismatch",
+        "phone_masked",
+        "email",
+        "purpose",
+        "passport_type",
+        "application_type",
+        "language",
+        "reschedule_count",
+        "cancel_reason",
+        "created_at",
+        "checked_in_at",
+        "cancelled_at",
+        "created_by",
+    ]
+    readonly_fields = fields
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(partial(function, model_admin=self))
+
+        return [
+            path("today/", view(staff_views.today), name="bookings_booking_today"),
+            path("check-in/", view(staff_views.check_in), name="bookings_booking_check_in"),
+            path("walk-in/", view(staff_views.walk_in), name="bookings_booking_walk_in"),
+            path("find/", view(staff_views.find), name="bookings_booking_find"),
+            path("<int:pk>/ticket/", view(staff_views.ticket), name="bookings_booking_ticket"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("service window"), ordering="starts_at")
+    def window_label(self, obj):
+        return obj.window.label if obj.window_id else _("Walk-in")
+
+    @admin.display(description=_("NIK"))
+    def nik_masked(self, obj):
+        return obj.masked_nik
+
+    @admin.display(description=_("mobile phone"))
+    def phone_masked(self, obj):
+        return mask_phone(obj.phone)
+
+    def changelist_view(self, request, extra_context=None):
+        # A NIK typed into the address would show again in every filter link: answer with
+        # the bookings' ids instead.
+        nik = _as_nik(request.GET.get("q", ""))
+        if nik:
+            return HttpResponseRedirect(staff_views.nik_results_url(request, self, nik))
+        return super().changelist_view(request, extra_context)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        nik = _as_nik(term)
+        if nik:
+            return queryset.filter(nik=nik), False
+        code = services.normalize_code(term)
+        if not code:
+            return queryset.none(), False
+        return queryset.filter(code__startswith=code), False
+
+    @admin.action(description=_("Check in (give a queue number)"), permissions=["change"])
+    def check_in_bookings(self, request, queryset):
+        now = staff_views.clock()
+        for booking in list(queryset.select_related("office")):
+            try:
+                done = services.check_in(
+                    office=booking.office, code=booking.code, by=request.user, now=now
+                )
+            except ValidationError as exc:
+                _report(self, request, booking, exc)
+            else:
+                self.message_user(
+                    request,
+                    _("%(code)s checked in: queue number %(number)s.")
+                    % {"code": done.code, "number": done.queue_number},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Mark as no-show"), permissions=["change"])
+    def mark_no_shows(self, request, queryset):
+        now = staff_views.clock()
+        for booking in list(queryset):
+            try:
+                services.mark_no_show(booking=booking, by=request.user, now=now)
+            except ValidationError as exc:
+                _report(self, request, booking, exc)
+            else:
+                self.message_user(
+                    request,
+                    _("%(code)s marked as no-show.") % {"code": booking.code},
+                    messages.SUCCESS,
+                )
+
+    @admin.action(description=_("Cancel, with a reason for the applicant"), permissions=["change"])
+    def cancel_bookings(self, request, queryset):
+        form = CancelForm(request.POST if "apply" in request.POST else None)
+        bookings = list(queryset.select_related("window"))
+        if form.is_bound and form.is_valid():
+            now = staff_views.clock()
+            for booking in bookings:
+                try:
+                    services.cancel_booking(
+                        booking=booking,
+                        reason=form.cleaned_data["reason"],
+                        by=request.user,
+                        now=now,
+                    )
+                except ValidationError as exc:
+                    _report(self, request, booking, exc)
+                else:
+                    self.message_user(
+                        request,
+                        _("%(code)s cancelled; the applicant is told.") % {"code": booking.code},
+                        messages.SUCCESS,
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Cancel bookings"),
+            "bookings": bookings,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/bookings/booking/cancel_selected.html", context)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
+    office_path = "booking__office"
+    list_display = ["booking", "kind", "channel", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "kind", "channel", OfficeListFilter]
+    list_select_related = ["booking"]
+    search_fields = ["=booking__code"]
+    search_help_text = _("A booking code.")
+    show_full_result_count = False
+    actions = ["retry"]
+    fields = [
+        "booking",
+        "kind",
+        "channel",
+        "sequence",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        code = services.normalize_code(search_term)
+        if not code:
+            return queryset, False
+        return queryset.filter(booking__code__startswith=code), False
+
+    @admin.action(description=_("Send again"), permissions=["change"])
+    def retry(self, request, queryset):
+        # Imported here: bookings.notifications is another part's module, loaded on use.
+        from .notifications import retry_notification
+
+        for notification in list(queryset.select_related("booking")):
+            try:
+                retry_notification(notification=notification)
+            except ValidationError as exc:
+                _report(self, request, notification.booking, exc)
+            else:
+                self.message_user(
+                    request,
+                    _("%(code)s: the %(kind)s will be sent again.")
+                    % {"code": notification.booking.code, "kind": notification.get_kind_display()},
+                    messages.SUCCESS,
+                )
