@@ -1,0 +1,80 @@
+"""The JSON API v1 for the mobile app, built on django-ninja: /api/v1/, docs at /api/v1/docs."""
+
+from django.db import DatabaseError
+from django.urls import re_path
+from ninja import NinjaAPI, Swagger
+
+from . import errors
+from .endpoints import booking_example, router
+
+DESCRIPTION = """\
+Book a window at a passport office (Kantor Imigrasi) from the "Antrian Paspor Online" app.
+
+All bodies are JSON. Dates are `YYYY-MM-DD` and times `HH:MM`, both in the office's local
+time (WIB, WITA or WIT). The NIK travels only in request bodies, never in a URL, and answers
+show it masked. Every error is a JSON body `{"error", "message"}` with a 4xx status; a 422
+also names each bad field in `fields`. Messages follow the request's `language` or its
+Accept-Language header (Indonesian by default).
+"""
+
+HEALTH = {
+    "get": {
+        "operationId": "healthz",
+        "summary": "Health check",
+        "description": "200 when the database answers, 503 otherwise (outside /api/v1/).",
+        "tags": ["health"],
+        "responses": {
+            status: {
+                "description": description,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "status": {"type": "string"},
+                                "database": {"type": "string"},
+                            },
+                            "required": ["status"],
+                        }
+                    }
+                },
+            }
+            for status, description in (("200", "The database answers."), ("503", "It does not."))
+        },
+    }
+}
+
+
+class AntreanAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Return the OpenAPI document, with the health check that lives beside the API."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema["paths"]["/healthz"] = HEALTH
+        # An example that works today, so "Try it out" (and schemathesis) can make a booking.
+        try:
+            example = booking_example()
+        except DatabaseError:  # the document is still served (or exported) without a database
+            example = None
+        for path, operations in schema["paths"].items():
+            if path.endswith("/bookings") and example:
+                body = operations["post"]["requestBody"]["content"]["application/json"]
+                body["example"] = example
+        return schema
+
+
+api = AntreanAPI(
+    title="Antrean API",
+    version="1",
+    description=DESCRIPTION,
+    urls_namespace="api-v1",
+    # The app sends no cookies: no session authentication, hence no CSRF token either.
+    auth=None,
+    docs=Swagger(settings={"validatorUrl": None}),
+)
+errors.install(api)
+api.add_router("", router)
+
+_patterns, _app, app_name = api.urls
+for _pattern in _patterns:
+    _pattern.callback = errors.json_errors(_pattern.callback)
+urlpatterns = [*_patterns, re_path(r"", errors.not_found_view)]

@@ -1,0 +1,222 @@
+"""Every error of the API as a JSON body with a 4xx status, in the requested language."""
+
+import functools
+import json
+import logging
+
+from django.conf import settings
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from ninja.errors import HttpError, Throttled
+from ninja.errors import ValidationError as RequestInvalid
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+NOT_FOUND = _("Nothing was found here.")
+BOOKING_NOT_FOUND = _("No booking matches this code and NIK.")
+OFFICE_NOT_FOUND = _("No office has this code.")
+INVALID = _("Some fields are not valid; see each field's message.")
+BAD_BODY = _("The request body is not valid JSON.")
+BAD_REQUEST = _("The request could not be read.")
+RATE_LIMITED = _("Too many requests. Please wait a minute and try again.")
+METHOD_NOT_ALLOWED = _("This method is not allowed here.")
+SERVER_ERROR = _("Something went wrong on our side. Please try again later.")
+
+# Service error codes (bookings.services.MESSAGES) that are conflicts with the booking's state.
+CONFLICTS = {
+    "full": "full",
+    "day_full": "full",
+    "duplicate": "duplicate",
+    "not_cancellable": "not_cancellable",
+    "not_reschedulable": "not_reschedulable",
+    "reschedule_limit": "reschedule_limit",
+    "same_slot": "same_slot",
+}
+# Service error codes that say what is wrong with one field of the request.
+FIELD_OF_CODE = {
+    "closed": "date",
+    "not_bookable": "date",
+    "window_mismatch": "window",
+    "window_started": "window",
+}
+
+# Messages for what pydantic finds wrong, by its error type (Django's own wording where it has one).
+FIELD_MESSAGES = {
+    "missing": _("This field is required."),
+    "extra_forbidden": _("This field is not allowed."),
+    "string_type": _("Enter text."),
+    "string_unicode": _("This text contains characters that are not allowed."),
+    "string_too_long": _("Enter at most %(max_length)s characters."),
+    "int_type": _("Enter a whole number."),
+    "int_parsing": _("Enter a whole number."),
+    "int_from_float": _("Enter a whole number."),
+    "greater_than_equal": _("Ensure this value is greater than or equal to %(limit_value)s."),
+    "less_than_equal": _("Ensure this value is less than or equal to %(limit_value)s."),
+    "literal_error": _("Choose one of: %(expected)s."),
+    "date_format": _("Enter a date as YYYY-MM-DD."),
+    "date_invalid": _("Enter a valid date."),
+    "text_characters": _("This text contains characters that are not allowed."),
+    "model_type": _("The body must be a JSON object."),
+    "model_attributes_type": _("The body must be a JSON object."),
+    "dict_type": _("The body must be a JSON object."),
+}
+INVALID_VALUE = _("Enter a valid value.")
+
+
+def request_language(request) -> str:
+    """Return the language of the answer: the body's "language", else Accept-Language, else id."""
+    chosen = _body_language(request)
+    if chosen:
+        return chosen
+    current = (translation.get_language() or "")[:2]
+    return current if current in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def _body_language(request):
+    if request.method != "POST":
+        return None
+    try:
+        data = json.loads(request.body)
+    except (ValueError, RecursionError, SuspiciousOperation):
+        return None
+    language = data.get("language") if isinstance(data, dict) else None
+    return language if isinstance(language, str) and language in LANGUAGES else None
+
+
+def error_response(status, error, message, fields=None):
+    """Return the error body {"error", "message"[, "fields"]}; call in the answer's language."""
+    body = {"error": error, "message": str(message)}
+    if fields is not None:
+        body["fields"] = {name: [str(text) for text in texts] for name, texts in fields.items()}
+    # ASCII escapes: a field name echoed from the request can never break the encoding.
+    return JsonResponse(body, status=status)
+
+
+def _in_request_language(handler):
+    @functools.wraps(handler)
+    def wrapped(request, exc):
+        with translation.override(request_language(request)):
+            return handler(request, exc)
+
+    return wrapped
+
+
+def _field_name(loc):
+    # ninja's locations: ("body", <argument>, field, ...) or ("query" | "path", field, ...).
+    rest = loc[2:] if loc and loc[0] == "body" else loc[1:]
+    return ".".join(str(part) for part in rest) or "body"
+
+
+def _field_message(error):
+    message = FIELD_MESSAGES.get(error["type"], INVALID_VALUE)
+    context = dict(error.get("ctx") or {})
+    context["limit_value"] = context.get("ge", context.get("le"))
+    if "%(" not in str(message):
+        return message
+    try:
+        return message % context
+    except (KeyError, TypeError, ValueError):
+        return INVALID_VALUE
+
+
+@_in_request_language
+def on_request_invalid(request, exc: RequestInvalid):
+    """Answer 422 naming each field the request's shape got wrong (types, lengths, choices)."""
+    fields = {}
+    for error in exc.errors:
+        name = _field_name(tuple(error.get("loc") or ()))
+        fields.setdefault(name, []).append(_field_message(error))
+    return error_response(422, "invalid", INVALID, fields)
+
+
+@_in_request_language
+def on_service_error(request, exc: ValidationError):
+    """Map a service's ValidationError code to 409, 404, or 422 naming the field."""
+    if hasattr(exc, "error_dict"):
+        return error_response(422, "invalid", INVALID, exc.message_dict)
+    code = exc.code or ""
+    if code in CONFLICTS:
+        return error_response(409, CONFLICTS[code], exc.messages[0])
+    if code == "not_found":
+        return error_response(404, "not_found", BOOKING_NOT_FOUND)
+    field = "nik" if code.startswith("nik") else FIELD_OF_CODE.get(code, "__all__")
+    return error_response(422, "invalid", INVALID, {field: exc.messages})
+
+
+@_in_request_language
+def on_not_found(request, exc: Http404):
+    """Answer 404 with the message the endpoint chose (the same for a wrong code or NIK)."""
+    known = (BOOKING_NOT_FOUND, OFFICE_NOT_FOUND)
+    message = exc.args[0] if exc.args and exc.args[0] in known else NOT_FOUND
+    return error_response(404, "not_found", message)
+
+
+@_in_request_language
+def on_throttled(request, exc: Throttled):
+    """Answer 429 to a client over its rate limit."""
+    return error_response(429, "rate_limited", RATE_LIMITED)
+
+
+@_in_request_language
+def on_http_error(request, exc: HttpError):
+    """Answer 400 to a body that is not JSON."""
+    if 400 <= exc.status_code < 500:
+        message = BAD_BODY if exc.status_code == 400 else BAD_REQUEST
+        return error_response(exc.status_code, "bad_request", message)
+    return on_unexpected(request, exc)
+
+
+@_in_request_language
+def on_suspicious(request, exc: SuspiciousOperation):
+    """Answer 400 to what Django finds suspicious (a body larger than it reads, for one)."""
+    return error_response(400, "bad_request", BAD_REQUEST)
+
+
+@_in_request_language
+def on_unexpected(request, exc: Exception):
+    """Log a bug and answer 500 in JSON; the fuzz run and the hostile tests keep this unused."""
+    logger.error("API error on %s %s", request.method, request.path, exc_info=exc)
+    return error_response(500, "server_error", SERVER_ERROR)
+
+
+def install(api):
+    """Replace ninja's exception handlers: every error leaves as JSON, never an HTML page."""
+    api.add_exception_handler(RequestInvalid, on_request_invalid)
+    api.add_exception_handler(ValidationError, on_service_error)
+    api.add_exception_handler(Http404, on_not_found)
+    api.add_exception_handler(Throttled, on_throttled)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)
+    api.add_exception_handler(Exception, on_unexpected)
+
+
+def json_errors(view):
+    """Wrap a URL's view so that ninja's own 404 and 405 answers are JSON bodies too."""
+
+    def wrapped(request, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            return not_found_view(request)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            with translation.override(request_language(request)):
+                response = error_response(405, "method_not_allowed", METHOD_NOT_ALLOWED)
+            response["Allow"] = allowed
+        return response
+
+    wrapped.__dict__.update(view.__dict__)  # keeps csrf_exempt
+    wrapped.__name__ = getattr(view, "__name__", "api_view")
+    return wrapped
+
+
+@csrf_exempt  # it writes nothing; a POST without a token still deserves the JSON 404
+def not_found_view(request, *args, **kwargs):
+    """Answer any other URL under the API with the JSON 404."""
+    with translation.override(request_language(request)):
+        return error_response(404, "not_found", NOT_FOUND)

@@ -1,0 +1,161 @@
+"""Request and answer shapes of the JSON API v1; bounds here keep hostile input out of the rules."""
+
+import re
+import unicodedata
+from datetime import date
+from typing import Annotated, Literal
+
+from ninja import Field, P, PathEx, Schema
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic_core import PydanticCustomError
+
+from bookings.models import Booking
+
+MAX_ID = 2**63 - 1  # BigAutoField: a larger number would overflow the database's integer
+MAX_DAYS = 62
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # ASCII digits: \d matches any script
+_TIME = r"^[0-9]{2}:[0-9]{2}$"
+NIK_HELP = "The applicant's 16-digit NIK; spaces, dots and dashes are ignored."
+
+
+def _printable(value: str) -> str:
+    # Control characters (NUL above all) and lone surrogates cannot be stored or shown.
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise PydanticCustomError("text_characters", "contains characters that are not allowed")
+    return value
+
+
+def _iso_date(value):
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_format", "use the form YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PydanticCustomError("date_invalid", "this date does not exist") from None
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+WindowId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="A service window's id.")]
+Purpose = Literal[tuple(Booking.Purpose.values)]
+PassportType = Literal[tuple(Booking.PassportType.values)]
+Language = Literal["id", "en"]
+OfficeCode = PathEx[str, P(max_length=40, description="An office's code, as /offices lists it.")]
+BookingCode = PathEx[
+    str, P(max_length=32, description="The booking code: 10 letters and digits; dashes ignored.")
+]
+
+
+class Input(Schema):
+    """A request body: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- answers -------------------------------------------------------------------------------
+
+
+class OfficeOut(Schema):
+    code: str = Field(examples=["palembang"])
+    name: str = Field(examples=["Kantor Imigrasi Kelas I TPI Palembang"])
+    city: str
+    timezone: str = Field(examples=["Asia/Jakarta"])
+    daily_quota: int
+
+
+class WindowPlacesOut(Schema):
+    id: int
+    start: str = Field(pattern=_TIME, examples=["08:00"])
+    end: str = Field(pattern=_TIME, examples=["10:00"])
+    capacity: int
+    remaining: int = Field(description="Places that can still be booked (0 once it has begun).")
+
+
+class DayOut(Schema):
+    date: date
+    open: bool
+    quota: int
+    remaining: int = Field(description="Places that can still be booked online on this day.")
+    windows: list[WindowPlacesOut]
+
+
+class AvailabilityOut(Schema):
+    office: str
+    timezone: str
+    days: list[DayOut]
+
+
+class WindowOut(Schema):
+    id: int
+    start: str = Field(pattern=_TIME, examples=["08:00"])
+    end: str = Field(pattern=_TIME, examples=["10:00"])
+    zone: str = Field(examples=["WIB"], description="WIB, WITA or WIT: the office's time zone.")
+
+
+class BookingOut(Schema):
+    code: str = Field(examples=["7KQ2M9XH4T"])
+    office: str
+    date: date
+    window: WindowOut | None = Field(description="Empty for walk-ins registered at the counter.")
+    status: str = Field(examples=["booked"], description="booked, checked_in, cancelled, no_show")
+    nik_masked: str = Field(examples=["1671••••••••0001"])
+    full_name: str
+    purpose: str
+    passport_type: str
+    birth_date_mismatch: bool = Field(
+        description="The birth date differs from the NIK's: staff check the KTP at the counter."
+    )
+
+
+class CancelledOut(Schema):
+    code: str
+    status: Literal["cancelled"]
+
+
+class ErrorOut(Schema):
+    error: str = Field(
+        examples=["full"],
+        description="invalid, bad_request, not_found, full, duplicate, not_cancellable, "
+        "not_reschedulable, reschedule_limit, same_slot, rate_limited",
+    )
+    message: str = Field("", description="In the requested language.")
+    fields: dict[str, list[str]] | None = Field(
+        None, description="With `invalid`: each bad field and what is wrong with it."
+    )
+
+
+# ---- requests ------------------------------------------------------------------------------
+
+
+class AvailabilityQuery(Schema):
+    start: IsoDate | None = Field(None, description="Default: the first bookable day.")
+    days: int | None = Field(
+        None, ge=1, le=MAX_DAYS, description="Default: up to the end of the booking horizon."
+    )
+
+
+class BookingIn(Input):
+    office: Text = Field(max_length=40, examples=["palembang"], description="An office's code.")
+    date: IsoDate = Field(description="The office-local date of the appointment.")
+    window: WindowId
+    nik: Text = Field(max_length=32, examples=["1671015705900001"], description=NIK_HELP)
+    full_name: Text = Field(max_length=120, examples=["Siti Aminah"])
+    birth_date: IsoDate
+    email: Text = Field(max_length=254, examples=["siti@example.com"])
+    phone: Text = Field(max_length=24, examples=["081234567890"])
+    purpose: Purpose
+    passport_type: PassportType = Booking.PassportType.ORDINARY.value
+    language: Language | None = Field(
+        None, description="Language of the messages; defaults to Accept-Language, then id."
+    )
+
+
+class NikIn(Input):
+    nik: Text = Field(max_length=32, examples=["1671015705900001"], description=NIK_HELP)
+
+
+class RescheduleIn(NikIn):
+    date: IsoDate
+    window: WindowId
