@@ -1,6 +1,8 @@
 """The notification outbox: rows written with a booking change, queued for delivery on commit."""
 
 import logging
+from collections.abc import Iterable
+from functools import partial
 
 from django.db import transaction
 
@@ -9,23 +11,26 @@ from .models import Booking, Notification
 logger = logging.getLogger(__name__)
 
 
-def record_notifications(booking: Booking, kind: str) -> list[Notification]:
+def record_notifications(booking: Booking, kind: str) -> list[int]:
     """Write one pending row per channel the applicant can be reached on; queue them on commit.
 
-    A row that exists already for this booking, kind and change is left as it is, so
-    calling this twice for the same change writes nothing more.
+    Call it inside the transaction of the change it reports. A row that exists already for
+    this booking, kind and change is left as it is, so calling it twice writes nothing more.
+    Returns the ids of the rows that wait for their first attempt.
     """
     channels = []
     if booking.email:
         channels.append(Notification.Channel.EMAIL)
     if booking.phone:
         channels.append(Notification.Channel.SMS)
+    if not channels:
+        return []
     rows = [
         Notification(booking=booking, kind=kind, channel=channel, sequence=booking.reschedule_count)
         for channel in channels
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    created = list(
+    waiting = list(
         Notification.objects.filter(
             booking=booking,
             kind=kind,
@@ -34,17 +39,26 @@ def record_notifications(booking: Booking, kind: str) -> list[Notification]:
             attempts=0,
         ).values_list("pk", flat=True)
     )
-    transaction.on_commit(lambda: queue_delivery(created))
-    return created
+    transaction.on_commit(partial(queue_delivery, [(pk, 0) for pk in waiting]))
+    return waiting
 
 
-def queue_delivery(notification_ids):
-    """Hand notifications to Celery; a broker outage is logged and left to the sweep."""
+def queue_delivery(notifications: Iterable[tuple[int, int]]) -> int:
+    """Hand (id, attempts) pairs to Celery; return how many were queued.
+
+    Never raises: this runs after the booking has committed, and a broker outage must not
+    turn a booking that succeeded into an error page. What was not queued stays pending in
+    the outbox and the sweep (requeue_pending) queues it when the broker is back.
+    """
     from .tasks import deliver_notification
 
-    for pk in notification_ids:
+    queued = 0
+    for pk, attempts in notifications:
         try:
-            deliver_notification.delay(pk)
+            deliver_notification.delay(pk, attempts)
         except Exception as exc:  # noqa: BLE001 - any broker error; the sweep re-queues
-            logger.warning("notification %s not queued (%s); the sweep will retry", pk, exc)
-            return
+            # Stop at the first failure: each further try would wait for the same dead broker.
+            logger.warning("notification %s not queued (%r); the sweep will retry", pk, exc)
+            break
+        queued += 1
+    return queued
