@@ -1,5 +1,6 @@
 """Applicant forms: details for a booking, look-up, reschedule."""
 
+import unicodedata
 from datetime import date
 
 from django import forms
@@ -9,9 +10,17 @@ from django.utils.translation import gettext_lazy as _
 from .models import Booking
 from .nik import parse_nik
 from .phone import normalize_phone
-from .services import CODE_LENGTH, Applicant, normalize_code
+from .services import CODE_ALPHABET, CODE_LENGTH, Applicant, normalize_code
+from .templatetags.antrean import session
 
 MIN_BIRTH_DATE = date(1900, 1, 1)
+# A KTP prints names in Latin letters with these marks; phones often type ’ for '.
+NAME_MARKS = frozenset(" .,'-")
+NAME_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc`", "'"))
+
+
+def _is_name_character(ch):
+    return ch in NAME_MARKS or (ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
 
 
 def _clean_text(value, field_label):
@@ -120,8 +129,13 @@ class ApplicantForm(HoneypotMixin):
 
     def clean_full_name(self):
         name = _clean_text(self.cleaned_data["full_name"], _("The name"))
+        name = name.translate(NAME_APOSTROPHES)
         if not any(ch.isalpha() for ch in name):
             raise ValidationError(_("Enter your full name as on the KTP."))
+        if not all(_is_name_character(ch) for ch in name):
+            raise ValidationError(
+                _("Write the name as on the KTP: letters, spaces and . , ' - only.")
+            )
         return name
 
     def clean_birth_date(self):
@@ -177,7 +191,7 @@ class LookupForm(HoneypotMixin):
 
     def clean_code(self):
         code = normalize_code(self.cleaned_data["code"])
-        if len(code) != CODE_LENGTH:
+        if len(code) != CODE_LENGTH or not set(code) <= set(CODE_ALPHABET):
             raise ValidationError(_("A booking code has 10 letters and digits."))
         return code
 
@@ -200,7 +214,10 @@ class RescheduleForm(forms.Form):
 
     def __init__(self, *args, windows=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["window"].choices = [(w.window.pk, w.window.label) for w in windows]
+        self.fields["window"].choices = [
+            (w.window.pk, f"{session(w.window)} {w.window.office.zone_abbreviation}")
+            for w in windows
+        ]
         self.fields["window"].error_messages["invalid_choice"] = _(
             "Choose one of the sessions with places left."
         )

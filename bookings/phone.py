@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 MESSAGE = _("Enter an Indonesian mobile number, such as 0812 3456 7890 or +62 812 3456 7890.")
 _SEPARATORS = re.compile(r"[\s.\-()]")
-_MOBILE = re.compile(r"^\+628\d{7,11}$")
+_MOBILE = re.compile(r"^\+628[0-9]{7,11}$")  # [0-9]: \d would let ١٢٣ through
 
 
 def normalize_phone(value) -> str:

@@ -48,7 +48,8 @@ def rate_limited(request, exception):
 
 
 def home(request):
-    query = request.GET.get("q", "").strip()[:100]
+    # Printable characters only: PostgreSQL refuses a NUL byte in a query.
+    query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:100]
     offices = Office.objects.all()
     if query:
         offices = offices.filter(Q(city__icontains=query) | Q(name__icontains=query))
@@ -128,9 +129,17 @@ def _weekly_hours(office):
 
 def _day(office, day_string):
     try:
-        return date.fromisoformat(day_string)
+        day = date.fromisoformat(day_string)
     except ValueError:
         raise Http404 from None
+    if day.isoformat() != day_string:  # one URL per day: 2017-09-06, not 20170906
+        raise Http404
+    # Nothing to show a year away from the office's calendar; and date arithmetic
+    # would overflow at 0001-01-01 and 9999-12-31.
+    today = office.local_now(timezone.now()).date()
+    if not -366 <= (day - today).days <= office.booking_horizon_days + 366:
+        raise Http404
+    return day
 
 
 def office_day(request, code, day):
@@ -173,6 +182,7 @@ def book(request, code, day, window_id):
     today = office.local_now(timezone.now()).date()
     try:
         services.check_bookable(office=office, day=day, window=window)
+        _require_place(office, day, window)
     except ValidationError as error:
         return _slot_unavailable(request, office, day, error)
     pending = request.session.get(PENDING_KEY)
@@ -199,6 +209,14 @@ def book(request, code, day, window_id):
         "bookings/book.html",
         {"office": office, "day": day, "window": window, "form": form},
     )
+
+
+def _require_place(office, day, window):
+    """Raise the service's "full" error before the applicant fills in a form for nothing."""
+    availability = office_availability(office, day, 1)[0]
+    if not any(w.window.pk == window.pk and w.bookable for w in availability.windows):
+        code = "full" if availability.remaining else "day_full"
+        raise ValidationError(services.MESSAGES[code], code=code)
 
 
 def _slot_unavailable(request, office, day, error, status=409):
@@ -395,8 +413,10 @@ def reschedule(request, code):
     chosen = next((d for d in days if d.date.isoformat() == chosen_value), None)
     windows = [w for w in chosen.windows if w.bookable] if chosen else []
     error = None
+    if request.method == "POST" and chosen is None:
+        error = _("Choose a day with places left.")
     form = RescheduleForm(
-        request.POST if request.method == "POST" else None,
+        request.POST if request.method == "POST" and chosen else None,
         windows=windows,
         initial={"date": chosen.date if chosen else None},
     )
