@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -269,10 +270,32 @@ def check_answers(request, code, day, window_id):
             "form": form,
             "error": error,
             "mismatch": form.birth_date_mismatch,
+            "details": _answers(form),
             "alternatives": next_free_days_after(office, day - timedelta(days=1)) if error else [],
         },
         status=409 if error else 200,
     )
+
+
+def _answers(form):
+    """Return the applicant's answers as label, shown value and the field's id, in form order."""
+    data = form.cleaned_data
+    shown = {
+        "birth_date": date_format(data["birth_date"], "j F Y"),
+        **{
+            name: dict(form.fields[name].choices).get(data[name], "")
+            for name in ("purpose", "application_type", "passport_type")
+        },
+    }
+    return [
+        {
+            "label": form[name].label,
+            "value": shown.get(name, data[name]),
+            "id": form[name].id_for_label or f"id_{name}_0",
+        }
+        for name in form.field_order
+        if name != "website"
+    ]
 
 
 # ---- the booking: who may see it, and what they can do ----------------------------------------

@@ -1,7 +1,7 @@
 """An office's calendar: which days open, with what quota and windows, and why a day is closed."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import lru_cache
 
 import holidays
@@ -65,10 +65,9 @@ def day_plans(
         overrides = office.overrides.filter(date__range=(start, end))
     by_date = {override.date: override for override in overrides}
     plans = []
-    day = start
-    while day <= end:
+    for ordinal in range(start.toordinal(), end.toordinal() + 1):
+        day = date.fromordinal(ordinal)
         plans.append(_plan(office, day, windows, by_date.get(day)))
-        day += timedelta(days=1)
     return plans
 
 
