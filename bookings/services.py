@@ -7,7 +7,7 @@ Each raises ValidationError with a code from MESSAGES when the change cannot be 
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -174,11 +174,10 @@ def create_booking(
 
 
 def _locked(booking) -> Booking:
-    return (
-        Booking.objects.select_related("office", "window")
-        .select_for_update(of=("self",))
-        .get(pk=booking.pk)
-    )
+    # No join to the window: a row PostgreSQL re-reads after waiting for its lock comes back
+    # with the new window_id but the joined window from before the wait (NULL once it moved).
+    rows = Booking.objects.select_related("office").select_for_update(of=("self",))
+    return rows.get(pk=booking.pk)
 
 
 def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, now=None) -> Booking:
@@ -371,6 +370,8 @@ def register_walk_in(
                 raise _error("day_full") from None
             if not can_exceed_quota(by):
                 raise _error("override_not_allowed") from None
+            # The failed attempt's savepoint may have taken the new counter row with it.
+            places.ensure_day(office, plan)
             _raise_quota_by_one(office, day, uses_reserve=uses_reserve)
             places.take_day(office, plan, uses_reserve=uses_reserve)
             booking.override_reason = override_reason
@@ -412,8 +413,11 @@ def mark_no_show(*, booking: Booking, by=None, now=None) -> Booking:
 def mark_due_no_shows(*, now=None) -> int:
     """Mark every booking still booked after its office-day has ended; return how many."""
     now = now or timezone.now()
+    # No office's date is more than a day ahead of UTC's (WIT is UTC+9), whatever zone `now`
+    # was given in; each candidate is then checked against its own office's calendar.
+    latest_today = now.astimezone(UTC).date() + timedelta(days=1)
     candidates = Booking.objects.filter(
-        status=Booking.Status.BOOKED, date__lt=now.date() + timedelta(days=1)
+        status=Booking.Status.BOOKED, date__lt=latest_today
     ).select_related("office")
     marked = 0
     for booking in candidates.iterator():
@@ -430,8 +434,9 @@ def mark_due_no_shows(*, now=None) -> int:
 def create_due_reminders(*, now=None) -> int:
     """Write the reminder of every booked appointment starting within the lead time.
 
+    The lead time is a span of time, so "24 hours before" holds in WIB, WITA and WIT alike.
     Safe to run as often as wished: the outbox holds one reminder per booking and change.
-    Returns how many bookings were looked at.
+    Returns how many bookings were reminded.
     """
     now = now or timezone.now()
     reminded = Notification.objects.filter(
@@ -439,14 +444,24 @@ def create_due_reminders(*, now=None) -> int:
         kind=Notification.Kind.REMINDER,
         sequence=OuterRef("reschedule_count"),
     )
-    due = Booking.objects.filter(
-        status=Booking.Status.BOOKED,
-        starts_at__gt=now,
-        starts_at__lte=now + settings.REMINDER_LEAD_TIME,
-    ).exclude(Exists(reminded))
+    due = (
+        Booking.objects.filter(
+            status=Booking.Status.BOOKED,
+            starts_at__gt=now,
+            starts_at__lte=now + settings.REMINDER_LEAD_TIME,
+        )
+        .exclude(email="", phone="")
+        .exclude(Exists(reminded))
+    )
     count = 0
-    for booking in due.iterator():
+    for pk in list(due.values_list("pk", flat=True)):
         with transaction.atomic():
+            # Checked again under the lock: cancelling or rescheduling meanwhile wins.
+            booking = Booking.objects.select_for_update().get(pk=pk)
+            if booking.status != Booking.Status.BOOKED or not (
+                now < booking.starts_at <= now + settings.REMINDER_LEAD_TIME
+            ):
+                continue
             record_notifications(booking, Notification.Kind.REMINDER)
         count += 1
     return count

@@ -4,7 +4,6 @@ Drives Debian's Chromium (/usr/bin/chromium) through Playwright against pytest-d
 live server. Screenshots of every step go to a temporary directory (printed with -s).
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -17,9 +16,6 @@ from bookings.tests.factories import make_nik
 from bookings.tests.test_views import plain_static_files  # noqa: F401 - autouse fixture
 from offices.models import PassportFee
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 390, "height": 844}
 
@@ -27,6 +23,12 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no browser: /usr/bin/chromium is missing"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture

@@ -1,0 +1,392 @@
+"""The booking rules under load: real threads, one PostgreSQL connection each, released together."""
+
+import threading
+from collections import Counter
+from datetime import date, datetime, time
+from functools import partial
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, connections, transaction
+
+from bookings.models import Booking, OfficeDay, WindowDay
+from bookings.services import (
+    cancel_booking,
+    check_in,
+    create_booking,
+    register_walk_in,
+    reschedule_booking,
+)
+from bookings.tests.factories import make_applicant, make_nik
+from offices.tests.factories import DayOverrideFactory, OfficeFactory
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.usefixtures("postgres_only"),
+    pytest.mark.django_db(transaction=True),
+]
+
+WIB = ZoneInfo("Asia/Jakarta")
+WEDNESDAY = date(2017, 9, 6)
+THURSDAY = date(2017, 9, 7)
+ON_WEDNESDAY = datetime(2017, 9, 6, 7, 30, tzinfo=WIB)
+
+
+def run_together(actions):
+    """Run each action in its own thread and connection, all released at once; return outcomes.
+
+    An outcome is ("ok", result), ("refused", code) or ("error", repr) for anything else.
+    """
+    barrier = threading.Barrier(len(actions))
+    outcomes = [None] * len(actions)
+
+    def worker(index, action):
+        try:
+            connection.ensure_connection()  # connect first, so the race is the booking itself
+            barrier.wait()
+            outcomes[index] = ("ok", action())
+        except ValidationError as exc:
+            outcomes[index] = ("refused", exc.code)
+        except Exception as exc:  # noqa: BLE001 - reported by the test as an error
+            outcomes[index] = ("error", repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=worker, args=(index, action))
+        for index, action in enumerate(actions)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [o for o in outcomes if o[0] == "error"] == []
+    return outcomes
+
+
+def in_thread(action):
+    """Start an action in a thread with its own connection; return the thread and its outcome."""
+    outcome = {}
+
+    def worker():
+        try:
+            outcome["result"] = action()
+        except Exception as exc:  # noqa: BLE001 - the test looks at it
+            outcome["error"] = exc
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    return thread, outcome
+
+
+def wait_until_a_transaction_waits_for_a_lock():
+    """Poll PostgreSQL until one of this database's sessions waits for a row lock."""
+    waiting = threading.Event()
+    for _ in range(1200):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        waiting.wait(0.05)
+    pytest.fail("the second transaction never waited for the first one's lock")
+
+
+def tally(outcomes):
+    return Counter(code if kind == "refused" else kind for kind, code in outcomes)
+
+
+def silent_applicant(**overrides):
+    """An applicant without e-mail or phone: no message to hand to a broker."""
+    return make_applicant(email="", phone="", **overrides)
+
+
+def window_at(office, day, hour):
+    return office.windows.get(weekday=day.weekday(), start=time(hour))
+
+
+def book(office, day, hour, now):
+    return create_booking(
+        office=office,
+        day=day,
+        window=window_at(office, day, hour),
+        applicant=silent_applicant(),
+        now=now,
+    )
+
+
+def assert_counters_match_bookings():
+    """Every counter equals the number of active bookings it counts, and within its limits."""
+    active = Booking.objects.active()
+    for row in OfficeDay.objects.all():
+        on_day = active.filter(office_id=row.office_id, date=row.date)
+        assert row.booked == on_day.count(), row
+        assert row.online_booked == on_day.filter(uses_reserve=False).count(), row
+        assert row.booked <= row.quota and row.online_booked <= row.online_quota
+    for row in WindowDay.objects.all():
+        assert row.booked == active.filter(window_id=row.window_id, date=row.date).count()
+        assert row.booked <= row.capacity
+
+
+def test_fifty_applicants_race_for_the_last_five_places(now, tomorrow):
+    office = OfficeFactory(code="palembang", windows=[(time(8), time(10), 45)])
+    window = window_at(office, tomorrow, 8)
+    for _ in range(40):
+        book(office, tomorrow, 8, now)
+    applicants = [silent_applicant() for _ in range(50)]
+
+    outcomes = run_together(
+        [
+            partial(
+                create_booking, office=office, day=tomorrow, window=window, applicant=a, now=now
+            )
+            for a in applicants
+        ]
+    )
+
+    assert tally(outcomes) == {"ok": 5, "full": 45}
+    winners = {booking.nik for kind, booking in outcomes if kind == "ok"}
+    stored = Booking.objects.filter(nik__in=[a.nik for a in applicants])
+    assert set(stored.values_list("nik", flat=True)) == winners
+    assert WindowDay.objects.get(window=window, date=tomorrow).booked == 45
+    assert OfficeDay.objects.get(office=office, date=tomorrow).booked == 45
+    assert_counters_match_bookings()
+
+
+def test_one_nik_sent_twenty_times_at_once_gets_one_booking(now):
+    office = OfficeFactory(code="palembang")
+    days = [date(2017, 9, 6 + offset) for offset in range(7)]
+    slots = [(day, hour) for day in days for hour in (8, 10, 13)][:20]
+    nik = make_nik()
+
+    outcomes = run_together(
+        [
+            partial(
+                create_booking,
+                office=office,
+                day=day,
+                window=window_at(office, day, hour),
+                applicant=silent_applicant(nik=nik),
+                now=now,
+            )
+            for day, hour in slots
+        ]
+    )
+
+    assert tally(outcomes) == {"ok": 1, "duplicate": 19}
+    assert Booking.objects.filter(nik=nik).count() == 1
+    assert sum(WindowDay.objects.values_list("booked", flat=True)) == 1
+    assert sum(OfficeDay.objects.values_list("booked", flat=True)) == 1
+    assert_counters_match_bookings()
+
+
+def test_the_online_quota_of_a_day_holds_across_its_windows(now, tomorrow):
+    office = OfficeFactory(code="palembang")
+    # Quota 25 − reserve 15 = 10 online places for 50 applicants spread over three windows.
+    DayOverrideFactory(office=office, date=tomorrow, closed=False, quota=25, reason="Rapat")
+    windows = [window_at(office, tomorrow, hour) for hour in (8, 10, 13)]
+    applicants = [silent_applicant() for _ in range(50)]
+
+    outcomes = run_together(
+        [
+            partial(
+                create_booking,
+                office=office,
+                day=tomorrow,
+                window=windows[index % 3],
+                applicant=applicant,
+                now=now,
+            )
+            for index, applicant in enumerate(applicants)
+        ]
+    )
+
+    assert tally(outcomes) == {"ok": 10, "day_full": 40}
+    row = OfficeDay.objects.get(office=office, date=tomorrow)
+    assert (row.booked, row.online_booked) == (10, 10)
+    assert sum(WindowDay.objects.filter(date=tomorrow).values_list("booked", flat=True)) == 10
+    assert_counters_match_bookings()
+
+
+def test_walk_ins_and_online_bookings_together_hold_both_limits(now):
+    # This office books on the day; quota 20, of which 5 online and 15 kept for walk-ins.
+    office = OfficeFactory(code="palembang", min_days_ahead=0)
+    today = date(2017, 9, 5)
+    DayOverrideFactory(office=office, date=today, closed=False, quota=20, reason="Rapat")
+    online = [
+        partial(
+            create_booking,
+            office=office,
+            day=today,
+            window=window_at(office, today, (10, 13)[index % 2]),
+            applicant=silent_applicant(),
+            now=now,
+        )
+        for index in range(20)
+    ]
+    walk_ins = [
+        partial(
+            register_walk_in,
+            office=office,
+            applicant=silent_applicant(),
+            reason=reason,
+            by=None,
+            now=now,
+        )
+        for reason in ["far_away"] * 10 + ["elderly"] * 20
+    ]
+
+    outcomes = run_together(online + walk_ins)
+
+    booked = [result for kind, result in outcomes if kind == "ok"]
+    not_reserve = [b for b in booked if not b.uses_reserve]
+    assert len(booked) == 20  # the elderly alone ask for more than the day holds
+    assert len(not_reserve) <= 5
+    row = OfficeDay.objects.get(office=office, date=today)
+    assert (row.booked, row.online_booked) == (20, len(not_reserve))
+    assert {code for kind, code in outcomes if kind == "refused"} <= {"day_full", "full"}
+    for letter in "BP":
+        numbers = sorted(b.queue_number for b in booked if b.queue_number.startswith(letter))
+        assert numbers == [f"{letter}-{n:03d}" for n in range(1, len(numbers) + 1)]
+    assert_counters_match_bookings()
+
+
+def test_concurrent_check_ins_get_distinct_consecutive_queue_numbers(now, tomorrow):
+    office = OfficeFactory(code="palembang")
+    bookings = [book(office, tomorrow, (8, 10, 13)[index % 3], now) for index in range(40)]
+
+    outcomes = run_together(
+        [partial(check_in, office=office, code=b.code, now=ON_WEDNESDAY) for b in bookings]
+        + [
+            partial(
+                register_walk_in,
+                office=office,
+                applicant=silent_applicant(),
+                reason="far_away",
+                by=None,
+                now=ON_WEDNESDAY,
+            )
+            for _ in range(10)
+        ]
+    )
+
+    assert tally(outcomes) == {"ok": 50}
+    numbers = Booking.objects.filter(office=office, date=tomorrow).values_list(
+        "queue_number", flat=True
+    )
+    assert sorted(n for n in numbers if n.startswith("A")) == [f"A-{n:03d}" for n in range(1, 41)]
+    assert sorted(n for n in numbers if n.startswith("B")) == [f"B-{n:03d}" for n in range(1, 11)]
+    row = OfficeDay.objects.get(office=office, date=tomorrow)
+    assert (row.last_queue_a, row.last_queue_b) == (40, 10)
+    assert not Booking.objects.filter(
+        office=office, date=tomorrow, status=Booking.Status.BOOKED
+    ).exists()
+    assert_counters_match_bookings()
+
+
+def test_concurrent_reschedules_cancels_and_bookings_keep_counters_true(now):
+    # The 10:00 window of each day holds 10; applicants already fill 2 on Wednesday.
+    office = OfficeFactory(
+        code="palembang", windows=[(time(8), time(10), 45), (time(10), time(12), 10)]
+    )
+    book(office, WEDNESDAY, 10, now)
+    book(office, WEDNESDAY, 10, now)
+    # Half start on Wednesday, half on Thursday; some move to the other day, some within it.
+    moves = []
+    for index in range(20):
+        origin = (WEDNESDAY, THURSDAY)[index % 2]
+        target = (THURSDAY, WEDNESDAY)[index % 2] if index % 4 < 2 else origin
+        moves.append((book(office, origin, 8, now), target))
+
+    actions = [
+        partial(
+            reschedule_booking,
+            booking=booking,
+            day=target,
+            window=window_at(office, target, 10),
+            now=now,
+        )
+        for booking, target in moves
+    ]
+    # Every other booking is cancelled while it is being moved.
+    actions += [partial(cancel_booking, booking=booking, now=now) for booking, _ in moves[::2]]
+    for index in range(20):
+        day = (WEDNESDAY, THURSDAY)[index % 2]
+        actions.append(
+            partial(
+                create_booking,
+                office=office,
+                day=day,
+                window=window_at(office, day, 10),
+                applicant=silent_applicant(),
+                now=now,
+            )
+        )
+
+    outcomes = run_together(actions)
+
+    assert len(outcomes) == 50
+    assert {code for kind, code in outcomes if kind == "refused"} <= {"full", "not_reschedulable"}
+    for booking, _target in moves[::2]:
+        assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
+    for booking, target in moves[1::2]:
+        kept = Booking.objects.get(pk=booking.pk)
+        assert kept.status == Booking.Status.BOOKED
+        slot = (kept.date, kept.window.start, kept.reschedule_count)
+        assert slot in {(target, time(10), 1), (booking.date, time(8), 0)}
+    assert_counters_match_bookings()
+
+
+@pytest.mark.parametrize("second", ["cancel", "reschedule"])
+def test_a_change_that_waited_for_a_reschedule_sees_the_new_window(now, settings, second):
+    settings.BOOKING_MAX_RESCHEDULES = 2
+    office = OfficeFactory(code="palembang")
+    booking = book(office, WEDNESDAY, 8, now)
+    moved, release = threading.Event(), threading.Event()
+
+    def reschedule_and_hold_the_lock():
+        with transaction.atomic():
+            reschedule_booking(
+                booking=booking, day=THURSDAY, window=window_at(office, THURSDAY, 10), now=now
+            )
+            moved.set()
+            release.wait()
+
+    def change_again():
+        if second == "cancel":
+            return cancel_booking(booking=booking, now=now)
+        return reschedule_booking(
+            booking=booking, day=THURSDAY, window=window_at(office, THURSDAY, 13), now=now
+        )
+
+    first, first_outcome = in_thread(reschedule_and_hold_the_lock)
+    moved.wait()
+    waiter, outcome = in_thread(change_again)
+    wait_until_a_transaction_waits_for_a_lock()
+    release.set()
+    first.join()
+    waiter.join()
+
+    assert "error" not in first_outcome
+    assert "error" not in outcome, outcome.get("error")
+    final = Booking.objects.get(pk=booking.pk)
+    if second == "cancel":
+        assert final.status == Booking.Status.CANCELLED
+        assert (
+            WindowDay.objects.get(window=window_at(office, THURSDAY, 10), date=THURSDAY).booked == 0
+        )
+    else:
+        assert (final.date, final.window.start, final.reschedule_count) == (THURSDAY, time(13), 2)
+        assert (
+            WindowDay.objects.get(window=window_at(office, THURSDAY, 10), date=THURSDAY).booked == 0
+        )
+        assert (
+            WindowDay.objects.get(window=window_at(office, THURSDAY, 13), date=THURSDAY).booked == 1
+        )
+    assert WindowDay.objects.get(window=window_at(office, WEDNESDAY, 8), date=WEDNESDAY).booked == 0
+    assert_counters_match_bookings()
