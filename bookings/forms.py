@@ -158,18 +158,7 @@ class ApplicantForm(HoneypotMixin):
         return not info.matches_birth_date(self.cleaned_data["birth_date"])
 
     def applicant(self, language) -> Applicant:
-        data = self.cleaned_data
-        return Applicant(
-            nik=data["nik"],
-            full_name=data["full_name"],
-            birth_date=data["birth_date"],
-            purpose=data["purpose"],
-            email=data["email"],
-            phone=data["phone"],
-            passport_type=data["passport_type"],
-            application_type=data["application_type"],
-            language=language,
-        )
+        return Applicant.from_form(self.cleaned_data, language)
 
 
 class LookupForm(HoneypotMixin):

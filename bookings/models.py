@@ -64,6 +64,9 @@ class WindowDay(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"{self.window} {self.date}: {self.booked}/{self.capacity}"
+
 
 class BookingQuerySet(models.QuerySet):
     def active(self):

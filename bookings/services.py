@@ -6,7 +6,7 @@ Each raises ValidationError with a code from MESSAGES when the change cannot be 
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, timedelta
 
 from django.conf import settings
@@ -71,6 +71,12 @@ class Applicant:
     application_type: str = Booking.ApplicationType.NEW
     language: str = "id"
 
+    @classmethod
+    def from_form(cls, data: dict, language: str) -> "Applicant":
+        """Return the applicant from a form's cleaned data (fields it lacks keep their default)."""
+        names = {f.name for f in fields(cls)} - {"language"}
+        return cls(**{name: data[name] for name in names if name in data}, language=language)
+
 
 def new_code() -> str:
     """Return a fresh booking code: 10 symbols from 32, 50 bits from the OS's random source."""
@@ -103,9 +109,14 @@ def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None
     return plan
 
 
-def _nik_info(nik, birth_date):
-    info = parse_nik(nik)
-    return info.nik, not info.matches_birth_date(birth_date)
+def _applicant_fields(applicant: Applicant) -> dict:
+    """Return a booking's applicant fields: the NIK normalised, its birth date compared."""
+    info = parse_nik(applicant.nik)
+    return {
+        "nik": info.nik,
+        "birth_date_mismatch": not info.matches_birth_date(applicant.birth_date),
+        **{f.name: getattr(applicant, f.name) for f in fields(Applicant) if f.name != "nik"},
+    }
 
 
 def _is_nik_conflict(exc):
@@ -136,7 +147,7 @@ def create_booking(
     window_mismatch, window_started, or a NIK code.
     """
     now = now or timezone.now()
-    nik, mismatch = _nik_info(applicant.nik, applicant.birth_date)
+    nik = parse_nik(applicant.nik).nik
     plan = check_bookable(office=office, day=day, window=window, now=now)
     if Booking.objects.filter(nik=nik, status=Booking.Status.BOOKED).exists():
         raise _error("duplicate")
@@ -147,16 +158,7 @@ def create_booking(
         starts_at=office.local_datetime(day, window.start),
         ends_at=office.local_datetime(day, window.end),
         channel=Booking.Channel.ONLINE,
-        nik=nik,
-        full_name=applicant.full_name,
-        birth_date=applicant.birth_date,
-        birth_date_mismatch=mismatch,
-        email=applicant.email,
-        phone=applicant.phone,
-        purpose=applicant.purpose,
-        passport_type=applicant.passport_type,
-        application_type=applicant.application_type,
-        language=applicant.language,
+        **_applicant_fields(applicant),
     )
     try:
         with transaction.atomic():
@@ -331,7 +333,7 @@ def register_walk_in(
     closed, day_full, override_not_allowed, or a NIK code.
     """
     now = now or timezone.now()
-    nik, mismatch = _nik_info(applicant.nik, applicant.birth_date)
+    applicant_fields = _applicant_fields(applicant)  # refuses what cannot be a NIK first
     day = _local_today(office, now)
     plan = day_plan(office, day)
     if not plan.open:
@@ -348,16 +350,7 @@ def register_walk_in(
         channel=Booking.Channel.WALK_IN,
         walk_in_reason=reason,
         uses_reserve=uses_reserve,
-        nik=nik,
-        full_name=applicant.full_name,
-        birth_date=applicant.birth_date,
-        birth_date_mismatch=mismatch,
-        email=applicant.email,
-        phone=applicant.phone,
-        purpose=applicant.purpose,
-        passport_type=applicant.passport_type,
-        application_type=applicant.application_type,
-        language=applicant.language,
+        **applicant_fields,
         created_by=by,
     )
     override_reason = override_reason.strip()

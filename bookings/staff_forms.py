@@ -104,18 +104,7 @@ class WalkInForm(forms.Form):
         return " ".join(self.cleaned_data["full_name"].split())
 
     def applicant(self, language="id") -> Applicant:
-        data = self.cleaned_data
-        return Applicant(
-            nik=data["nik"],
-            full_name=data["full_name"],
-            birth_date=data["birth_date"],
-            purpose=data["purpose"],
-            email=data["email"],
-            phone=data["phone"],
-            passport_type=data["passport_type"],
-            application_type=data["application_type"],
-            language=language,
-        )
+        return Applicant.from_form(self.cleaned_data, language)
 
 
 class CheckInForm(forms.Form):

@@ -51,7 +51,9 @@ class Office(models.Model):
         _("first bookable day (days ahead)"),
         default=1,
         validators=[MaxValueValidator(30)],
-        help_text=_("0 lets applicants book today's windows that have not begun; 1 means tomorrow."),
+        help_text=_(
+            "0 lets applicants book today's windows that have not begun; 1 means tomorrow."
+        ),
     )
     open_weekdays = models.CharField(
         _("opening weekdays"),
@@ -118,11 +120,11 @@ class Office(models.Model):
     def clean(self):
         if self.timezone not in ZONE_ABBREVIATIONS:
             raise ValidationError({"timezone": _("Choose WIB, WITA or WIT.")})
-        if self.walk_in_reserve is not None and self.daily_quota is not None:
-            if self.walk_in_reserve > self.daily_quota:
-                raise ValidationError(
-                    {"walk_in_reserve": _("The walk-in reserve cannot exceed the daily quota.")}
-                )
+        quota, reserve = self.daily_quota, self.walk_in_reserve
+        if quota is not None and reserve is not None and reserve > quota:
+            raise ValidationError(
+                {"walk_in_reserve": _("The walk-in reserve cannot exceed the daily quota.")}
+            )
 
 
 class ServiceWindow(models.Model):
@@ -169,9 +171,7 @@ class ServiceWindow(models.Model):
         if self.pk:
             siblings = siblings.exclude(pk=self.pk)
         if siblings.filter(start__lt=self.end, end__gt=self.start).exists():
-            raise ValidationError(
-                _("This window overlaps another window of the same weekday.")
-            )
+            raise ValidationError(_("This window overlaps another window of the same weekday."))
         others = siblings.aggregate(total=Sum("capacity"))["total"] or 0
         office = self.office
         if self.capacity is not None and others + self.capacity > office.online_quota:

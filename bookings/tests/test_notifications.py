@@ -372,8 +372,8 @@ def test_the_fee_follows_the_passport_type(office, now, tomorrow):
 
 
 def test_only_a_renewal_asks_for_the_old_passport(office, now, tomorrow):
-    renewal = book(office, tomorrow, now=now, application_type="renewal")
-    new = book(office, tomorrow, now=now, application_type="new")
+    renewal = book(office, tomorrow, now=now, application_type="renewal", language="en")
+    new = book(office, tomorrow, now=now, application_type="new", language="en")
 
     assert "old passport" in email_message(row(renewal), now=now).body
     assert "old passport" not in email_message(row(new), now=now).body

@@ -6,6 +6,8 @@ import factory
 
 from offices.models import DayOverride, Office, ServiceWindow
 
+DEMO_WINDOWS = [(time(8), time(10), 45), (time(10), time(12), 45), (time(13), time(15), 45)]
+
 
 class OfficeFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -29,7 +31,11 @@ class OfficeFactory(factory.django.DjangoModelFactory):
         """Give every weekday the demo windows unless windows=False or a list is passed."""
         if not create or extracted is False:
             return
-        spans = extracted or [(time(8), time(10), 45), (time(10), time(12), 45), (time(13), time(15), 45)]
+        spans = extracted or [
+            (time(8), time(10), 45),
+            (time(10), time(12), 45),
+            (time(13), time(15), 45),
+        ]
         for weekday in range(7):
             for start, end, capacity in spans:
                 ServiceWindow.objects.create(

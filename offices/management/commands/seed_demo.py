@@ -34,6 +34,7 @@ OFFICES = [
         "timezone": "Asia/Jayapura",
     },
 ]
+OFFICE_DEFAULTS = {"daily_quota": 150, "walk_in_reserve": 15, "open_weekdays": "01234"}
 WINDOWS = [(time(8), time(10)), (time(10), time(12)), (time(13), time(15))]
 WEEKDAYS = range(5)
 WINDOW_CAPACITY = 45
@@ -64,7 +65,12 @@ class Command(BaseCommand):
         for data in OFFICES:
             office, new = Office.objects.get_or_create(
                 code=data["code"],
-                defaults={**data, "daily_quota": 150, "walk_in_reserve": 15, "open_weekdays": "01234"},
+                defaults={
+                    **data,
+                    "daily_quota": 150,
+                    "walk_in_reserve": 15,
+                    "open_weekdays": "01234",
+                },
             )
             created += new
             for weekday in WEEKDAYS:
