@@ -2,8 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from .health import healthz
+
+admin.site.site_header = _("Antrean Paspor · Immigration office staff")
+admin.site.site_title = _("Antrean Paspor")
+admin.site.index_title = _("Office administration")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

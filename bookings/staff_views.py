@@ -236,7 +236,8 @@ def day_state(office, now) -> DayState:
     plan = day_plan(office, day)
     row = OfficeDay.objects.filter(office=office, date=day).first()
     if not plan.open:
-        return DayState(False, str(plan.closed_label), 0, row.booked if row else 0)
+        reason = str(plan.closed_label) if plan.reason else ""
+        return DayState(False, reason, 0, row.booked if row else 0)
     return DayState(True, "", row.quota if row else plan.quota, row.booked if row else 0)
 
 
