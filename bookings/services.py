@@ -20,7 +20,7 @@ from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan
 
 from . import places
-from .models import Booking, Notification, OfficeDay
+from .models import Booking, Notification, OfficeDay, WindowDay
 from .nik import normalize_nik, parse_nik
 from .outbox import record_notifications
 
@@ -149,8 +149,7 @@ def create_booking(
     now = now or timezone.now()
     nik = parse_nik(applicant.nik).nik
     plan = check_bookable(office=office, day=day, window=window, now=now)
-    if Booking.objects.filter(nik=nik, status=Booking.Status.BOOKED).exists():
-        raise _error("duplicate")
+    _refuse_early(nik=nik, day=day, window=window)
     booking = Booking(
         office=office,
         date=day,
@@ -173,6 +172,25 @@ def create_booking(
             raise _error("duplicate") from None
         raise
     return booking
+
+
+def _refuse_early(*, nik, day, window):
+    """Turn away a held NIK or a full window with one read, before any transaction or lock.
+
+    The crowd that arrives after a window sells out is answered without waiting in line
+    for the counter rows; the conditional UPDATEs still decide every place that is taken.
+    """
+    held = Booking.objects.filter(nik=nik, status=Booking.Status.BOOKED)
+    full = WindowDay.objects.filter(window=window, date=day, booked__gte=F("capacity"))
+    found = (
+        ServiceWindow.objects.filter(pk=window.pk)
+        .values(held=Exists(held), full=Exists(full))
+        .first()
+    )
+    if found and found["held"]:
+        raise _error("duplicate")
+    if found and found["full"]:
+        raise _error("full")
 
 
 def _locked(booking) -> Booking:

@@ -224,8 +224,11 @@ def create_booking(request, payload: BookingIn):
     """Book a window; 409 `full` or `duplicate` when the place cannot be had."""
     language = payload.language or request_language(request)
     with translation.override(language):
-        office = Office.objects.filter(code=payload.office).first()
-        window = ServiceWindow.objects.filter(pk=payload.window).first()
+        window = ServiceWindow.objects.select_related("office").filter(pk=payload.window).first()
+        if window is not None and window.office.code == payload.office:
+            office = window.office
+        else:
+            office = Office.objects.filter(code=payload.office).first()
         now = timezone.now()
         form = ApplicantForm(
             data={

@@ -424,11 +424,24 @@ def test_messages_follow_the_body_language_then_accept_language(client, office):
 def test_booking_query_count_is_pinned(client, office, tomorrow, now, django_assert_num_queries):
     # The day's first booking also creates its place counters (four queries more).
     first = booking_body(office, tomorrow, window_at(office, tomorrow))
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         assert post(client, "/bookings", first).status_code == 201
     second = booking_body(office, tomorrow, window_at(office, tomorrow), nik=make_nik())
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         assert post(client, "/bookings", second).status_code == 201
+
+
+def test_a_full_window_is_refused_without_a_transaction(
+    client, tomorrow, now, django_assert_num_queries
+):
+    # The crowd after sell-out is turned away by one read: no BEGIN, no counter UPDATE.
+    office = OfficeFactory(code="tiny", windows=[(time(8), time(10), 1)])
+    window = window_at(office, tomorrow)
+    book(office, tomorrow, window, now)
+    with django_assert_num_queries(4) as captured:
+        response = post(client, "/bookings", booking_body(office, tomorrow, window), **EN)
+    assert_error(response, 409, "full")
+    assert not any("UPDATE" in query["sql"] for query in captured.captured_queries)
 
 
 # ---- lookup ----------------------------------------------------------------------------------
