@@ -216,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Booking rules that are policy, not law.
 BOOKING_MAX_RESCHEDULES = env.int("BOOKING_MAX_RESCHEDULES", default=1)
+# Seconds an office's free places are kept for readers (0: always computed afresh).
+AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=2)
 REMINDER_LEAD_TIME = timedelta(hours=env.int("REMINDER_LEAD_HOURS", default=24))
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFICATION_REQUEUE_MINUTES", default=5))

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from offices.models import DayOverride, Office, ServiceWindow
@@ -59,10 +61,20 @@ def office_availability(
     """Return each day's state and places left from start for `days` days.
 
     Costs four queries whatever the range: windows, day overrides, office-day and
-    window-day counters.
+    window-day counters. On the real clock, the answer is kept for
+    AVAILABILITY_CACHE_SECONDS, so a crowd reading the same calendar costs one computation
+    a few seconds; the booking itself always decides on the counters.
     """
     end = start + timedelta(days=max(days, 1) - 1)
-    return _availability([office], start, end, now or timezone.now())[office.pk]
+    seconds = settings.AVAILABILITY_CACHE_SECONDS
+    if now is not None or not seconds:
+        return _availability([office], start, end, now or timezone.now())[office.pk]
+    key = f"availability:{office.pk}:{start.isoformat()}:{end.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = _availability([office], start, end, timezone.now())[office.pk]
+        cache.set(key, found, seconds)
+    return found
 
 
 def next_free_days(offices, *, now=None) -> dict[int, DayAvailability | None]:

@@ -81,7 +81,7 @@ def office_calendar(request, code):
     if not first.replace(day=1) <= month <= last.replace(day=1):
         month = first.replace(day=1)
     days_in_month = calendar.monthrange(month.year, month.month)[1]
-    days = office_availability(office, month, days_in_month, now=now)
+    days = office_availability(office, month, days_in_month)
     weeks = _weeks(month, days)
     previous_month = (month - timedelta(days=1)).replace(day=1)
     next_month = (month + timedelta(days=days_in_month)).replace(day=1)

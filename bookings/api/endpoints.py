@@ -165,7 +165,7 @@ def availability(request, code: OfficeCode, query: Query[AvailabilityQuery]):
         raise ValidationError({"start": [START_RANGE % {"first": first, "last": last}]})
     if days is None:
         days = min(MAX_DAYS, max(1, (office.last_bookable_day(now) - start).days + 1))
-    found = office_availability(office, start, days, now=now)
+    found = office_availability(office, start, days)
     return {
         "office": office.code,
         "timezone": office.timezone,

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from bookings.availability import next_free_days, office_availability
 from bookings.services import cancel_booking, create_booking, register_walk_in
@@ -263,3 +263,25 @@ def test_next_free_days_costs_the_same_queries_for_one_office_or_many(
     assert {office.pk: free[office.pk].date for office in offices} == {
         office.pk: WEDNESDAY for office in offices
     }
+
+
+def test_readers_on_the_real_clock_share_one_computation(
+    office, settings, django_assert_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    start = office.first_bookable_day(timezone.now())
+    first = office_availability(office, start, 7)
+    with django_assert_num_queries(0):
+        again = office_availability(office, start, 7)
+    assert [d.remaining for d in again] == [d.remaining for d in first]
+
+
+def test_a_pinned_clock_or_no_cache_always_computes(office, settings, django_assert_num_queries):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    start = office.first_bookable_day(timezone.now())
+    office_availability(office, start, 7, now=timezone.now())
+    with django_assert_num_queries(4):
+        office_availability(office, start, 7, now=timezone.now())
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    with django_assert_num_queries(4):
+        office_availability(office, start, 7)
