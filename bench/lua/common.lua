@@ -1,0 +1,170 @@
+-- Shared by the wrk scripts: a monotonic clock, distinct valid NIKs, per-thread tallies,
+-- stopping a thread after its share of requests, and a JSON summary for bench/run.py.
+
+local ffi = require "ffi"
+ffi.cdef [[
+  typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+  int clock_gettime(int clock_id, bench_timespec *tp);
+]]
+
+local M = {}
+local CLOCK_MONOTONIC = 1
+local ts = ffi.new("bench_timespec")
+
+-- Seconds since an arbitrary origin, with microsecond resolution or better.
+function M.now()
+  ffi.C.clock_gettime(CLOCK_MONOTONIC, ts)
+  return tonumber(ts.tv_sec) + tonumber(ts.tv_nsec) * 1e-9
+end
+
+-- A valid NIK and its birth date for the n-th applicant of a region (6 digits, real province).
+-- n < 134,000,000 gives distinct (birth date, serial) pairs, hence distinct NIKs.
+function M.nik(region, n)
+  local serial = n % 9999 + 1
+  local k = math.floor(n / 9999)
+  local day = k % 28 + 1
+  local month = math.floor(k / 28) % 12 + 1
+  local year = 1960 + math.floor(k / 336) % 40
+  local nik = string.format("%s%02d%02d%02d%04d", region, day, month, year % 100, serial)
+  return nik, string.format("%04d-%02d-%02d", year, month, day)
+end
+
+-- A full name as on a KTP (letters only, as the forms require).
+local NAMES = { "Siti Aminah", "Budi Santoso", "Dewi Lestari", "Ahmad Fauzi", "Rina Wulandari",
+  "Muhammad Rizki", "Nur Hidayah", "Agus Salim" }
+function M.name(n)
+  return NAMES[n % #NAMES + 1]
+end
+
+-- Read the data file bench/run.py wrote for this run (a Lua table).
+function M.load(path)
+  local chunk = assert(loadfile(path))
+  return chunk()
+end
+
+-- Per-thread tallies, read back by done() through thread:get(). wrk copies only flat
+-- tables between threads (a nested one crashes it), hence one global per latency list.
+statuses, kinds, first_sent, last_answer, answered = {}, {}, nil, nil, 0
+local samples = {}
+
+-- Call when a request is sent: the first one starts this thread's clock.
+function M.sent()
+  local t = M.now()
+  if first_sent == nil then
+    first_sent = t
+  end
+  return t
+end
+
+function M.record(kind, status, seconds)
+  local key = kind .. " " .. status
+  statuses[key] = (statuses[key] or 0) + 1
+  local list = samples[kind]
+  if list == nil then
+    list = {}
+    samples[kind] = list
+    kinds[#kinds + 1] = kind
+    _G["samples_" .. kind] = list
+  end
+  list[#list + 1] = math.floor(seconds * 1e6 + 0.5)
+  last_answer = M.now()
+end
+
+-- Count an event that has no latency of its own (a flow that went wrong).
+function M.count(key)
+  statuses[key] = (statuses[key] or 0) + 1
+end
+
+-- Once a thread has had its share of answers it says so on stdout; bench/run.py ends wrk
+-- when all have. Threads keep the load on until then: a thread stopped on its own leaves a
+-- connection wrk has already reopened, and a sync gunicorn worker waits on it for good.
+function M.finish_if_done(cap)
+  answered = answered + 1
+  if cap > 0 and answered == cap then
+    io.write("BENCH_THREAD_DONE\n")
+    io.flush()
+  end
+end
+
+local threads = {}
+
+function M.setup(thread)
+  thread:set("thread_id", #threads)
+  threads[#threads + 1] = thread
+end
+
+local function percentile(sorted, p)
+  if #sorted == 0 then
+    return 0
+  end
+  local index = math.max(1, math.min(#sorted, math.ceil(p / 100 * #sorted)))
+  return sorted[index]
+end
+
+local function json_string(s)
+  return '"' .. tostring(s):gsub('[%c"\\]', function(c)
+    return string.format("\\u%04x", c:byte())
+  end) .. '"'
+end
+
+-- Print one line "BENCH_JSON {...}": wrk's own figures and ours, merged over the threads.
+function M.done(summary, latency)
+  local statuses, samples, first, last = {}, {}, nil, nil
+  for _, thread in ipairs(threads) do
+    for key, count in pairs(thread:get("statuses") or {}) do
+      statuses[key] = (statuses[key] or 0) + count
+    end
+    for _, kind in ipairs(thread:get("kinds") or {}) do
+      samples[kind] = samples[kind] or {}
+      local into = samples[kind]
+      for _, v in ipairs(thread:get("samples_" .. kind) or {}) do
+        into[#into + 1] = v
+      end
+    end
+    local t_first, t_last = thread:get("first_sent"), thread:get("last_answer")
+    if t_first and (first == nil or t_first < first) then
+      first = t_first
+    end
+    if t_last and (last == nil or t_last > last) then
+      last = t_last
+    end
+  end
+  local parts = {}
+  parts[#parts + 1] = string.format(
+    '"wrk":{"requests":%d,"duration_us":%d,"bytes":%d,"connect_errors":%d,"read_errors":%d,'
+      .. '"write_errors":%d,"status_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,'
+      .. '"p99_us":%d,"max_us":%d,"mean_us":%.1f}',
+    summary.requests, summary.duration, summary.bytes, summary.errors.connect,
+    summary.errors.read, summary.errors.write, summary.errors.status, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max,
+    latency.mean
+  )
+  local status_parts = {}
+  for key, count in pairs(statuses) do
+    status_parts[#status_parts + 1] = json_string(key) .. ":" .. count
+  end
+  parts[#parts + 1] = '"statuses":{' .. table.concat(status_parts, ",") .. "}"
+  local kind_parts = {}
+  local all = {}
+  for kind, list in pairs(samples) do
+    table.sort(list)
+    for _, v in ipairs(list) do
+      all[#all + 1] = v
+    end
+    kind_parts[#kind_parts + 1] = string.format(
+      '%s:{"count":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}',
+      json_string(kind), #list, percentile(list, 50), percentile(list, 90),
+      percentile(list, 99), list[#list] or 0
+    )
+  end
+  table.sort(all)
+  kind_parts[#kind_parts + 1] = string.format(
+    '"all":{"count":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}',
+    #all, percentile(all, 50), percentile(all, 90), percentile(all, 99), all[#all] or 0
+  )
+  parts[#parts + 1] = '"latency":{' .. table.concat(kind_parts, ",") .. "}"
+  parts[#parts + 1] = string.format('"elapsed_s":%.6f', (first and last) and (last - first) or 0)
+  io.write("BENCH_JSON {" .. table.concat(parts, ",") .. "}\n")
+end
+
+return M

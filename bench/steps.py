@@ -1,0 +1,346 @@
+"""Benchmark steps that need Django: seed the bench database, list bookable slots, time the report.
+
+Run by bench/run.py as `python -m bench.steps COMMAND` with the bench environment; each
+command prints one JSON object on its last line of output.
+"""
+
+import json
+import os
+import re
+import secrets
+import statistics
+import sys
+import time
+from datetime import time as clock
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antrean.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bookings.availability import office_availability  # noqa: E402
+from bookings.reports import monthly_counts  # noqa: E402
+from offices.models import Office, ServiceWindow  # noqa: E402
+
+DEMO_OFFICES = ("palembang", "makassar", "jayapura")
+ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+WINDOWS = ((clock(8), clock(10)), (clock(10), clock(12)), (clock(13), clock(15)))
+
+
+def _emit(payload):
+    print(json.dumps(payload, default=str))
+
+
+def _bench_office(code, name, zone):
+    """Create an office shaped like the demo ones (150 a day, 15 kept for walk-ins, 3 × 45)."""
+    office, _new = Office.objects.get_or_create(
+        code=code,
+        defaults={
+            "name": name,
+            "city": "Bench",
+            "timezone": zone,
+            "daily_quota": 150,
+            "walk_in_reserve": 15,
+            "open_weekdays": "01234",
+        },
+    )
+    for weekday in range(5):
+        for start, end in WINDOWS:
+            ServiceWindow.objects.get_or_create(
+                office=office, weekday=weekday, start=start, defaults={"end": end, "capacity": 45}
+            )
+    return office
+
+
+def prepare(extra_offices):
+    """Seed the demo data and the bench offices; return every bookable slot of the horizon."""
+    # seed_demo appends its logins to VAR_DIR/demo-logins.txt: keep them in the bench's temp dir.
+    settings.VAR_DIR = Path(os.environ["BENCH_TMP"])
+    call_command(
+        "seed_demo",
+        admin_password=secrets.token_urlsafe(12),
+        staff_password=secrets.token_urlsafe(12),
+        supervisor_password=secrets.token_urlsafe(12),
+        stdout=open(os.devnull, "w"),  # noqa: SIM115 - the passwords stay unprinted
+    )
+    codes = list(DEMO_OFFICES)
+    for index in range(extra_offices):
+        code = f"bench-{index:02d}"
+        _bench_office(code, f"Kantor Imigrasi Bench {index:02d}", ZONES[index % 3])
+        codes.append(code)
+    _bench_office("bench-warm", "Kantor Imigrasi Bench (warm-up)", ZONES[0])
+    codes.append("bench-warm")
+    now = timezone.now()
+    offices = {}
+    for office in Office.objects.filter(code__in=codes):
+        first, last = office.first_bookable_day(now), office.last_bookable_day(now)
+        days = office_availability(office, first, (last - first).days + 1, now=now)
+        offices[office.code] = {
+            "id": office.pk,
+            "timezone": office.timezone,
+            "online_quota": office.online_quota,
+            "months": sorted({f"{d.date:%Y-%m}" for d in days}),
+            "days": [
+                {
+                    "date": d.date.isoformat(),
+                    "remaining": d.remaining,
+                    "windows": [[w.window.pk, w.remaining] for w in d.windows if w.bookable],
+                }
+                for d in days
+                if d.bookable
+            ],
+        }
+    _emit({"offices": offices, "markers": _markers(), "settings": _settings_in_effect()})
+
+
+def _settings_in_effect():
+    """Return the settings that bear on the figures, as the app resolved them."""
+    database = settings.DATABASES["default"]
+    return {
+        "CONN_MAX_AGE": database.get("CONN_MAX_AGE"),
+        "CONN_HEALTH_CHECKS": database.get("CONN_HEALTH_CHECKS"),
+        "CACHES": settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1],
+        "AVAILABILITY_CACHE_SECONDS": getattr(settings, "AVAILABILITY_CACHE_SECONDS", None),
+        "SESSION_ENGINE": settings.SESSION_ENGINE,
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+
+
+def _markers():
+    """Return a plain stretch of the "duplicate" and "full" messages as pages show them (id)."""
+    from django.utils import translation
+
+    from bookings.services import MESSAGES
+
+    with translation.override("id"):
+        found = {}
+        for code in ("duplicate", "full"):
+            text = str(MESSAGES[code])
+            found[code] = re.split(r"[^\w ]", text)[0][:40]
+    return found
+
+
+COUNTS = ("served", "online", "walk_in", "priority", "no_show", "cancelled", "booked")
+PURPOSES = ("umrah", "hajj", "tourism", "work", "study", "family", "other")
+
+
+def bare_sql(year):
+    """The hand-written aggregate: the same figures, grouped by office id, then joined."""
+    purpose_counts = ",\n".join(
+        f"    count(*) FILTER (WHERE status = 'checked_in' AND purpose = '{p}') AS served_{p}"
+        for p in PURPOSES
+    )
+    return f"""
+SELECT o.name, o.code, c.*
+FROM (
+  SELECT office_id, extract(month FROM date)::int AS month,
+    count(*) FILTER (WHERE status = 'checked_in') AS served,
+    count(*) FILTER (WHERE status = 'checked_in' AND channel = 'online') AS online,
+    count(*) FILTER (WHERE status = 'checked_in' AND channel = 'walk_in') AS walk_in,
+    count(*) FILTER (WHERE status = 'checked_in' AND channel = 'walk_in'
+                     AND walk_in_reason IN ('child', 'disability', 'elderly', 'pregnant', 'sick'))
+      AS priority,
+    count(*) FILTER (WHERE status = 'no_show') AS no_show,
+    count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+    count(*) AS booked,
+{purpose_counts}
+  FROM bookings_booking
+  WHERE date >= '{year}-01-01' AND date < '{year + 1}-01-01'
+  GROUP BY office_id, month
+) c JOIN offices_office o ON o.id = c.office_id
+ORDER BY o.name, o.code, c.month
+"""
+
+
+def _bare_rows(year):
+    with connection.cursor() as cursor:
+        cursor.execute(bare_sql(year))
+        names = [col[0] for col in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _explain(sql):
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT TEXT) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def _indexes_in(plan):
+    found = set()
+    for line in plan.splitlines():
+        if " using " in line.lower() and "index" in line.lower():
+            found.add(line.lower().split(" using ", 1)[1].split()[0])
+    return sorted(found)
+
+
+def report(years, repeat, explain_path):
+    """Time monthly_counts() against the bare aggregate SQL for each year; compare their rows."""
+    years = [int(y) for y in years.split(",")]
+    # Warm both once (caches, plans), then alternate so that neither gets a kinder cache.
+    for year in years:
+        monthly_counts(year=year)
+        _bare_rows(year)
+    app_times = {y: [] for y in years}
+    bare_times = {y: [] for y in years}
+    for _round in range(repeat):
+        for year in years:
+            started = time.perf_counter()
+            rows = monthly_counts(year=year)
+            app_times[year].append(time.perf_counter() - started)
+            started = time.perf_counter()
+            bare = _bare_rows(year)
+            bare_times[year].append(time.perf_counter() - started)
+    mismatches = 0
+    for year in years:
+        rows = monthly_counts(year=year)
+        bare = _bare_rows(year)
+        if len(rows) != len(bare):
+            mismatches += abs(len(rows) - len(bare)) or 1
+        for app_row, bare_row in zip(rows, bare, strict=False):
+            expected = (
+                bare_row["code"],
+                bare_row["month"],
+                *(bare_row[name] for name in COUNTS),
+                *(bare_row[f"served_{p}"] for p in PURPOSES),
+            )
+            got = (
+                app_row.office_code,
+                app_row.month,
+                *(getattr(app_row, name) for name in COUNTS),
+                *(app_row.served_by_purpose.get(p, 0) for p in PURPOSES),
+            )
+            mismatches += expected != got
+    with CaptureQueriesContext(connection) as captured:
+        monthly_counts(year=years[0])
+    app_sql = captured.captured_queries[-1]["sql"]
+    app_plan = _explain(app_sql)
+    bare_plan = _explain(bare_sql(years[0]))
+    Path(explain_path).write_text(
+        f"-- monthly_counts(year={years[0]}): the ORM's SQL\n{app_sql}\n\n{app_plan}\n\n"
+        f"-- the bare aggregate SQL\n{bare_sql(years[0])}\n{bare_plan}\n",
+        encoding="utf-8",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'bookings_booking' ORDER BY 1"
+        )
+        table_indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT count(*) FROM bookings_booking")
+        total_rows = cursor.fetchone()[0]
+
+    def exec_ms(plan):
+        for line in plan.splitlines():
+            if line.startswith("Execution Time:"):
+                return float(line.split(":")[1].split()[0])
+        return None
+
+    _emit(
+        {
+            "rows": total_rows,
+            "years": years,
+            "report_rows": sum(len(monthly_counts(year=y)) for y in years),
+            "app_s": {y: statistics.median(t) for y, t in app_times.items()},
+            "bare_s": {y: statistics.median(t) for y, t in bare_times.items()},
+            "app_all_s": [sum(t) for t in zip(*app_times.values(), strict=True)],
+            "bare_all_s": [sum(t) for t in zip(*bare_times.values(), strict=True)],
+            "mismatches": mismatches,
+            "app_plan_ms": exec_ms(app_plan),
+            "bare_plan_ms": exec_ms(bare_plan),
+            "app_plan_top": app_plan.splitlines()[:12],
+            "bare_plan_top": bare_plan.splitlines()[:12],
+            "indexes_used": sorted(set(_indexes_in(app_plan)) | set(_indexes_in(bare_plan))),
+            "table_indexes": table_indexes,
+        }
+    )
+
+
+def queries(code, day, window, repeat):
+    """Return, per kind of request, its SQL statements and its server time in this process.
+
+    Django's test client calls the whole stack (middleware, view, database) without
+    gunicorn or a socket: the time is what one request costs the server's Python, apart
+    from HTTP. The connection health check (one SELECT 1 per request) is not counted.
+    """
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="id")
+    serial = iter(range(1, 10_000))
+
+    def booking_body(target_day, target_window):
+        number = next(serial)
+        return json.dumps(
+            {
+                "office": code,
+                "date": target_day,
+                "window": int(target_window),
+                "nik": f"1203011505{90 + number // 9999:02d}{number % 9999 + 1:04d}",
+                "full_name": "Siti Aminah",
+                "birth_date": f"19{90 + number // 9999:02d}-05-15",
+                "email": "siti@example.com",
+                "phone": "+6281234567890",
+                "purpose": "umrah",
+            }
+        )
+
+    office = Office.objects.get(code=code)
+    now = timezone.now()
+    first = office.first_bookable_day(now)
+    days = office_availability(office, first, 60, now=now)
+    open_slots = [(d.date.isoformat(), w.window.pk) for d in days if d.bookable for w in d.windows]
+    kinds = {
+        "healthz": lambda i: client.get("/healthz"),
+        "availability": lambda i: client.get(f"/api/v1/offices/{code}/availability"),
+        "calendar": lambda i: client.get(f"/offices/{code}/"),
+        "book (201)": lambda i: client.post(
+            "/api/v1/bookings",
+            booking_body(*open_slots[i % len(open_slots)]),
+            content_type="application/json",
+        ),
+        "book, window full (409)": lambda i: client.post(
+            "/api/v1/bookings", booking_body(day, window), content_type="application/json"
+        ),
+        "booking form (GET)": lambda i: client.get(f"/offices/{code}/{open_slots[0][0]}/"
+                                                   f"{open_slots[0][1]}/book/"),
+    }  # fmt: skip
+    found = {}
+    for name, call in kinds.items():
+        for i in range(5):
+            call(i)
+        with CaptureQueriesContext(connection) as captured:
+            response = call(5)
+        statements = list(captured.captured_queries)  # the next request empties the log
+        times = []
+        for i in range(repeat):
+            started = time.perf_counter()
+            call(6 + i)
+            times.append(time.perf_counter() - started)
+        found[name] = {
+            "status": response.status_code,
+            "queries": len(statements),
+            "statements": [q["sql"][:90] for q in statements],
+            "ms": round(1000 * statistics.median(times), 2),
+        }
+    _emit(found)
+
+
+def main(argv):
+    command = argv[1]
+    if command == "prepare":
+        prepare(int(argv[2]))
+    elif command == "queries":
+        queries(argv[2], argv[3], argv[4], int(argv[5]))
+    elif command == "report":
+        report(argv[2], int(argv[3]), argv[4])
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
