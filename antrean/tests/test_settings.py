@@ -139,6 +139,12 @@ def test_database_url_chooses_postgresql():
     assert (database["USER"], database["PASSWORD"]) == ("antrean", "rahasia")
     assert "transaction_mode" not in database.get("OPTIONS", {})
     assert database["CONN_MAX_AGE"] == 60
+    assert database["CONN_HEALTH_CHECKS"] is False  # a round trip per request: opt in
+
+
+def test_connection_health_checks_can_be_switched_on():
+    url = "postgres://antrean:rahasia@db.internal:5433/antrean"
+    database = production(DATABASE_URL=url, CONN_HEALTH_CHECKS="1")["DATABASES"]["default"]
     assert database["CONN_HEALTH_CHECKS"] is True
 
 
