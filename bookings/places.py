@@ -52,8 +52,8 @@ def take_day(office, plan: DayPlan, *, uses_reserve):
         changes["online_booked"] = F("online_booked") + 1
     if rows.update(**changes):
         return
-    if OfficeDay.objects.filter(office=office, date=plan.date).exists():
-        raise NoPlace("day")
+    # No row matched: full, or not created yet. Create it if missing (another transaction
+    # may be creating it right now; the insert then waits for it) and try once more.
     ensure_day(office, plan)
     if not rows.update(**changes):
         raise NoPlace("day")
@@ -65,9 +65,7 @@ def take_window(window, day, plan: DayPlan):
     rows = WindowDay.objects.filter(window=window, date=day, booked__lt=F("capacity"))
     if rows.update(booked=F("booked") + 1):
         return
-    if WindowDay.objects.filter(window=window, date=day).exists():
-        raise NoPlace("window")
-    ensure_day(window.office, plan)
+    ensure_day(window.office, plan)  # as in take_day
     if not rows.update(booked=F("booked") + 1):
         raise NoPlace("window")
 

@@ -424,7 +424,7 @@ def test_messages_follow_the_body_language_then_accept_language(client, office):
 def test_booking_query_count_is_pinned(client, office, tomorrow, now, django_assert_num_queries):
     # The day's first booking also creates its place counters (four queries more).
     first = booking_body(office, tomorrow, window_at(office, tomorrow))
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(16):
         assert post(client, "/bookings", first).status_code == 201
     second = booking_body(office, tomorrow, window_at(office, tomorrow), nik=make_nik())
     with django_assert_num_queries(13):
