@@ -24,7 +24,7 @@ import tempfile
 import time
 import urllib.request
 from contextlib import closing
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import psycopg2
@@ -49,6 +49,12 @@ REGIONS = {
 }
 
 
+def region(name, attempt=0):
+    """The NIK region code of a run: a run measured again gets new NIKs."""
+    code = REGIONS[name]
+    return f"{code[:4]}{int(code[4:]) + attempt:02d}"
+
+
 def _env(name, default):
     value = os.environ.get(name)
     return type(default)(value) if value not in (None, "") else default
@@ -62,11 +68,12 @@ class Config:
         self.db = _env("BENCH_DB", "antrean_bench")
         self.report_db = _env("BENCH_REPORT_DB", "antrean_bench_report")
         self.redis = _env("BENCH_REDIS", "redis://127.0.0.1:6379/7")
-        # Measured on this 2-core machine against sync ×3/4/6/8 and gthread 2×4, 3×3: the
-        # threads overlap the database round trips, keep-alive saves a connect per request.
-        self.workers = _env("BENCH_WORKERS", 2)
-        self.worker_class = _env("BENCH_WORKER_CLASS", "gthread")
-        self.threads = _env("BENCH_THREADS", 8)
+        # Sync workers, 3 per core: as fast as gthread here (RESULTS.md) and every request is
+        # a new connection the kernel gives to a free worker; gthread keeps a keep-alive
+        # connection on the worker that accepted it, and some runs had one worker idle.
+        self.workers = _env("BENCH_WORKERS", 6)
+        self.worker_class = _env("BENCH_WORKER_CLASS", "sync")
+        self.threads = _env("BENCH_THREADS", 1)
         self.celery_concurrency = _env("BENCH_CELERY_CONCURRENCY", 2)
         self.concurrency = _env("BENCH_CONCURRENCY", 100)
         self.seconds = _env("BENCH_SECONDS", 10)
@@ -78,11 +85,13 @@ class Config:
         self.report_repeat = _env("BENCH_REPORT_REPEAT", 5)
         self.quiet_load = _env("BENCH_QUIET_LOAD", 0.5)
         self.quiet_hold = _env("BENCH_QUIET_HOLD", 60)
-        self.quiet_wait = _env("BENCH_QUIET_WAIT", 300)
+        self.quiet_wait = _env("BENCH_QUIET_WAIT", 180)
         self.profile = _env("BENCH_PROFILE", 0)
         self.keep = _env("BENCH_KEEP", 0)
         self.write_results = _env("BENCH_WRITE_RESULTS", 1)
         self.only = set(filter(None, _env("BENCH_ONLY", "").split(",")))
+        # Seconds after the start past which a disturbed measurement is not made again.
+        self.retry_budget = _env("BENCH_RETRY_BUDGET", 420)
 
     def wants(self, phase):
         return not self.only or phase in self.only
@@ -94,6 +103,51 @@ class Config:
 def log(message):
     stamp = datetime.now().strftime("%H:%M:%S")
     print(f"[bench {stamp}] {message}", file=sys.stderr, flush=True)
+
+
+OTHERS_LIMIT = 0.10  # more of the machine than this used by others: measure again
+
+
+def settle(seconds=60):
+    """Wait until other processes use under 5% of the CPU for 10 s (at most `seconds`)."""
+    deadline = time.monotonic() + seconds
+    calm = 0
+    while time.monotonic() < deadline:
+        meter = CpuMeter()
+        time.sleep(5)
+        calm = calm + 1 if meter.stop() < 0.05 else 0
+        if calm >= 2:
+            return True
+    return False
+
+
+def measured(stack, name, run_once):
+    """Run a measurement; while others took over OTHERS_LIMIT of the CPU, wait and run it again.
+
+    At most twice more, within the run's retry budget; keeps the cleanest run and notes how
+    many were made.
+    """
+    best = None
+    checks = []
+    for attempt in range(3):
+        result = run_once(attempt)
+        result["attempt"] = attempt + 1
+        if "check" in result:
+            checks.append(result["check"]["ok"])
+        elif "ok" in result:
+            checks.append(result["ok"])
+        if best is None or result["others_cpu"] < best["others_cpu"]:
+            best = result
+        if result["others_cpu"] <= OTHERS_LIMIT or attempt == 2:
+            break
+        if time.monotonic() - stack.started > stack.config.retry_budget:
+            log(f"{name}: others took {result['others_cpu']:.0%} of the CPU; no time left to retry")
+            break
+        log(f"{name}: others took {result['others_cpu']:.0%} of the CPU; measuring again")
+        settle()
+    best["attempts"] = attempt + 1
+    best["every_attempt_ok"] = all(checks)  # a discarded run's failed check still counts
+    return best
 
 
 class Interrupted(Exception):
@@ -175,7 +229,17 @@ def versions(config):
         cur.execute("SHOW max_connections")
         max_connections = int(cur.fetchone()[0])
     wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", ".", ":!bench"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return {
+        "app": (head or "unknown") + (" with uncommitted changes" if dirty else ""),
         "python": platform.python_version(),
         "django": django.get_version(),
         "gunicorn": gunicorn.__version__,
@@ -262,7 +326,7 @@ class CpuMeter:
         return self.shares()["others"]
 
     def shares(self, finished=None):
-        """Return the shares (0–1) of the machine's CPU: web, wrk, postgres, bench, others.
+        """Return the shares (0–1) of the machine's CPU: web, wrk, postgres, redis, bench, others.
 
         `finished` gives the CPU seconds of children reaped meanwhile (wrk, pgbench), which
         /proc no longer shows.
@@ -278,12 +342,14 @@ class CpuMeter:
                 if parent in mine and pid not in mine:
                     mine.add(pid)
                     changed = True
-        used = {"web": 0, "wrk": 0, "postgres": 0, "bench": 0}
+        used = {"web": 0, "wrk": 0, "postgres": 0, "redis": 0, "bench": 0}
         per_worker = []
         for pid, (_parent, comm, jiffies) in procs.items():
             spent = jiffies - self.procs.get(pid, (0, comm, 0))[2]
             if comm.startswith("postgres"):
                 used["postgres"] += spent
+            elif comm.startswith("redis-server"):
+                used["redis"] += spent  # the broker the web workers publish to
             elif pid in mine and comm == "gunicorn":
                 used["web"] += spent
                 if spent > 0:
@@ -302,6 +368,20 @@ class CpuMeter:
         # Each web worker's share of one core: a worker near 0 got no connections.
         found["web_workers"] = sorted(round(w / (elapsed * self.HZ), 2) for w in per_worker)
         return found
+
+
+def ensure_psql():
+    """Stop clearly when psql (which loads the SQL files) is missing."""
+    if shutil.which("psql"):
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        log("psql is missing: installing postgresql-client with apt-get")
+        subprocess.run(["apt-get", "install", "-y", "-q", "postgresql-client"], check=False)
+    if not shutil.which("psql"):
+        raise SystemExit(
+            "bench: psql is not installed. Install the PostgreSQL client (Debian/Ubuntu: "
+            "`sudo apt-get install postgresql-client`, which brings pgbench too)."
+        )
 
 
 def free_port():
@@ -340,6 +420,7 @@ class Stack:
         self.databases = []
         self.port = free_port()
         self.secret = secrets.token_urlsafe(48)
+        self.started = time.monotonic()
 
     def app_env(self, db=None):
         env = dict(os.environ)
@@ -459,7 +540,7 @@ class Stack:
             log(f"Redis {self.config.redis} not flushed: {exc}")
 
     def close(self):
-        for name in list(self.processes):
+        for name in reversed(list(self.processes)):  # wrk before the server it loads
             self.stop(name)
         if self.config.keep:
             log(f"BENCH_KEEP=1: kept {self.databases} and {self.tmp}")
@@ -661,15 +742,15 @@ def office_day_state(stack, office_id, day):
     }
 
 
-def rush_day(plan, code):
-    """The second bookable day of an office: never today, and well before any window starts."""
+def rush_day(plan, code, index=1):
+    """A bookable day of an office from the second on: never today, nor a window begun."""
     days = plan["offices"][code]["days"]
-    return days[1] if len(days) > 1 else days[0]
+    return days[min(index, len(days) - 1)]
 
 
-def rush(stack, plan, name, code, script, attempts, kind, success_status):
+def rush(stack, plan, name, code, script, attempts, kind, success_status, attempt=0):
     office = plan["offices"][code]
-    day = rush_day(plan, code)
+    day = rush_day(plan, code, 1 + attempt)
     free_before = min(day["remaining"], sum(w[1] for w in day["windows"]))
     before = office_day_state(stack, office["id"], day["date"])
     log(f"{name}: {attempts} attempts on {code} {day['date']} ({free_before} places free)")
@@ -678,7 +759,7 @@ def rush(stack, plan, name, code, script, attempts, kind, success_status):
         name,
         script,
         {
-            "region": REGIONS[name],
+            "region": region(name, attempt),
             "slots": slots_of(plan, code, day["date"]),
             "duplicate": plan["markers"]["duplicate"],
         },
@@ -716,7 +797,7 @@ def bench_booking_count(stack):
     )[0][0]
 
 
-def spread(stack, plan):
+def spread(stack, plan, attempt=0):
     slots = [
         slot
         for code in plan["offices"]
@@ -729,7 +810,7 @@ def spread(stack, plan):
         stack,
         "spread",
         "api_book.lua",
-        {"region": REGIONS["spread"], "slots": slots},
+        {"region": region("spread", attempt), "slots": slots},
         seconds=stack.config.seconds,
     )
     time.sleep(1)
@@ -763,8 +844,16 @@ def reads(stack, plan):
     results = {}
     for name, paths in (("availability", availability), ("calendar", calendar)):
         log(f"{name}: GET {', '.join(paths[:3])}{' …' if len(paths) > 3 else ''}")
-        results[name] = run_wrk(
-            stack, name, "paths.lua", {"paths": paths, "kind": name}, seconds=stack.config.seconds
+        results[name] = measured(
+            stack,
+            name,
+            lambda _attempt, name=name, paths=paths: run_wrk(
+                stack,
+                name,
+                "paths.lua",
+                {"paths": paths, "kind": name},
+                seconds=stack.config.seconds,
+            ),
         )
         results[name]["paths"] = paths
     return results
@@ -772,12 +861,16 @@ def reads(stack, plan):
 
 def healthz(stack, name="healthz", seconds=None):
     log(f"{name}: GET /healthz")
-    return run_wrk(
+    return measured(
         stack,
         name,
-        "paths.lua",
-        {"paths": ["/healthz"], "kind": "healthz"},
-        seconds=seconds or stack.config.seconds,
+        lambda _attempt: run_wrk(
+            stack,
+            name,
+            "paths.lua",
+            {"paths": ["/healthz"], "kind": "healthz"},
+            seconds=seconds or stack.config.seconds,
+        ),
     )
 
 
@@ -937,7 +1030,12 @@ def pgbench(stack, plan):
         },
     }
     results = {"clients": clients}
-    for name, values in cases.items():
+    base = date.fromisoformat(day0)
+
+    def run_case(name, values, attempt):
+        if name != "spread":
+            # A fresh office-day for each attempt (the setup made three).
+            values = {**values, "day0": (base + timedelta(days=attempt)).isoformat()}
         script = _write(
             stack, f"pgbench_{name}.sql", render(SQL_DIR / "pgbench_booking.sql", **values)
         )
@@ -947,13 +1045,21 @@ def pgbench(stack, plan):
         else:
             limit = ["-T", str(stack.config.seconds)]
         log(f"pgbench {name}: {clients} clients, {' '.join(limit)}")
-        results[name] = _run_pgbench(stack, name, script, clients, limit)
-    office = office_ids["pgbench-sellout"]
-    sold = stack.query(
-        "SELECT count(*) FROM bookings_booking WHERE office_id = %s AND date = %s", (office, day0)
-    )[0][0]
-    results["sellout"]["sold"] = sold
-    results["sellout"]["ok"] = sold == 135
+        found = _run_pgbench(stack, f"{name}-{attempt}", script, clients, limit)
+        if name == "sellout":
+            found["sold"] = stack.query(
+                "SELECT count(*) FROM bookings_booking WHERE office_id = %s AND date = %s",
+                (values["office0"], values["day0"]),
+            )[0][0]
+            found["ok"] = found["sold"] == 135
+        return found
+
+    for name, values in cases.items():
+        results[name] = measured(
+            stack,
+            f"pgbench {name}",
+            lambda attempt, name=name, values=values: run_case(name, values, attempt),
+        )
     return results
 
 
@@ -1053,9 +1159,14 @@ def report(stack):
     )
     log(f"report: loaded in {load_s:.0f} s; timing monthly_counts() against the bare SQL")
     explain_path = OUT_DIR / "report-explain.txt"
-    meter = CpuMeter()
-    answer = stack.step("report", "2023,2024", config.report_repeat, explain_path, db=db)
-    answer["others_cpu"] = meter.stop()
+
+    def timed(_attempt):
+        meter = CpuMeter()
+        found = stack.step("report", "2023,2024", config.report_repeat, explain_path, db=db)
+        found["others_cpu"] = meter.stop()
+        return found
+
+    answer = measured(stack, "report", timed)
     answer["load_s"] = round(load_s, 1)
     answer["indexes_are_the_apps"] = sorted(migrated) == sorted(loaded)
     answer["explain_file"] = str(explain_path.relative_to(BASE_DIR))
@@ -1178,7 +1289,8 @@ def build_table(r):
         "",
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB memory, Linux "
         f"{m['kernel']}; the load generator (wrk, pgbench) runs on the same machine.",
-        f"- Versions: Python {v['python']}, Django {v['django']}, PostgreSQL {v['postgresql']} "
+        f"- App: commit {v.get('app', '?')}. Versions: Python {v['python']}, Django "
+        f"{v['django']}, PostgreSQL {v['postgresql']} "
         f"(max_connections {v['max_connections']}), gunicorn {v['gunicorn']}, wrk {v['wrk']}, "
         f"pgbench {v['pgbench']}.",
         f"- Load average at the start: {' '.join(f'{x:.2f}' for x in r['quiet']['load'])} "
@@ -1200,7 +1312,12 @@ def build_table(r):
         split = " / ".join(
             f"{100 * cpu.get(k, 0):.0f}" for k in ("web", "wrk", "postgres", "others")
         )
-        rows.append((*cells, f"{split} %"))
+        again = (
+            f" (run {summary['attempt']} of {summary['attempts']})"
+            if summary.get("attempts", 1) > 1
+            else ""
+        )
+        rows.append((*cells, f"{split} %{again}"))
 
     if h:
         add(h, ("`/healthz` (floor)", f"{h['rps']:,.0f} req/s", lat(h), statuses_text(h), "—", ""))
@@ -1504,29 +1621,39 @@ def run(config, stack, results):
     if config.wants("reads"):
         results["reads"] = reads(stack, plan)
     if config.wants("api_rush"):
-        results["api_rush"] = rush(
+        results["api_rush"] = measured(
             stack,
-            plan,
             "api_rush",
-            "palembang",
-            "api_book.lua",
-            config.rush_attempts,
-            "book",
-            "201",
+            lambda attempt: rush(
+                stack,
+                plan,
+                "api_rush",
+                "palembang",
+                "api_book.lua",
+                config.rush_attempts,
+                "book",
+                "201",
+                attempt,
+            ),
         )
     if config.wants("html_rush"):
-        results["html_rush"] = rush(
+        results["html_rush"] = measured(
             stack,
-            plan,
             "html_rush",
-            "makassar",
-            "html_flow.lua",
-            config.html_flows,
-            "flow",
-            "booked",
+            lambda attempt: rush(
+                stack,
+                plan,
+                "html_rush",
+                "makassar",
+                "html_flow.lua",
+                config.html_flows,
+                "flow",
+                "booked",
+                attempt,
+            ),
         )
     if config.wants("spread"):
-        results["spread"] = spread(stack, plan)
+        results["spread"] = measured(stack, "spread", lambda attempt: spread(stack, plan, attempt))
     if config.wants("healthz"):
         results["healthz_end"] = healthz(stack, "healthz_end", seconds=max(3, config.seconds // 2))
     if config.wants("queries") and "api_rush" in results:
@@ -1555,7 +1682,9 @@ def main():
     config = Config()
     OUT_DIR.mkdir(exist_ok=True)
     ensure_wrk()
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    ensure_psql()
+    # SIGINT too: a shell that starts the run in the background makes Python ignore it.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_interrupted)
     results = {"config": {k: v for k, v in vars(config).items() if k != "only"}}
     try:
@@ -1590,12 +1719,12 @@ def main():
 
 
 def all_checks_pass(results):
-    checks = [
-        results[k]["check"]["ok"] for k in ("api_rush", "html_rush", "spread") if k in results
-    ]
-    if "pgbench" in results and "sellout" in results["pgbench"]:
-        checks.append(results["pgbench"]["sellout"]["ok"])
-    return all(checks)
+    parts = [results[k] for k in ("api_rush", "html_rush", "spread") if k in results]
+    if "sellout" in results.get("pgbench", {}):
+        parts.append(results["pgbench"]["sellout"])
+    return all(p.get("every_attempt_ok", True) and p.get("ok", True) for p in parts) and all(
+        p["check"]["ok"] for p in parts if "check" in p
+    )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 -- Offices, windows and place counters for the pgbench floors (bench/run.py fills in the
 -- double-braced names).
--- pgbench-sellout: one office-day as the demo ones (150 a day, 135 online, 3 windows × 45);
--- pgbench-hot: one office-day whose places never run out; pgbench-000…: many office-days.
+-- pgbench-sellout: office-days as the demo ones (150 a day, 135 online, 3 windows × 45);
+-- pgbench-hot: office-days whose places never run out (these two: three days, one for each
+-- attempt); pgbench-000…: many office-days whose places never run out.
 BEGIN;
 INSERT INTO offices_office
   (code, name, city, address, phone, timezone, daily_quota, walk_in_reserve,
@@ -29,14 +30,14 @@ INSERT INTO bookings_officeday
 SELECT o.id, date '{{day0}}' + d, o.daily_quota, o.daily_quota - o.walk_in_reserve, 0, 0, 0, 0, 0
 FROM offices_office AS o
 CROSS JOIN generate_series(0, {{days}} - 1) AS d
-WHERE o.code LIKE 'pgbench-%' AND (o.code LIKE 'pgbench-0%' OR d = 0);
+WHERE o.code LIKE 'pgbench-%' AND (o.code LIKE 'pgbench-0%' OR d < 3);
 
 INSERT INTO bookings_windowday (window_id, date, capacity, booked)
 SELECT w.id, date '{{day0}}' + d, w.capacity, 0
 FROM offices_servicewindow AS w
 JOIN offices_office AS o ON o.id = w.office_id
 CROSS JOIN generate_series(0, {{days}} - 1) AS d
-WHERE o.code LIKE 'pgbench-%' AND (o.code LIKE 'pgbench-0%' OR d = 0);
+WHERE o.code LIKE 'pgbench-%' AND (o.code LIKE 'pgbench-0%' OR d < 3);
 
 CREATE SEQUENCE IF NOT EXISTS bench_pgbench_seq;
 COMMIT;
