@@ -1,32 +1,24 @@
 """Booking and notification admin, as a clerk and a supervisor; the admin login and session."""
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import staff_views
 from bookings.models import Booking, Notification
-from bookings.tests.staff import PASSWORD, book, login, make_user, make_world
+from bookings.tests.staff import PASSWORD, TODAY, book, login, make_user
 
 pytestmark = pytest.mark.django_db
 
-TODAY = date(2017, 9, 5)  # FIXED_NOW's date in Palembang (WIB) and Makassar (WITA)
 CHANGELIST = "admin:bookings_booking_changelist"
 
 
 @pytest.fixture(autouse=True)
-def pinned(monkeypatch, now):
-    monkeypatch.setattr(staff_views, "clock", lambda: now)
-    return now
-
-
-@pytest.fixture
-def world(db):
-    return make_world()
+def _pinned(pinned):
+    return pinned
 
 
 @pytest.fixture

@@ -11,26 +11,19 @@ from bookings.models import Booking, OfficeDay
 from bookings.services import cancel_booking, mark_no_show
 from bookings.staff_forms import code_from_scan
 from bookings.tests.factories import make_nik
-from bookings.tests.staff import book, login, make_world
+from bookings.tests.staff import TODAY, book, login
 from offices.models import Office
 
 pytestmark = pytest.mark.django_db
 
-TODAY = date(2017, 9, 5)  # FIXED_NOW's date in Palembang and Makassar
 TODAY_URL = "admin:bookings_booking_today"
 CHECK_IN_URL = "admin:bookings_booking_check_in"
 WALK_IN_URL = "admin:bookings_booking_walk_in"
 
 
 @pytest.fixture(autouse=True)
-def pinned(monkeypatch, now):
-    monkeypatch.setattr(staff_views, "clock", lambda: now)
-    return now
-
-
-@pytest.fixture
-def world(db):
-    return make_world()
+def _pinned(pinned):
+    return pinned
 
 
 @pytest.fixture
