@@ -4,18 +4,20 @@ import logging
 from collections.abc import Iterable
 from functools import partial
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from .models import Booking, Notification
 
 logger = logging.getLogger(__name__)
 
 
-def record_notifications(booking: Booking, kind: str) -> list[int]:
+def record_notifications(booking: Booking, kind: str, *, new_booking=False) -> list[int]:
     """Write one pending row per channel the applicant can be reached on; queue them on commit.
 
     Call it inside the transaction of the change it reports. A row that exists already for
     this booking, kind and change is left as it is, so calling it twice writes nothing more.
+    With new_booking (the booking was inserted in this transaction, so none can exist) the
+    rows are inserted plainly and the database returns their ids with the insert.
     Returns the ids of the rows that wait for their first attempt.
     """
     channels = []
@@ -29,16 +31,19 @@ def record_notifications(booking: Booking, kind: str) -> list[int]:
         Notification(booking=booking, kind=kind, channel=channel, sequence=booking.reschedule_count)
         for channel in channels
     ]
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    waiting = list(
-        Notification.objects.filter(
-            booking=booking,
-            kind=kind,
-            sequence=booking.reschedule_count,
-            status=Notification.Status.PENDING,
-            attempts=0,
-        ).values_list("pk", flat=True)
-    )
+    if new_booking and connection.features.can_return_rows_from_bulk_insert:
+        waiting = [row.pk for row in Notification.objects.bulk_create(rows)]
+    else:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        waiting = list(
+            Notification.objects.filter(
+                booking=booking,
+                kind=kind,
+                sequence=booking.reschedule_count,
+                status=Notification.Status.PENDING,
+                attempts=0,
+            ).values_list("pk", flat=True)
+        )
     transaction.on_commit(partial(queue_delivery, [(pk, 0) for pk in waiting]))
     return waiting
 

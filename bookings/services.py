@@ -11,7 +11,7 @@ from datetime import UTC, date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -20,12 +20,13 @@ from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan
 
 from . import places
-from .models import Booking, Notification, OfficeDay, WindowDay
+from .models import Booking, Notification, OfficeDay
 from .nik import normalize_nik, parse_nik
 from .outbox import record_notifications
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, 1/I
 CODE_LENGTH = 10  # 50 random bits
+CODE_DRAWS = 3  # codes drawn at most for one booking before giving up
 
 MESSAGES = {
     "full": _("This session is full. Please choose another session or day."),
@@ -95,18 +96,30 @@ def _local_today(office, now):
 def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None) -> DayPlan:
     """Return the day's plan if applicants may book this window online; raise otherwise."""
     now = now or timezone.now()
+    _check_slot(office=office, day=day, window=window, now=now)
+    plan, _stored = _check_plan(office=office, day=day, window=window, now=now)
+    return plan
+
+
+def _check_slot(*, office, day, window, now):
+    # What the window and the booking horizon tell without a query.
     if window.office_id != office.pk or window.weekday != day.weekday():
         raise _error("window_mismatch")
     if not office.first_bookable_day(now) <= day <= office.last_bookable_day(now):
         raise _error("not_bookable")
+
+
+def _check_plan(*, office, day, window, now) -> tuple[DayPlan, ServiceWindow]:
+    # The day's plan and the window as stored now, whatever the caller read before.
     plan = day_plan(office, day)
     if not plan.open:
         raise _error("closed")
-    if window.pk not in {w.pk for w in plan.windows}:
+    stored = next((w for w in plan.windows if w.pk == window.pk), None)
+    if stored is None:
         raise _error("window_mismatch")
-    if office.local_datetime(day, window.start) <= now:
+    if office.local_datetime(day, stored.start) <= now:
         raise _error("window_started")
-    return plan
+    return plan, stored
 
 
 def _applicant_fields(applicant: Applicant) -> dict:
@@ -124,16 +137,20 @@ def _is_nik_conflict(exc):
     return "booking_one_active_per_nik" in text or "bookings_booking.nik" in text
 
 
+def _is_code_conflict(exc):
+    return "code" in str(exc).lower() and not _is_nik_conflict(exc)
+
+
 def _insert(booking):
     """Insert a booking under a fresh code, drawing again in the (2^-50) case of a clash."""
-    for _attempt in range(3):
+    for _attempt in range(CODE_DRAWS):
         booking.code = new_code()
         try:
             with transaction.atomic():
                 booking.save(force_insert=True)
             return booking
         except IntegrityError as exc:
-            if "code" not in str(exc).lower() or _is_nik_conflict(exc):
+            if not _is_code_conflict(exc):
                 raise
     raise RuntimeError("Could not draw an unused booking code.")
 
@@ -143,13 +160,16 @@ def create_booking(
 ) -> Booking:
     """Book an online place; hold the quotas and one active booking per NIK.
 
+    The window may have been read a moment ago (the API keeps it a few seconds): it decides
+    only the early refusals; the booking takes the window as the day's plan reads it now.
     Raises ValidationError coded full, day_full, duplicate, closed, not_bookable,
     window_mismatch, window_started, or a NIK code.
     """
     now = now or timezone.now()
     nik = parse_nik(applicant.nik).nik
-    plan = check_bookable(office=office, day=day, window=window, now=now)
+    _check_slot(office=office, day=day, window=window, now=now)
     _refuse_early(nik=nik, day=day, window=window)
+    plan, window = _check_plan(office=office, day=day, window=window, now=now)
     booking = Booking(
         office=office,
         date=day,
@@ -159,19 +179,51 @@ def create_booking(
         channel=Booking.Channel.ONLINE,
         **_applicant_fields(applicant),
     )
-    try:
-        with transaction.atomic():
-            places.take_day(office, plan, uses_reserve=False)
-            places.take_window(window, day, plan)
-            _insert(booking)
-            record_notifications(booking, Notification.Kind.CONFIRMATION)
-    except places.NoPlace as exc:
-        raise _error("day_full" if exc.scope == "day" else "full") from None
-    except IntegrityError as exc:
-        if _is_nik_conflict(exc):
-            raise _error("duplicate") from None
-        raise
-    return booking
+    # No savepoint around the insert (two statements while the counters are locked): in the
+    # 2^-50 case of a code clash the whole transaction is made again under a new code.
+    for _attempt in range(CODE_DRAWS):
+        booking.code = new_code()
+        try:
+            with transaction.atomic():
+                places.take_day(office, plan, uses_reserve=False)
+                places.take_window(window, day, plan)
+                booking.save(force_insert=True)
+                record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True)
+            return booking
+        except places.NoPlace as exc:
+            raise _error("day_full" if exc.scope == "day" else "full") from None
+        except IntegrityError as exc:
+            if _is_nik_conflict(exc):
+                raise _error("duplicate") from None
+            if not _is_code_conflict(exc):
+                raise
+    raise RuntimeError("Could not draw an unused booking code.")
+
+
+_FULL = """
+SELECT EXISTS (SELECT 1 FROM bookings_windowday
+               WHERE window_id = %s AND date = %s AND booked >= capacity)
+"""
+
+
+def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
+    """Raise `full` when a window has no place left on a day: one read, no lock.
+
+    The API asks this before it checks the applicant's details: in a rush most attempts
+    come after the window sold out, and "full" is all they need to hear.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_FULL, [window.pk, day])
+        (full,) = cursor.fetchone()
+    if full:
+        raise _error("full")
+
+
+_REFUSE_EARLY = """
+SELECT EXISTS (SELECT 1 FROM bookings_booking WHERE nik = %s AND status = %s),
+       EXISTS (SELECT 1 FROM bookings_windowday
+               WHERE window_id = %s AND date = %s AND booked >= capacity)
+"""
 
 
 def _refuse_early(*, nik, day, window):
@@ -179,17 +231,14 @@ def _refuse_early(*, nik, day, window):
 
     The crowd that arrives after a window sells out is answered without waiting in line
     for the counter rows; the conditional UPDATEs still decide every place that is taken.
+    Plain SQL: the ORM spent longer building this query than the database running it.
     """
-    held = Booking.objects.filter(nik=nik, status=Booking.Status.BOOKED)
-    full = WindowDay.objects.filter(window=window, date=day, booked__gte=F("capacity"))
-    found = (
-        ServiceWindow.objects.filter(pk=window.pk)
-        .values(held=Exists(held), full=Exists(full))
-        .first()
-    )
-    if found and found["held"]:
+    with connection.cursor() as cursor:
+        cursor.execute(_REFUSE_EARLY, [nik, Booking.Status.BOOKED, window.pk, day])
+        held, full = cursor.fetchone()
+    if held:
         raise _error("duplicate")
-    if found and found["full"]:
+    if full:
         raise _error("full")
 
 

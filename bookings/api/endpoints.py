@@ -4,8 +4,9 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
@@ -154,6 +155,20 @@ def list_offices(request):
 )
 def availability(request, code: OfficeCode, query: Query[AvailabilityQuery]):
     """Show an office's days from `start`: open or not, places left per day and per window."""
+    # A crowd reading one calendar gets the same JSON for AVAILABILITY_CACHE_SECONDS: no
+    # query, no validation, no encoding per request; the booking decides on the counters.
+    seconds = settings.AVAILABILITY_CACHE_SECONDS
+    key = f"api-availability:{code}:{query.start}:{query.days}"
+    body = cache.get(key) if seconds else None
+    if body is None:
+        answer = AvailabilityOut.model_validate(_availability_answer(code, query))
+        body = answer.model_dump_json()
+        if seconds:
+            cache.set(key, body, seconds)
+    return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+
+def _availability_answer(code, query) -> dict:
     office = _office(code)
     now = timezone.now()
     today = office.local_now(now).date()
@@ -171,6 +186,22 @@ def availability(request, code: OfficeCode, query: Query[AvailabilityQuery]):
         "timezone": office.timezone,
         "days": [_day_answer(day) for day in found],
     }
+
+
+def _window_with_office(pk) -> ServiceWindow | None:
+    """Return a window and its office, kept for AVAILABILITY_CACHE_SECONDS like availability.
+
+    A rush asks for one window thousands of times a minute. What was read a moment ago
+    serves the early refusals; a booking reads the window again with the day's plan.
+    """
+    seconds = settings.AVAILABILITY_CACHE_SECONDS
+    key = f"api-window:{pk}"
+    window = cache.get(key) if seconds else None
+    if window is None:
+        window = ServiceWindow.objects.select_related("office").filter(pk=pk).first()
+        if window is not None and seconds:
+            cache.set(key, window, seconds)
+    return window
 
 
 def _link(operation, **body):
@@ -224,9 +255,10 @@ def create_booking(request, payload: BookingIn):
     """Book a window; 409 `full` or `duplicate` when the place cannot be had."""
     language = payload.language or request_language(request)
     with translation.override(language):
-        window = ServiceWindow.objects.select_related("office").filter(pk=payload.window).first()
+        window = _window_with_office(payload.window)
         if window is not None and window.office.code == payload.office:
             office = window.office
+            services.refuse_if_full(window=window, day=payload.date)
         else:
             office = Office.objects.filter(code=payload.office).first()
         now = timezone.now()

@@ -5,6 +5,7 @@ from datetime import time, timedelta
 
 import jsonschema_rs
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -177,6 +178,25 @@ def test_availability_offers_no_place_in_a_window_that_has_begun(client, now):
     assert days[0]["remaining"] == 90
 
 
+def test_availability_answers_a_crowd_from_one_computation(
+    client, office, tomorrow, now, settings, django_assert_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    path = f"{API}/offices/{office.code}/availability?days=7"
+    first = client.get(path)
+    book(office, tomorrow, window_at(office, tomorrow), now)
+
+    with django_assert_num_queries(0):
+        again = client.get(path)
+
+    assert again.status_code == 200
+    assert again["Content-Type"].startswith("application/json")
+    assert again.content == first.content  # the booking shows once the answer expires
+    cache.clear()
+    days = {day["date"]: day for day in client.get(path).json()["days"]}
+    assert days[tomorrow.isoformat()]["windows"][0]["remaining"] == 44
+
+
 def test_availability_of_an_unknown_office_is_404(client, office):
     response = client.get(f"{API}/offices/nowhere/availability", **EN)
     body = assert_error(response, 404, "not_found")
@@ -290,6 +310,34 @@ def test_booking_a_full_window_is_409_full_and_writes_nothing(client, tomorrow, 
     body = assert_error(response, 409, "full")
     assert body["message"] == english(services.MESSAGES["full"])
     assert (Booking.objects.count(), Notification.objects.count()) == before
+
+
+def test_a_full_window_answers_full_before_the_details_are_checked(client, tomorrow, now):
+    # After a sell-out "full" is all a crowd needs to hear, whatever else is in the body.
+    office = OfficeFactory(code="small", windows=[(time(8), time(10), 1)])
+    window = window_at(office, tomorrow)
+    book(office, tomorrow, window, now)
+
+    response = post(client, "/bookings", booking_body(office, tomorrow, window, nik="123"), **EN)
+
+    assert_error(response, 409, "full")
+    assert Booking.objects.count() == 1
+
+
+def test_a_kept_window_serves_refusals_and_the_booking_reads_it_again(
+    client, office, tomorrow, settings
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    window = window_at(office, tomorrow, 13)
+    refused = post(client, "/bookings", booking_body(office, tomorrow, window, nik="123"))
+    assert refused.status_code == 422  # the window and its office are now kept
+    office.windows.filter(pk=window.pk).update(start=time(13, 30), end=time(15, 30))
+
+    response = post(client, "/bookings", booking_body(office, tomorrow, window))
+
+    assert response.status_code == 201, response.content
+    answer = response.json()["window"]
+    assert (answer["start"], answer["end"]) == ("13:30", "15:30")
 
 
 def test_booking_when_the_day_is_full_is_409_full(client, office, tomorrow, now):
@@ -422,23 +470,26 @@ def test_messages_follow_the_body_language_then_accept_language(client, office):
 
 
 def test_booking_query_count_is_pinned(client, office, tomorrow, now, django_assert_num_queries):
-    # The day's first booking also creates its place counters (four queries more).
+    # The window and its office, "full?", "NIK held or window full?", the day's windows and
+    # override, then BEGIN, the two counter UPDATEs, the booking and notification INSERTs and
+    # COMMIT: 11. The day's first booking also creates its counters (three queries more).
     first = booking_body(office, tomorrow, window_at(office, tomorrow))
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         assert post(client, "/bookings", first).status_code == 201
     second = booking_body(office, tomorrow, window_at(office, tomorrow), nik=make_nik())
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         assert post(client, "/bookings", second).status_code == 201
 
 
 def test_a_full_window_is_refused_without_a_transaction(
     client, tomorrow, now, django_assert_num_queries
 ):
-    # The crowd after sell-out is turned away by one read: no BEGIN, no counter UPDATE.
+    # The crowd after sell-out is turned away by one read after the window's: no BEGIN, no
+    # counter UPDATE, no form.
     office = OfficeFactory(code="tiny", windows=[(time(8), time(10), 1)])
     window = window_at(office, tomorrow)
     book(office, tomorrow, window, now)
-    with django_assert_num_queries(4) as captured:
+    with django_assert_num_queries(2) as captured:
         response = post(client, "/bookings", booking_body(office, tomorrow, window), **EN)
     assert_error(response, 409, "full")
     assert not any("UPDATE" in query["sql"] for query in captured.captured_queries)

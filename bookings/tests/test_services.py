@@ -198,6 +198,33 @@ def test_a_bad_nik_books_nothing(office, now, tomorrow, nik, code):
     assert not OfficeDay.objects.exists()
 
 
+def test_a_code_clash_draws_again_and_books_once(office, now, tomorrow, monkeypatch):
+    taken = book(office, tomorrow, now=now).code
+    fresh = new_code()
+    draws = iter([taken, fresh])
+    monkeypatch.setattr("bookings.services.new_code", lambda: next(draws))
+
+    booking = book(office, tomorrow, now=now, nik=make_nik())
+
+    assert booking.code == fresh
+    assert Booking.objects.filter(code=fresh).count() == 1
+    assert day_counter(office, tomorrow) == (2, 2)  # the clashing attempt rolled back
+    assert window_counter(office, tomorrow, 8) == 2
+    assert Notification.objects.filter(booking=booking).count() == 2
+
+
+def test_a_booking_takes_the_window_as_stored_not_as_the_caller_read_it(office, now, tomorrow):
+    window = window_at(office, tomorrow, 13)
+    office.windows.filter(pk=window.pk).update(start=time(13, 30))  # after the caller read it
+
+    booking = create_booking(
+        office=office, day=tomorrow, window=window, applicant=make_applicant(), now=now
+    )
+
+    assert booking.starts_at.astimezone(WIB).time() == time(13, 30)
+    assert booking.window.start == time(13, 30)
+
+
 def test_a_nik_holds_one_active_booking(office, now, tomorrow):
     nik = make_nik()
     book(office, tomorrow, 8, now=now, nik=nik)
