@@ -121,16 +121,30 @@ def settle(seconds=60):
     return False
 
 
+class LoadGeneratorCrashed(RuntimeError):
+    """wrk ended on a signal before it printed its summary."""
+
+
 def measured(stack, name, run_once):
     """Run a measurement; while others took over OTHERS_LIMIT of the CPU, wait and run it again.
 
     At most twice more, within the run's retry budget; keeps the cleanest run and notes how
-    many were made.
+    many were made. A run in which wrk crashed (seen: a segfault now and then in the HTML
+    rush) is made again too, budget or not, and counted in `crashes`.
     """
     best = None
     checks = []
+    crashes = 0
     for attempt in range(3):
-        result = run_once(attempt)
+        try:
+            result = run_once(attempt)
+        except LoadGeneratorCrashed as exc:
+            crashes += 1
+            if attempt == 2 and best is None:
+                raise
+            log(f"{name}: {exc}; measuring again")
+            continue
+        result["crashes"] = crashes
         result["attempt"] = attempt + 1
         if "check" in result:
             checks.append(result["check"]["ok"])
@@ -146,6 +160,7 @@ def measured(stack, name, run_once):
         log(f"{name}: others took {result['others_cpu']:.0%} of the CPU; measuring again")
         settle()
     best["attempts"] = attempt + 1
+    best["crashes"] = crashes
     best["every_attempt_ok"] = all(checks)  # a discarded run's failed check still counts
     return best
 
@@ -666,7 +681,12 @@ def run_wrk(stack, name, script, data, *, connections=None, seconds=None, cap_to
     process.returncode = os.waitstatus_to_exitcode(_status)
     stack.processes.pop(f"wrk-{name}", None)
     if summary is None:
-        raise RuntimeError(f"wrk {name} gave no summary: {process.stderr.read()[-2000:]}")
+        error = LoadGeneratorCrashed if process.returncode < 0 else RuntimeError
+        raise error(
+            f"wrk {name} gave no summary (exit {process.returncode}; a negative one is the "
+            f"signal that ended it; {done_threads} of {connections} threads had had their "
+            f"share): {process.stderr.read()[-2000:]}"
+        )
     answers = summary["latency"]["all"]["count"]
     elapsed = summary["elapsed_s"] or summary["wrk"]["duration_us"] / 1e6
     rate = answers / elapsed if elapsed else 0
@@ -1317,6 +1337,8 @@ def build_table(r):
             if summary.get("attempts", 1) > 1
             else ""
         )
+        if summary.get("crashes"):
+            again += f" (wrk crashed {summary['crashes']}× before: measured again)"
         rows.append((*cells, f"{split} %{again}"))
 
     if h:
