@@ -14,6 +14,17 @@ def deliver_notification(self, notification_id, attempts=None):
         raise self.retry(args=(notification_id, retry.attempts), countdown=retry.delay)
 
 
+@shared_task(acks_late=True)
+def deliver_notifications(pairs):
+    """Send the (id, attempts) pairs of one booking change, each once; a failure retries alone."""
+    for notification_id, attempts in pairs:
+        retry = notifications.deliver(notification_id, attempts=attempts)
+        if retry is not None:
+            deliver_notification.apply_async(
+                args=(notification_id, retry.attempts), countdown=retry.delay
+            )
+
+
 @shared_task
 def requeue_pending_notifications():
     """Queue again the notifications still pending after the grace period (every 2 minutes)."""

@@ -98,6 +98,7 @@ def queued(monkeypatch):
     """Keep notifications away from the broker (outside the system); record what was queued."""
     sent = []
     monkeypatch.setattr("bookings.outbox.queue_delivery", sent.extend)
+    monkeypatch.setattr("bookings.outbox.queue_change", sent.extend)
     return sent
 
 

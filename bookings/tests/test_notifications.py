@@ -78,6 +78,8 @@ def queued(monkeypatch):
     """What is handed to the broker, as (notification id, attempts)."""
     calls = []
     monkeypatch.setattr(tasks.deliver_notification, "delay", lambda *args: calls.append(args))
+    # A booking change queues its rows together, in one message.
+    monkeypatch.setattr(tasks.deliver_notifications, "delay", calls.extend)
     return calls
 
 
@@ -87,6 +89,7 @@ def broker_down(monkeypatch):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.deliver_notification, "delay", refuse)
+    monkeypatch.setattr(tasks.deliver_notifications, "delay", refuse)
 
 
 # The outbox: each change writes its rows in its own transaction, queued on commit.

@@ -87,6 +87,36 @@ def test_the_delivery_task_run_twice_sends_once(office, now, mailoutbox):
     assert (notification.status, notification.attempts) == ("sent", 1)
 
 
+def test_a_change_is_delivered_from_one_message_each_row_once(office, now, mailoutbox):
+    booking = book(office, now=now)
+    pairs = [(n.pk, 0) for n in booking.notifications.order_by("channel")]
+
+    assert tasks.deliver_notifications.apply(args=(pairs,)).successful()
+    assert tasks.deliver_notifications.apply(args=(pairs,)).successful()  # redelivered
+
+    assert len(mailoutbox) == 1
+    assert len(sms.outbox) == 1
+    assert set(booking.notifications.values_list("status", "attempts")) == {("sent", 1)}
+
+
+def test_a_failed_row_of_a_change_is_retried_alone(office, now, settings, mailoutbox, monkeypatch):
+    settings.EMAIL_BACKEND = "bookings.tests.test_tasks.BrokenSMTPBackend"
+    booking = book(office, now=now)
+    email, text = (booking.notifications.get(channel=c) for c in ("email", "sms"))
+    scheduled = []
+    monkeypatch.setattr(
+        tasks.deliver_notification, "apply_async", lambda **options: scheduled.append(options)
+    )
+
+    tasks.deliver_notifications.apply(args=([(email.pk, 0), (text.pk, 0)],))
+
+    assert scheduled == [{"args": (email.pk, 1), "countdown": 120}]
+    email.refresh_from_db()
+    text.refresh_from_db()
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert (text.status, len(sms.outbox)) == ("sent", 1)
+
+
 def test_a_failed_send_schedules_its_retry_minutes_ahead(office, now, settings, monkeypatch):
     settings.EMAIL_BACKEND = "bookings.tests.test_tasks.BrokenSMTPBackend"
     notification = email_row(book(office, now=now))
