@@ -1,7 +1,9 @@
 """Place counters: take and release places with conditional UPDATEs the database arbitrates.
 
 Locks are taken in one order, office-day before window, and within each by date and
-start time, so two transactions never wait on each other in a circle.
+start time, so two transactions never wait on each other in a circle. A missing row is
+created just before it is taken, and no other: an insert waits for whoever is changing a
+row with the same key, so creating a day's other rows would wait out of that order.
 """
 
 from django.db import transaction
@@ -25,8 +27,8 @@ def _require_transaction():
         raise RuntimeError("Place counters change only inside a transaction.")
 
 
-def ensure_day(office, plan: DayPlan):
-    """Create the counters of an office-day from its plan, if they do not exist yet."""
+def ensure_office_day(office, plan: DayPlan):
+    """Create the counter row of an office-day from its plan, if it does not exist yet."""
     OfficeDay.objects.bulk_create(
         [
             OfficeDay(
@@ -35,9 +37,11 @@ def ensure_day(office, plan: DayPlan):
         ],
         ignore_conflicts=True,
     )
+
+
+def _ensure_window_day(window, day):
     WindowDay.objects.bulk_create(
-        [WindowDay(window=w, date=plan.date, capacity=w.capacity) for w in plan.windows],
-        ignore_conflicts=True,
+        [WindowDay(window=window, date=day, capacity=window.capacity)], ignore_conflicts=True
     )
 
 
@@ -54,18 +58,18 @@ def take_day(office, plan: DayPlan, *, uses_reserve):
         return
     # No row matched: full, or not created yet. Create it if missing (another transaction
     # may be creating it right now; the insert then waits for it) and try once more.
-    ensure_day(office, plan)
+    ensure_office_day(office, plan)
     if not rows.update(**changes):
         raise NoPlace("day")
 
 
-def take_window(window, day, plan: DayPlan):
+def take_window(window, day):
     """Count one more booking in a window on a date, or raise NoPlace("window")."""
     _require_transaction()
     rows = WindowDay.objects.filter(window=window, date=day, booked__lt=F("capacity"))
     if rows.update(booked=F("booked") + 1):
         return
-    ensure_day(window.office, plan)  # as in take_day
+    _ensure_window_day(window, day)  # as in take_day: this window's row only
     if not rows.update(booked=F("booked") + 1):
         raise NoPlace("window")
 

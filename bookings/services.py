@@ -186,7 +186,7 @@ def create_booking(
         try:
             with transaction.atomic():
                 places.take_day(office, plan, uses_reserve=False)
-                places.take_window(window, day, plan)
+                places.take_window(window, day)
                 booking.save(force_insert=True)
                 record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True)
             return booking
@@ -281,7 +281,7 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
             )
             for _when, _start, action in moves:
                 if action == "take":
-                    places.take_window(window, day, plan)
+                    places.take_window(window, day)
                 else:
                     places.release_window(old_window, booking.date)
             booking.date = day
@@ -431,7 +431,7 @@ def register_walk_in(
             if not can_exceed_quota(by):
                 raise _error("override_not_allowed") from None
             # The failed attempt's savepoint may have taken the new counter row with it.
-            places.ensure_day(office, plan)
+            places.ensure_office_day(office, plan)
             _raise_quota_by_one(office, day, uses_reserve=uses_reserve)
             places.take_day(office, plan, uses_reserve=uses_reserve)
             booking.override_reason = override_reason

@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
+from bookings import places
 from bookings.models import Booking, OfficeDay, WindowDay
 from bookings.services import (
     cancel_booking,
@@ -19,6 +20,7 @@ from bookings.services import (
     reschedule_booking,
 )
 from bookings.tests.factories import make_applicant, make_nik
+from offices.schedule import day_plan
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
 
 pytestmark = [
@@ -389,4 +391,47 @@ def test_a_change_that_waited_for_a_reschedule_sees_the_new_window(now, settings
             WindowDay.objects.get(window=window_at(office, THURSDAY, 13), date=THURSDAY).booked == 1
         )
     assert WindowDay.objects.get(window=window_at(office, WEDNESDAY, 8), date=WEDNESDAY).booked == 0
+    assert_counters_match_bookings()
+
+
+def test_taking_a_full_window_waits_for_no_other_counter_row(now):
+    # A reschedule into a full window holds its old window's row; another transaction holds
+    # the office-day and then wants that old window. Taking the full window must not wait
+    # for the office-day (creating a day's rows did, and PostgreSQL saw a deadlock).
+    office = OfficeFactory(
+        code="palembang", windows=[(time(8), time(10), 45), (time(10), time(12), 1)]
+    )
+    book(office, WEDNESDAY, 10, now)  # the 10:00 window is now full
+    moving = book(office, WEDNESDAY, 8, now)
+    plan = day_plan(office, WEDNESDAY)
+    day_held, go = threading.Event(), threading.Event()
+
+    def hold_the_day_then_take_the_old_window():
+        with transaction.atomic():
+            places.take_day(office, plan, uses_reserve=False)
+            day_held.set()
+            go.wait()
+            places.take_window(window_at(office, WEDNESDAY, 8), WEDNESDAY)
+            transaction.set_rollback(True)  # counted nothing for good
+
+    holder, held = in_thread(hold_the_day_then_take_the_old_window)
+    day_held.wait()
+    mover, moved = in_thread(
+        partial(
+            reschedule_booking,
+            booking=moving,
+            day=WEDNESDAY,
+            window=window_at(office, WEDNESDAY, 10),
+            now=now,
+        )
+    )
+    mover.join(timeout=5)  # refused at once; it used to wait here for the held day
+    go.set()
+    holder.join()
+    mover.join()
+
+    assert "error" not in held, held.get("error")
+    assert isinstance(moved.get("error"), ValidationError), moved
+    assert moved["error"].code == "full"
+    assert Booking.objects.get(pk=moving.pk).window.start == time(8)
     assert_counters_match_bookings()
