@@ -1,5 +1,6 @@
 """Run the web server, a Celery worker and beat together in the foreground; Ctrl-C stops all."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -8,6 +9,8 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+logger = logging.getLogger("antrean.run")
 
 
 def _commands(port):
@@ -24,23 +27,27 @@ def _commands(port):
     }  # fmt: skip
 
 
-def _print_banner(port):
+def _show_banner(port):
     logins = BASE_DIR / "var" / "demo-logins.txt"
-    print(f"\n  Antrean runs at http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)")
+    lines = [
+        "",
+        f"  Antrean runs at http://127.0.0.1:{port}/  (admin: http://127.0.0.1:{port}/admin/)",
+    ]
     if logins.exists():
-        print("  Demo logins (from var/demo-logins.txt):")
-        for line in logins.read_text(encoding="utf-8").splitlines():
-            print(f"    {line}")
-    print("  E-mail is written to var/mail/, SMS to var/sms/. Press Ctrl-C to stop.\n", flush=True)
+        lines.append("  Demo logins (from var/demo-logins.txt):")
+        lines += [f"    {line}" for line in logins.read_text(encoding="utf-8").splitlines()]
+    lines += ["  E-mail is written to var/mail/, SMS to var/sms/. Press Ctrl-C to stop.", ""]
+    logger.info("\n".join(lines))
 
 
 def main():
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     port = os.environ.get("RUN_PORT", "8000")
     processes = {
         name: subprocess.Popen(command, cwd=BASE_DIR)  # noqa: S603 - our own fixed commands
         for name, command in _commands(port).items()
     }
-    _print_banner(port)
+    _show_banner(port)
     stopping = False
 
     def stop(*_args):
@@ -53,7 +60,9 @@ def main():
     while not stopping:
         for name, process in processes.items():
             if process.poll() is not None:
-                print(f"{name} exited with code {process.returncode}; stopping the others.")
+                logger.warning(
+                    "%s exited with code %s; stopping the others.", name, process.returncode
+                )
                 exit_code = process.returncode or 1
                 stopping = True
         time.sleep(0.5)

@@ -25,6 +25,7 @@ import time
 import urllib.request
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import psycopg2
@@ -1642,38 +1643,18 @@ def run(config, stack, results):
         results["healthz"] = healthz(stack)
     if config.wants("reads"):
         results["reads"] = reads(stack, plan)
-    if config.wants("api_rush"):
-        results["api_rush"] = measured(
-            stack,
-            "api_rush",
-            lambda attempt: rush(
+    rushes = (
+        # name, office, script, attempts, kind of request counted, its success status
+        ("api_rush", "palembang", "api_book.lua", config.rush_attempts, "book", "201"),
+        ("html_rush", "makassar", "html_flow.lua", config.html_flows, "flow", "booked"),
+    )
+    for name, code, script, attempts, kind, success in rushes:
+        if config.wants(name):
+            results[name] = measured(
                 stack,
-                plan,
-                "api_rush",
-                "palembang",
-                "api_book.lua",
-                config.rush_attempts,
-                "book",
-                "201",
-                attempt,
-            ),
-        )
-    if config.wants("html_rush"):
-        results["html_rush"] = measured(
-            stack,
-            "html_rush",
-            lambda attempt: rush(
-                stack,
-                plan,
-                "html_rush",
-                "makassar",
-                "html_flow.lua",
-                config.html_flows,
-                "flow",
-                "booked",
-                attempt,
-            ),
-        )
+                name,
+                partial(rush, stack, plan, name, code, script, attempts, kind, success),
+            )
     if config.wants("spread"):
         results["spread"] = measured(stack, "spread", lambda attempt: spread(stack, plan, attempt))
     if config.wants("healthz"):

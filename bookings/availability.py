@@ -66,14 +66,28 @@ def office_availability(
     a few seconds; the booking itself always decides on the counters.
     """
     end = start + timedelta(days=max(days, 1) - 1)
+    if now is not None:
+        return _availability([office], start, end, now)[office.pk]
+    return keep_briefly(
+        f"availability:{office.pk}:{start.isoformat()}:{end.isoformat()}",
+        lambda: _availability([office], start, end, timezone.now())[office.pk],
+    )
+
+
+def keep_briefly(key, compute):
+    """Return compute(), kept under key for AVAILABILITY_CACHE_SECONDS (0: computed each time).
+
+    For what a crowd reads over and over; nothing kept here decides a place. A None
+    answer is not kept.
+    """
     seconds = settings.AVAILABILITY_CACHE_SECONDS
-    if now is not None or not seconds:
-        return _availability([office], start, end, now or timezone.now())[office.pk]
-    key = f"availability:{office.pk}:{start.isoformat()}:{end.isoformat()}"
+    if not seconds:
+        return compute()
     found = cache.get(key)
     if found is None:
-        found = _availability([office], start, end, timezone.now())[office.pk]
-        cache.set(key, found, seconds)
+        found = compute()
+        if found is not None:
+            cache.set(key, found, seconds)
     return found
 
 

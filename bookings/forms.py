@@ -5,6 +5,7 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Booking
@@ -122,7 +123,7 @@ class ApplicantForm(HoneypotMixin):
 
     def __init__(self, *args, today=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today or date.today()
+        self.today = today or timezone.localdate()
 
     def clean_nik(self):
         return parse_nik(self.cleaned_data["nik"]).nik

@@ -8,6 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass, fields
 from datetime import UTC, date, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -141,18 +142,27 @@ def _is_code_conflict(exc):
     return "code" in str(exc).lower() and not _is_nik_conflict(exc)
 
 
-def _insert(booking):
-    """Insert a booking under a fresh code, drawing again in the (2^-50) case of a clash."""
+def _under_fresh_code(booking, write):
+    """Run write() in a transaction (a savepoint inside another) under a fresh booking code.
+
+    In the 2^-50 case of a code clash the transaction is rolled back and made again under
+    a new code. Returns the booking.
+    """
     for _attempt in range(CODE_DRAWS):
         booking.code = new_code()
         try:
             with transaction.atomic():
-                booking.save(force_insert=True)
+                write()
             return booking
         except IntegrityError as exc:
             if not _is_code_conflict(exc):
                 raise
     raise RuntimeError("Could not draw an unused booking code.")
+
+
+def _insert(booking):
+    """Insert a booking under a fresh code, in a savepoint of the caller's transaction."""
+    return _under_fresh_code(booking, partial(booking.save, force_insert=True))
 
 
 def create_booking(
@@ -179,31 +189,29 @@ def create_booking(
         channel=Booking.Channel.ONLINE,
         **_applicant_fields(applicant),
     )
-    # No savepoint around the insert (two statements while the counters are locked): in the
-    # 2^-50 case of a code clash the whole transaction is made again under a new code.
-    for _attempt in range(CODE_DRAWS):
-        booking.code = new_code()
-        try:
-            with transaction.atomic():
-                places.take_day(office, plan, uses_reserve=False)
-                places.take_window(window, day)
-                booking.save(force_insert=True)
-                record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True)
-            return booking
-        except places.NoPlace as exc:
-            raise _error("day_full" if exc.scope == "day" else "full") from None
-        except IntegrityError as exc:
-            if _is_nik_conflict(exc):
-                raise _error("duplicate") from None
-            if not _is_code_conflict(exc):
-                raise
-    raise RuntimeError("Could not draw an unused booking code.")
+
+    def write():
+        places.take_day(office, plan, uses_reserve=False)
+        places.take_window(window, day)
+        booking.save(force_insert=True)
+        record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True)
+
+    # The whole transaction under a fresh code, not a savepoint around the insert: two
+    # statements fewer while the counters are locked.
+    try:
+        return _under_fresh_code(booking, write)
+    except places.NoPlace as exc:
+        raise _error("day_full" if exc.scope == "day" else "full") from None
+    except IntegrityError as exc:
+        if _is_nik_conflict(exc):
+            raise _error("duplicate") from None
+        raise
 
 
-_FULL = """
-SELECT EXISTS (SELECT 1 FROM bookings_windowday
-               WHERE window_id = %s AND date = %s AND booked >= capacity)
-"""
+# Whether a window is full on a date; parameters: window id, date.
+_WINDOW_FULL = """EXISTS (SELECT 1 FROM bookings_windowday
+               WHERE window_id = %s AND date = %s AND booked >= capacity)"""
+_FULL = "SELECT " + _WINDOW_FULL
 
 
 def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
@@ -219,11 +227,9 @@ def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
         raise _error("full")
 
 
-_REFUSE_EARLY = """
-SELECT EXISTS (SELECT 1 FROM bookings_booking WHERE nik = %s AND status = %s),
-       EXISTS (SELECT 1 FROM bookings_windowday
-               WHERE window_id = %s AND date = %s AND booked >= capacity)
-"""
+# Whether a NIK holds an active booking; parameters: NIK, the booked status.
+_NIK_HELD = "EXISTS (SELECT 1 FROM bookings_booking WHERE nik = %s AND status = %s)"
+_REFUSE_EARLY = "SELECT " + _NIK_HELD + ", " + _WINDOW_FULL
 
 
 def _refuse_early(*, nik, day, window):

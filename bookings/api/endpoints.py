@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
@@ -14,7 +13,7 @@ from ninja import Query, Router, Status
 from ninja.throttling import BaseThrottle
 
 from bookings import services
-from bookings.availability import office_availability
+from bookings.availability import keep_briefly, office_availability
 from bookings.forms import ApplicantForm
 from bookings.models import Booking
 from bookings.nik import mask_nik, parse_nik
@@ -157,14 +156,10 @@ def availability(request, code: OfficeCode, query: Query[AvailabilityQuery]):
     """Show an office's days from `start`: open or not, places left per day and per window."""
     # A crowd reading one calendar gets the same JSON for AVAILABILITY_CACHE_SECONDS: no
     # query, no validation, no encoding per request; the booking decides on the counters.
-    seconds = settings.AVAILABILITY_CACHE_SECONDS
-    key = f"api-availability:{code}:{query.start}:{query.days}"
-    body = cache.get(key) if seconds else None
-    if body is None:
-        answer = AvailabilityOut.model_validate(_availability_answer(code, query))
-        body = answer.model_dump_json()
-        if seconds:
-            cache.set(key, body, seconds)
+    body = keep_briefly(
+        f"api-availability:{code}:{query.start}:{query.days}",
+        lambda: AvailabilityOut.model_validate(_availability_answer(code, query)).model_dump_json(),
+    )
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 
@@ -194,14 +189,10 @@ def _window_with_office(pk) -> ServiceWindow | None:
     A rush asks for one window thousands of times a minute. What was read a moment ago
     serves the early refusals; a booking reads the window again with the day's plan.
     """
-    seconds = settings.AVAILABILITY_CACHE_SECONDS
-    key = f"api-window:{pk}"
-    window = cache.get(key) if seconds else None
-    if window is None:
-        window = ServiceWindow.objects.select_related("office").filter(pk=pk).first()
-        if window is not None and seconds:
-            cache.set(key, window, seconds)
-    return window
+    return keep_briefly(
+        f"api-window:{pk}",
+        lambda: ServiceWindow.objects.select_related("office").filter(pk=pk).first(),
+    )
 
 
 def _link(operation, **body):
