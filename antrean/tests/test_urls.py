@@ -1,0 +1,152 @@
+"""Every URL, URL name, API path and admin URL the project serves, frozen as it is."""
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# (route, name) in resolution order, as `get_resolver()` walks them. A change here is a change
+# of a public address (a bookmark, a link in a sent e-mail, the mobile app, staff habits):
+# make it on purpose, never as a side effect of moving code.
+ROUTES = [
+    ("healthz", "healthz"),
+    ("i18n/setlang/", "set_language"),
+    ("admin/reports/monthly/", "monthly-report"),
+    ("admin/", "admin:index"),
+    ("admin/login/", "admin:login"),
+    ("admin/logout/", "admin:logout"),
+    ("admin/password_change/", "admin:password_change"),
+    ("admin/password_change/done/", "admin:password_change_done"),
+    ("admin/autocomplete/", "admin:autocomplete"),
+    ("admin/jsi18n/", "admin:jsi18n"),
+    ("admin/r/<path:content_type_id>/<path:object_id>/", "admin:view_on_site"),
+    ("admin/auth/group/", "admin:auth_group_changelist"),
+    ("admin/auth/group/add/", "admin:auth_group_add"),
+    ("admin/auth/group/<path:object_id>/history/", "admin:auth_group_history"),
+    ("admin/auth/group/<path:object_id>/delete/", "admin:auth_group_delete"),
+    ("admin/auth/group/<path:object_id>/change/", "admin:auth_group_change"),
+    ("admin/auth/group/<path:object_id>/", None),
+    ("admin/auth/user/<id>/password/", "admin:auth_user_password_change"),
+    ("admin/auth/user/", "admin:auth_user_changelist"),
+    ("admin/auth/user/add/", "admin:auth_user_add"),
+    ("admin/auth/user/<path:object_id>/history/", "admin:auth_user_history"),
+    ("admin/auth/user/<path:object_id>/delete/", "admin:auth_user_delete"),
+    ("admin/auth/user/<path:object_id>/change/", "admin:auth_user_change"),
+    ("admin/auth/user/<path:object_id>/", None),
+    ("admin/axes/accessattempt/", "admin:axes_accessattempt_changelist"),
+    ("admin/axes/accessattempt/add/", "admin:axes_accessattempt_add"),
+    ("admin/axes/accessattempt/<path:object_id>/history/", "admin:axes_accessattempt_history"),
+    ("admin/axes/accessattempt/<path:object_id>/delete/", "admin:axes_accessattempt_delete"),
+    ("admin/axes/accessattempt/<path:object_id>/change/", "admin:axes_accessattempt_change"),
+    ("admin/axes/accessattempt/<path:object_id>/", None),
+    ("admin/axes/accesslog/", "admin:axes_accesslog_changelist"),
+    ("admin/axes/accesslog/add/", "admin:axes_accesslog_add"),
+    ("admin/axes/accesslog/<path:object_id>/history/", "admin:axes_accesslog_history"),
+    ("admin/axes/accesslog/<path:object_id>/delete/", "admin:axes_accesslog_delete"),
+    ("admin/axes/accesslog/<path:object_id>/change/", "admin:axes_accesslog_change"),
+    ("admin/axes/accesslog/<path:object_id>/", None),
+    ("admin/axes/accessfailurelog/", "admin:axes_accessfailurelog_changelist"),
+    ("admin/axes/accessfailurelog/add/", "admin:axes_accessfailurelog_add"),
+    (
+        "admin/axes/accessfailurelog/<path:object_id>/history/",
+        "admin:axes_accessfailurelog_history",
+    ),
+    ("admin/axes/accessfailurelog/<path:object_id>/delete/", "admin:axes_accessfailurelog_delete"),
+    ("admin/axes/accessfailurelog/<path:object_id>/change/", "admin:axes_accessfailurelog_change"),
+    ("admin/axes/accessfailurelog/<path:object_id>/", None),
+    ("admin/offices/office/^([^/]+)/history/([^/]+)/$", "admin:offices_office_simple_history"),
+    ("admin/offices/office/", "admin:offices_office_changelist"),
+    ("admin/offices/office/add/", "admin:offices_office_add"),
+    ("admin/offices/office/<path:object_id>/history/", "admin:offices_office_history"),
+    ("admin/offices/office/<path:object_id>/delete/", "admin:offices_office_delete"),
+    ("admin/offices/office/<path:object_id>/change/", "admin:offices_office_change"),
+    ("admin/offices/office/<path:object_id>/", None),
+    (
+        "admin/offices/servicewindow/^([^/]+)/history/([^/]+)/$",
+        "admin:offices_servicewindow_simple_history",
+    ),
+    ("admin/offices/servicewindow/", "admin:offices_servicewindow_changelist"),
+    ("admin/offices/servicewindow/add/", "admin:offices_servicewindow_add"),
+    (
+        "admin/offices/servicewindow/<path:object_id>/history/",
+        "admin:offices_servicewindow_history",
+    ),
+    ("admin/offices/servicewindow/<path:object_id>/delete/", "admin:offices_servicewindow_delete"),
+    ("admin/offices/servicewindow/<path:object_id>/change/", "admin:offices_servicewindow_change"),
+    ("admin/offices/servicewindow/<path:object_id>/", None),
+    ("admin/offices/dayoverride/close-days/", "admin:offices_dayoverride_close_days"),
+    (
+        "admin/offices/dayoverride/^([^/]+)/history/([^/]+)/$",
+        "admin:offices_dayoverride_simple_history",
+    ),
+    ("admin/offices/dayoverride/", "admin:offices_dayoverride_changelist"),
+    ("admin/offices/dayoverride/add/", "admin:offices_dayoverride_add"),
+    ("admin/offices/dayoverride/<path:object_id>/history/", "admin:offices_dayoverride_history"),
+    ("admin/offices/dayoverride/<path:object_id>/delete/", "admin:offices_dayoverride_delete"),
+    ("admin/offices/dayoverride/<path:object_id>/change/", "admin:offices_dayoverride_change"),
+    ("admin/offices/dayoverride/<path:object_id>/", None),
+    (
+        "admin/offices/passportfee/^([^/]+)/history/([^/]+)/$",
+        "admin:offices_passportfee_simple_history",
+    ),
+    ("admin/offices/passportfee/", "admin:offices_passportfee_changelist"),
+    ("admin/offices/passportfee/add/", "admin:offices_passportfee_add"),
+    ("admin/offices/passportfee/<path:object_id>/history/", "admin:offices_passportfee_history"),
+    ("admin/offices/passportfee/<path:object_id>/delete/", "admin:offices_passportfee_delete"),
+    ("admin/offices/passportfee/<path:object_id>/change/", "admin:offices_passportfee_change"),
+    ("admin/offices/passportfee/<path:object_id>/", None),
+    ("admin/bookings/booking/today/", "admin:bookings_booking_today"),
+    ("admin/bookings/booking/check-in/", "admin:bookings_booking_check_in"),
+    ("admin/bookings/booking/walk-in/", "admin:bookings_booking_walk_in"),
+    ("admin/bookings/booking/find/", "admin:bookings_booking_find"),
+    ("admin/bookings/booking/<int:pk>/ticket/", "admin:bookings_booking_ticket"),
+    ("admin/bookings/booking/", "admin:bookings_booking_changelist"),
+    ("admin/bookings/booking/add/", "admin:bookings_booking_add"),
+    ("admin/bookings/booking/<path:object_id>/history/", "admin:bookings_booking_history"),
+    ("admin/bookings/booking/<path:object_id>/delete/", "admin:bookings_booking_delete"),
+    ("admin/bookings/booking/<path:object_id>/change/", "admin:bookings_booking_change"),
+    ("admin/bookings/booking/<path:object_id>/", None),
+    ("admin/bookings/notification/", "admin:bookings_notification_changelist"),
+    ("admin/bookings/notification/add/", "admin:bookings_notification_add"),
+    (
+        "admin/bookings/notification/<path:object_id>/history/",
+        "admin:bookings_notification_history",
+    ),
+    ("admin/bookings/notification/<path:object_id>/delete/", "admin:bookings_notification_delete"),
+    ("admin/bookings/notification/<path:object_id>/change/", "admin:bookings_notification_change"),
+    ("admin/bookings/notification/<path:object_id>/", None),
+    ("admin/^(?P<app_label>auth|axes|offices|bookings)/$", "admin:app_list"),
+    ("admin/(?P<url>.*)$", None),
+    ("api/v1/openapi.json", "api-v1:openapi-json"),
+    ("api/v1/docs", "api-v1:openapi-view"),
+    ("api/v1/offices", "api-v1:list_offices"),
+    ("api/v1/offices/<code>/availability", "api-v1:availability"),
+    ("api/v1/bookings", "api-v1:create_booking"),
+    ("api/v1/bookings/<code>/lookup", "api-v1:lookup_booking"),
+    ("api/v1/bookings/<code>/cancel", "api-v1:cancel_booking"),
+    ("api/v1/bookings/<code>/reschedule", "api-v1:reschedule_booking"),
+    ("api/v1/", "api-v1:api-root"),
+    ("api/v1/", None),
+    ("", "home"),
+    ("offices/<slug:code>/", "office-calendar"),
+    ("offices/<slug:code>/<str:day>/", "office-day"),
+    ("offices/<slug:code>/<str:day>/<int:window_id>/book/", "booking-form"),
+    ("offices/<slug:code>/<str:day>/<int:window_id>/check/", "booking-check"),
+    ("bookings/lookup/", "booking-lookup"),
+    ("bookings/<str:code>/", "booking-detail"),
+    ("bookings/<str:code>/print/", "booking-print"),
+    ("bookings/<str:code>/booking.ics", "booking-ics"),
+    ("bookings/<str:code>/cancel/", "booking-cancel"),
+    ("bookings/<str:code>/reschedule/", "booking-reschedule"),
+]
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}{pattern.name}" if pattern.name else None
+            yield prefix + str(pattern.pattern), name
+
+
+def test_every_route_and_name_stays_as_it_is():
+    assert list(_walk(get_resolver().url_patterns)) == ROUTES
