@@ -1,4 +1,4 @@
-"""Shared fixtures: a pinned clock, an office with windows, a clean cache per test."""
+"""Shared fixtures: the one pinned clock, an office with windows, a clean cache per test."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from offices.tests.factories import OfficeFactory
 
@@ -32,6 +33,21 @@ def _clear_cache():
 @pytest.fixture
 def now():
     return FIXED_NOW
+
+
+class Clock:
+    """The pinned instant; set `now` to move it."""
+
+    def __init__(self, now):
+        self.now = now
+
+
+@pytest.fixture
+def clock(monkeypatch, now):
+    """Pin the time at FIXED_NOW for offices.clock and Django alike (auto_now fields too)."""
+    pinned = Clock(now)
+    monkeypatch.setattr(timezone, "now", lambda: pinned.now)
+    return pinned
 
 
 @pytest.fixture

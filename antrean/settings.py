@@ -145,7 +145,7 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Antrean Paspor <nore
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # SMS: a backend class; the file backend writes messages under var/sms/.
-SMS_BACKEND = env.str("SMS_BACKEND", default="bookings.sms.FileBackend")
+SMS_BACKEND = env.str("SMS_BACKEND", default="bookings.notifications.sms.FileBackend")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=VAR_DIR / "sms")
 SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
 SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
@@ -228,7 +228,7 @@ BOOKING_LINK_MAX_AGE = timedelta(days=env.int("BOOKING_LINK_DAYS", default=60))
 
 # Abuse: rate limits per client address (off with RATELIMIT_ENABLE=0).
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
-RATELIMIT_VIEW = "bookings.views.rate_limited"
+RATELIMIT_VIEW = "bookings.public.views.rate_limited"
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
 RATELIMIT_BOOKING = env.str("RATELIMIT_BOOKING", default="10/m")
 RATELIMIT_LOOKUP = env.str("RATELIMIT_LOOKUP", default="20/m")

@@ -13,8 +13,8 @@ admin.site.index_title = _("Office administration")
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/reports/monthly/", include("bookings.report_views")),
+    path("admin/reports/monthly/", include("bookings.reports.views")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("bookings.api")),
-    path("", include("bookings.urls")),
+    path("", include("bookings.public.urls")),
 ]

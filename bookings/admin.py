@@ -15,12 +15,16 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from offices import clock
 from offices.admin import OfficeListFilter, OfficeScopedMixin
 
-from . import services, staff_views
+from . import services
+from .codes import normalize_code
 from .models import Booking, Notification
-from .nik import mask_phone, normalize_nik
-from .staff_forms import CancelForm
+from .nik import as_nik, mask_phone
+from .notifications.outbox import retry_notification
+from .staff import views as staff_views
+from .staff.forms import CancelForm
 
 
 class ReadOnlyRowsMixin:
@@ -35,11 +39,6 @@ class ReadOnlyRowsMixin:
     def has_change_permission(self, request, obj=None):
         # obj=None asks about actions on the list; a single row's page is read-only.
         return obj is None and super().has_change_permission(request, obj)
-
-
-def _as_nik(term) -> str:
-    nik = normalize_nik(term.strip())
-    return nik if len(nik) == 16 and nik.isascii() and nik.isdigit() else ""
 
 
 def _report(model_admin, request, booking, exc):
@@ -131,7 +130,7 @@ class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         # A NIK typed into the address would show again in every filter link: answer with
         # the bookings' ids instead.
-        nik = _as_nik(request.GET.get("q", ""))
+        nik = as_nik(request.GET.get("q", ""))
         if nik:
             return HttpResponseRedirect(staff_views.nik_results_url(request, self, nik))
         return super().changelist_view(request, extra_context)
@@ -140,17 +139,17 @@ class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        nik = _as_nik(term)
+        nik = as_nik(term)
         if nik:
             return queryset.filter(nik=nik), False
-        code = services.normalize_code(term)
+        code = normalize_code(term)
         if not code:
             return queryset.none(), False
         return queryset.filter(code__startswith=code), False
 
     @admin.action(description=_("Check in (give a queue number)"), permissions=["change"])
     def check_in_bookings(self, request, queryset):
-        now = staff_views.clock()
+        now = clock.now()
         for booking in list(queryset.select_related("office")):
             try:
                 done = services.check_in(
@@ -168,7 +167,7 @@ class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Mark as no-show"), permissions=["change"])
     def mark_no_shows(self, request, queryset):
-        now = staff_views.clock()
+        now = clock.now()
         for booking in list(queryset):
             try:
                 services.mark_no_show(booking=booking, by=request.user, now=now)
@@ -186,7 +185,7 @@ class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
         form = CancelForm(request.POST if "apply" in request.POST else None)
         bookings = list(queryset.select_related("window"))
         if form.is_bound and form.is_valid():
-            now = staff_views.clock()
+            now = clock.now()
             for booking in bookings:
                 try:
                     services.cancel_booking(
@@ -239,16 +238,13 @@ class NotificationAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):
-        code = services.normalize_code(search_term)
+        code = normalize_code(search_term)
         if not code:
             return queryset, False
         return queryset.filter(booking__code__startswith=code), False
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def retry(self, request, queryset):
-        # Imported here: bookings.notifications is another part's module, loaded on use.
-        from .notifications import retry_notification
-
         for notification in list(queryset.select_related("booking")):
             try:
                 retry_notification(notification=notification)

@@ -5,12 +5,10 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
-from offices.models import DayOverride, Office, ServiceWindow
+from offices import clock
+from offices.models import DayOverride, Office, OfficeDay, ServiceWindow, WindowDay
 from offices.schedule import DayPlan, day_plans
-
-from .models import OfficeDay, WindowDay
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def office_availability(
         return _availability([office], start, end, now)[office.pk]
     return keep_briefly(
         f"availability:{office.pk}:{start.isoformat()}:{end.isoformat()}",
-        lambda: _availability([office], start, end, timezone.now())[office.pk],
+        lambda: _availability([office], start, end, clock.now())[office.pk],
     )
 
 
@@ -93,7 +91,7 @@ def keep_briefly(key, compute):
 
 def next_free_days(offices, *, now=None) -> dict[int, DayAvailability | None]:
     """Return each office's first bookable day within its horizon (five queries in all)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     offices = list(offices)
     if not offices:
         return {}

@@ -1,4 +1,4 @@
-"""Bookings, the place counters that hold quotas, and the notification outbox."""
+"""Bookings and the notification outbox."""
 
 from django.conf import settings
 from django.db import models
@@ -10,67 +10,9 @@ from offices.models import Office, ServiceWindow
 from .nik import mask_nik
 
 
-class OfficeDay(models.Model):
-    """Places counted for one office-day; CHECK constraints make overbooking impossible."""
-
-    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="days")
-    date = models.DateField(_("date"))
-    quota = models.PositiveIntegerField(_("daily quota"))
-    online_quota = models.PositiveIntegerField(_("online quota"))
-    booked = models.PositiveIntegerField(_("booked"), default=0)
-    online_booked = models.PositiveIntegerField(_("booked outside the reserve"), default=0)
-    last_queue_a = models.PositiveIntegerField(default=0)
-    last_queue_b = models.PositiveIntegerField(default=0)
-    last_queue_p = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["office", "date"]
-        verbose_name = _("office day")
-        verbose_name_plural = _("office days")
-        constraints = [
-            models.UniqueConstraint(fields=["office", "date"], name="officeday_unique"),
-            models.CheckConstraint(
-                condition=Q(booked__lte=F("quota")), name="officeday_within_quota"
-            ),
-            models.CheckConstraint(
-                condition=Q(online_booked__lte=F("online_quota")),
-                name="officeday_within_online_quota",
-            ),
-            models.CheckConstraint(
-                condition=Q(online_quota__lte=F("quota")), name="officeday_online_within_quota"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.office} {self.date}: {self.booked}/{self.quota}"
-
-
-class WindowDay(models.Model):
-    """Places counted for one service window on one date."""
-
-    window = models.ForeignKey(ServiceWindow, on_delete=models.CASCADE, related_name="days")
-    date = models.DateField(_("date"))
-    capacity = models.PositiveIntegerField(_("capacity"))
-    booked = models.PositiveIntegerField(_("booked"), default=0)
-
-    class Meta:
-        ordering = ["date", "window"]
-        verbose_name = _("window day")
-        verbose_name_plural = _("window days")
-        constraints = [
-            models.UniqueConstraint(fields=["window", "date"], name="windowday_unique"),
-            models.CheckConstraint(
-                condition=Q(booked__lte=F("capacity")), name="windowday_within_capacity"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.window} {self.date}: {self.booked}/{self.capacity}"
-
-
 class BookingQuerySet(models.QuerySet):
     def active(self):
-        return self.filter(status__in=[Booking.Status.BOOKED, Booking.Status.CHECKED_IN])
+        return self.filter(status__in=Booking.ACTIVE_STATUSES)
 
     def on_day(self, office, day):
         return self.filter(office=office, date=day)
@@ -112,6 +54,9 @@ class Booking(models.Model):
         SICK = "sick", _("Sick")
         FAR_AWAY = "far_away", _("Lives far away")
         OTHER = "other", _("Other")
+
+    # A booking that holds its place: counted against the quotas, shown as taken.
+    ACTIVE_STATUSES = (Status.BOOKED, Status.CHECKED_IN)
 
     PRIORITY_REASONS = frozenset(
         {
@@ -235,7 +180,24 @@ class Booking(models.Model):
 
     @property
     def is_active(self):
-        return self.status in (self.Status.BOOKED, self.Status.CHECKED_IN)
+        return self.status in self.ACTIVE_STATUSES
+
+    def can_cancel(self, now, *, by_staff=False) -> bool:
+        """Return whether the booking can still be cancelled: applicants until their window
+        begins, staff until the day's end."""
+        deadline = self.ends_at if by_staff else self.starts_at
+        return self.status == self.Status.BOOKED and deadline > now
+
+    def reschedule_refusal(self, now) -> str:
+        """Return why the booking can no longer be rescheduled (an error code), or ""."""
+        if self.status != self.Status.BOOKED or self.starts_at <= now:
+            return "not_reschedulable"
+        if self.reschedule_count >= settings.BOOKING_MAX_RESCHEDULES:
+            return "reschedule_limit"
+        return ""
+
+    def can_reschedule(self, now) -> bool:
+        return not self.reschedule_refusal(now)
 
 
 class Notification(models.Model):

@@ -76,6 +76,12 @@ def parse_nik(value) -> NikInfo:
     return NikInfo(nik, nik[:2], day, month, year, female)
 
 
+def as_nik(term) -> str:
+    """Return the NIK a search term is (16 ASCII digits once normalised), or an empty string."""
+    nik = normalize_nik(str(term or "").strip())
+    return nik if len(nik) == 16 and nik.isascii() and nik.isdigit() else ""
+
+
 def validate_nik(value):
     parse_nik(value)
 

@@ -5,28 +5,27 @@ Each raises ValidationError with a code from MESSAGES when the change cannot be 
 """
 
 import hmac
-import secrets
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import UTC, date, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef
-from django.utils import timezone
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from offices import clock, places
 from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan
 
-from . import places
-from .models import Booking, Notification, OfficeDay
+from . import codes
+from .applicants import Applicant, birth_date_mismatch
+from .constraints import CODE_TAKEN, NIK_HELD, violated_constraint
+from .models import Booking, Notification
 from .nik import normalize_nik, parse_nik
-from .outbox import record_notifications
+from .notifications.outbox import record_notifications
 
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, 1/I
-CODE_LENGTH = 10  # 50 random bits
 CODE_DRAWS = 3  # codes drawn at most for one booking before giving up
 
 MESSAGES = {
@@ -59,44 +58,17 @@ def _error(code, **params):
     return ValidationError(message % params if params else message, code=code)
 
 
-@dataclass(frozen=True)
-class Applicant:
-    """The applicant's details as the form or API validated them."""
-
-    nik: str
-    full_name: str
-    birth_date: date
-    purpose: str
-    email: str = ""
-    phone: str = ""
-    passport_type: str = Booking.PassportType.ORDINARY
-    application_type: str = Booking.ApplicationType.NEW
-    language: str = "id"
-
-    @classmethod
-    def from_form(cls, data: dict, language: str) -> "Applicant":
-        """Return the applicant from a form's cleaned data (fields it lacks keep their default)."""
-        names = {f.name for f in fields(cls)} - {"language"}
-        return cls(**{name: data[name] for name in names if name in data}, language=language)
+# Which counter ran out decides what the applicant hears: the window, or the whole day.
+NO_PLACE = {"window": "full", "day": "day_full"}
 
 
-def new_code() -> str:
-    """Return a fresh booking code: 10 symbols from 32, 50 bits from the OS's random source."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalize_code(value) -> str:
-    """Return a booking code as stored: upper case, without spaces or dashes a clerk may type."""
-    return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()[: CODE_LENGTH + 2]
-
-
-def _local_today(office, now):
-    return office.local_now(now).date()
+def _no_place(exc: places.NoPlace) -> ValidationError:
+    return _error(NO_PLACE[exc.scope])
 
 
 def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None) -> DayPlan:
     """Return the day's plan if applicants may book this window online; raise otherwise."""
-    now = now or timezone.now()
+    now = now or clock.now()
     _check_slot(office=office, day=day, window=window, now=now)
     plan, _stored = _check_plan(office=office, day=day, window=window, now=now)
     return plan
@@ -125,21 +97,12 @@ def _check_plan(*, office, day, window, now) -> tuple[DayPlan, ServiceWindow]:
 
 def _applicant_fields(applicant: Applicant) -> dict:
     """Return a booking's applicant fields: the NIK normalised, its birth date compared."""
-    info = parse_nik(applicant.nik)
+    nik = parse_nik(applicant.nik).nik
     return {
-        "nik": info.nik,
-        "birth_date_mismatch": not info.matches_birth_date(applicant.birth_date),
+        "nik": nik,
+        "birth_date_mismatch": birth_date_mismatch(nik, applicant.birth_date),
         **{f.name: getattr(applicant, f.name) for f in fields(Applicant) if f.name != "nik"},
     }
-
-
-def _is_nik_conflict(exc):
-    text = str(exc).lower()
-    return "booking_one_active_per_nik" in text or "bookings_booking.nik" in text
-
-
-def _is_code_conflict(exc):
-    return "code" in str(exc).lower() and not _is_nik_conflict(exc)
 
 
 def _under_fresh_code(booking, write):
@@ -149,13 +112,13 @@ def _under_fresh_code(booking, write):
     a new code. Returns the booking.
     """
     for _attempt in range(CODE_DRAWS):
-        booking.code = new_code()
+        booking.code = codes.new_code()
         try:
             with transaction.atomic():
                 write()
             return booking
         except IntegrityError as exc:
-            if not _is_code_conflict(exc):
+            if violated_constraint(exc) != CODE_TAKEN:
                 raise
     raise RuntimeError("Could not draw an unused booking code.")
 
@@ -175,7 +138,7 @@ def create_booking(
     Raises ValidationError coded full, day_full, duplicate, closed, not_bookable,
     window_mismatch, window_started, or a NIK code.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     nik = parse_nik(applicant.nik).nik
     _check_slot(office=office, day=day, window=window, now=now)
     _refuse_early(nik=nik, day=day, window=window)
@@ -191,8 +154,7 @@ def create_booking(
     )
 
     def write():
-        places.take_day(office, plan, uses_reserve=False)
-        places.take_window(window, day)
+        places.take(office, plan, window)
         booking.save(force_insert=True)
         record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True)
 
@@ -201,35 +163,35 @@ def create_booking(
     try:
         return _under_fresh_code(booking, write)
     except places.NoPlace as exc:
-        raise _error("day_full" if exc.scope == "day" else "full") from None
+        raise _no_place(exc) from None
     except IntegrityError as exc:
-        if _is_nik_conflict(exc):
+        if violated_constraint(exc) == NIK_HELD:
             raise _error("duplicate") from None
         raise
 
 
-# Whether a window is full on a date; parameters: window id, date.
-_WINDOW_FULL = """EXISTS (SELECT 1 FROM bookings_windowday
-               WHERE window_id = %s AND date = %s AND booked >= capacity)"""
-_FULL = "SELECT " + _WINDOW_FULL
+_FULL = "SELECT " + places.DAY_FULL_SQL + ", " + places.WINDOW_FULL_SQL
 
 
 def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
-    """Raise `full` when a window has no place left on a day: one read, no lock.
+    """Raise `day_full` or `full` when the day or the window has no place left: one read, no lock.
 
-    The API asks this before it checks the applicant's details: in a rush most attempts
-    come after the window sold out, and "full" is all they need to hear.
+    The pages and the API ask this before the applicant's details: in a rush most attempts
+    come after the window sold out, and "full" is all they need to hear. A full day wins,
+    as it does in the booking's own transaction, which takes the day's counter first.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_FULL, [window.pk, day])
-        (full,) = cursor.fetchone()
-    if full:
+        cursor.execute(_FULL, [window.office_id, day, window.pk, day])
+        day_full, window_full = cursor.fetchone()
+    if day_full:
+        raise _error("day_full")
+    if window_full:
         raise _error("full")
 
 
 # Whether a NIK holds an active booking; parameters: NIK, the booked status.
-_NIK_HELD = "EXISTS (SELECT 1 FROM bookings_booking WHERE nik = %s AND status = %s)"
-_REFUSE_EARLY = "SELECT " + _NIK_HELD + ", " + _WINDOW_FULL
+_NIK_HELD = f"EXISTS (SELECT 1 FROM {Booking._meta.db_table} WHERE nik = %s AND status = %s)"  # noqa: S608 - the model's table, values bound
+_REFUSE_EARLY = "SELECT " + _NIK_HELD + ", " + places.WINDOW_FULL_SQL
 
 
 def _refuse_early(*, nik, day, window):
@@ -261,35 +223,23 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
     Raises ValidationError coded not_reschedulable, reschedule_limit, same_slot, full,
     day_full, closed, not_bookable, window_mismatch or window_started.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     limit = settings.BOOKING_MAX_RESCHEDULES
     try:
         with transaction.atomic():
             booking = _locked(booking)
             office = booking.office
-            if booking.status != Booking.Status.BOOKED or booking.starts_at <= now:
-                raise _error("not_reschedulable")
-            if booking.reschedule_count >= limit:
-                raise _error("reschedule_limit", limit=limit)
+            refusal = booking.reschedule_refusal(now)
+            if refusal:
+                raise (
+                    _error(refusal, limit=limit)
+                    if refusal == "reschedule_limit"
+                    else _error(refusal)
+                )
             if booking.date == day and booking.window_id == window.pk:
                 raise _error("same_slot")
             plan = check_bookable(office=office, day=day, window=window, now=now)
-            # Day counters, then window counters, each in date order (see places.py).
-            if booking.date != day:
-                for when in sorted([booking.date, day]):
-                    if when == day:
-                        places.take_day(office, plan, uses_reserve=False)
-                    else:
-                        places.release_day(office, booking.date, uses_reserve=False)
-            old_window = booking.window
-            moves = sorted(
-                [(booking.date, old_window.start, "release"), (day, window.start, "take")]
-            )
-            for _when, _start, action in moves:
-                if action == "take":
-                    places.take_window(window, day)
-                else:
-                    places.release_window(old_window, booking.date)
+            places.move(office, plan, window, old_day=booking.date, old_window=booking.window)
             booking.date = day
             booking.window = window
             booking.starts_at = office.local_datetime(day, window.start)
@@ -307,45 +257,37 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
             )
             record_notifications(booking, Notification.Kind.RESCHEDULE)
     except places.NoPlace as exc:
-        raise _error("day_full" if exc.scope == "day" else "full") from None
+        raise _no_place(exc) from None
     return booking
 
 
 def _release(booking):
-    places.release_day(booking.office, booking.date, uses_reserve=booking.uses_reserve)
-    if booking.window_id:
-        places.release_window(booking.window, booking.date)
+    window = booking.window if booking.window_id else None
+    places.release(booking.office, booking.date, window, uses_reserve=booking.uses_reserve)
+
+
+# What an applicant's own cancellation records, from the web and from the app alike.
+CANCELLED_BY_APPLICANT = "applicant"
 
 
 def cancel_booking(*, booking: Booking, reason: str = "", by=None, now=None) -> Booking:
     """Cancel a booking and free its place at once; the applicant is told.
 
-    Applicants may cancel until their window begins; staff (`by`) until the day ends.
-    Raises ValidationError coded not_cancellable.
+    Applicants may cancel until their window begins; staff (`by`, with a reason) until the
+    day ends. Raises ValidationError coded not_cancellable.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         booking = _locked(booking)
-        if booking.status != Booking.Status.BOOKED:
-            raise _error("not_cancellable")
-        deadline = booking.starts_at if by is None else booking.ends_at
-        if deadline <= now:
+        if not booking.can_cancel(now, by_staff=by is not None):
             raise _error("not_cancellable")
         _release(booking)
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
-        booking.cancel_reason = reason[:200]
+        booking.cancel_reason = (reason or ("" if by else CANCELLED_BY_APPLICANT))[:200]
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         record_notifications(booking, Notification.Kind.CANCELLATION)
     return booking
-
-
-def _next_queue_number(office_day: OfficeDay, letter: str) -> str:
-    field = f"last_queue_{letter.lower()}"
-    value = getattr(office_day, field) + 1
-    setattr(office_day, field, value)
-    office_day.save(update_fields=[field])
-    return f"{letter}-{value:03d}"
 
 
 def _queue_letter(booking):
@@ -355,8 +297,9 @@ def _queue_letter(booking):
 
 
 def _give_queue_number(booking, now):
-    office_day = OfficeDay.objects.select_for_update().get(office=booking.office, date=booking.date)
-    booking.queue_number = _next_queue_number(office_day, _queue_letter(booking))
+    booking.queue_number = places.next_queue_number(
+        booking.office, booking.date, _queue_letter(booking)
+    )
     booking.status = Booking.Status.CHECKED_IN
     booking.checked_in_at = now
 
@@ -367,8 +310,8 @@ def check_in(*, office: Office, code: str, by=None, now=None) -> Booking:
     Raises ValidationError coded not_found, other_office, other_day, cancelled,
     already_checked_in or not_checked_in_status.
     """
-    now = now or timezone.now()
-    code = normalize_code(code)
+    now = now or clock.now()
+    code = codes.normalize_code(code)
     with transaction.atomic():
         found = Booking.objects.filter(code=code).first()
         if found is None:
@@ -376,7 +319,7 @@ def check_in(*, office: Office, code: str, by=None, now=None) -> Booking:
         booking = _locked(found)
         if booking.office_id != office.pk:
             raise _error("other_office")
-        if booking.date != _local_today(office, now):
+        if booking.date != clock.office_today(office, now):
             raise _error("other_day", date=booking.date.isoformat())
         if booking.status == Booking.Status.CANCELLED:
             raise _error("cancelled")
@@ -405,9 +348,9 @@ def register_walk_in(
     permission) may exceed the quota with a written reason. Raises ValidationError coded
     closed, day_full, override_not_allowed, or a NIK code.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     applicant_fields = _applicant_fields(applicant)  # refuses what cannot be a NIK first
-    day = _local_today(office, now)
+    day = clock.office_today(office, now)
     plan = day_plan(office, day)
     if not plan.open:
         raise _error("closed")
@@ -436,9 +379,7 @@ def register_walk_in(
                 raise _error("day_full") from None
             if not can_exceed_quota(by):
                 raise _error("override_not_allowed") from None
-            # The failed attempt's savepoint may have taken the new counter row with it.
-            places.ensure_office_day(office, plan)
-            _raise_quota_by_one(office, day, uses_reserve=uses_reserve)
+            places.raise_quota_by_one(office, plan, uses_reserve=uses_reserve)
             places.take_day(office, plan, uses_reserve=uses_reserve)
             booking.override_reason = override_reason
         _give_queue_number(booking, now)
@@ -447,14 +388,8 @@ def register_walk_in(
 
 
 def can_exceed_quota(user) -> bool:
-    return bool(user and (user.is_superuser or user.has_perm("bookings.change_officeday")))
-
-
-def _raise_quota_by_one(office, day, *, uses_reserve):
-    changes = {"quota": F("quota") + 1}
-    if not uses_reserve:
-        changes["online_quota"] = F("online_quota") + 1
-    OfficeDay.objects.filter(office=office, date=day).update(**changes)
+    """Return whether a user may register a walk-in beyond a full day's quota."""
+    return bool(user and (user.is_superuser or user.has_perm("offices.change_officeday")))
 
 
 def mark_no_show(*, booking: Booking, by=None, now=None) -> Booking:
@@ -463,7 +398,7 @@ def mark_no_show(*, booking: Booking, by=None, now=None) -> Booking:
     The place is released and the NIK may book again. Raises ValidationError coded
     not_ended or not_checked_in_status.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     with transaction.atomic():
         booking = _locked(booking)
         if booking.status != Booking.Status.BOOKED:
@@ -478,7 +413,7 @@ def mark_no_show(*, booking: Booking, by=None, now=None) -> Booking:
 
 def mark_due_no_shows(*, now=None) -> int:
     """Mark every booking still booked after its office-day has ended; return how many."""
-    now = now or timezone.now()
+    now = now or clock.now()
     # No office's date is more than a day ahead of UTC's (WIT is UTC+9), whatever zone `now`
     # was given in; each candidate is then checked against its own office's calendar.
     latest_today = now.astimezone(UTC).date() + timedelta(days=1)
@@ -487,7 +422,7 @@ def mark_due_no_shows(*, now=None) -> int:
     ).select_related("office")
     marked = 0
     for booking in candidates.iterator():
-        if booking.date >= _local_today(booking.office, now):
+        if booking.date >= clock.office_today(booking.office, now):
             continue
         try:
             mark_no_show(booking=booking, now=now)
@@ -504,7 +439,7 @@ def create_due_reminders(*, now=None) -> int:
     Safe to run as often as wished: the outbox holds one reminder per booking and change.
     Returns how many bookings were reminded.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     reminded = Notification.objects.filter(
         booking=OuterRef("pk"),
         kind=Notification.Kind.REMINDER,

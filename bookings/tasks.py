@@ -1,34 +1,18 @@
-"""Celery tasks: thin wrappers that call the notification and booking services."""
+"""Celery tasks that beat runs: thin wrappers that call the booking and outbox services."""
 
 from celery import shared_task
 
-from . import notifications, services
+from . import services
+from .notifications import outbox
 
-
-@shared_task(bind=True, max_retries=None, acks_late=True)
-def deliver_notification(self, notification_id, attempts=None):
-    """Send one notification once; on failure queue the next attempt after a back-off."""
-    retry = notifications.deliver(notification_id, attempts=attempts)
-    if retry is not None:
-        # The countdown is minutes, never days: reminders are found by create_due_reminders.
-        raise self.retry(args=(notification_id, retry.attempts), countdown=retry.delay)
-
-
-@shared_task(acks_late=True)
-def deliver_notifications(pairs):
-    """Send the (id, attempts) pairs of one booking change, each once; a failure retries alone."""
-    for notification_id, attempts in pairs:
-        retry = notifications.deliver(notification_id, attempts=attempts)
-        if retry is not None:
-            deliver_notification.apply_async(
-                args=(notification_id, retry.attempts), countdown=retry.delay
-            )
+# Registered with the worker from here, where Celery looks for an app's tasks.
+from .notifications.tasks import deliver_notification, deliver_notifications  # noqa: F401
 
 
 @shared_task
 def requeue_pending_notifications():
     """Queue again the notifications still pending after the grace period (every 2 minutes)."""
-    return notifications.requeue_pending()
+    return outbox.requeue_pending()
 
 
 @shared_task

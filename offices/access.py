@@ -14,7 +14,10 @@ def is_supervisor(user) -> bool:
         return False
     if user.is_superuser:
         return True
-    return user.groups.filter(name=SUPERVISOR_GROUP).exists()
+    # Asked several times a request (menus, the report, its offices): kept on the user object.
+    if not hasattr(user, "_is_supervisor"):
+        user._is_supervisor = user.groups.filter(name=SUPERVISOR_GROUP).exists()
+    return user._is_supervisor
 
 
 def offices_for(user) -> QuerySet[Office]:
@@ -24,3 +27,21 @@ def offices_for(user) -> QuerySet[Office]:
     if is_supervisor(user):
         return Office.objects.all()
     return Office.objects.filter(staff=user)
+
+
+def can_see_monthly_report(user) -> bool:
+    """Return whether a user may open the monthly counts: supervisors, and staff of an office."""
+    return is_supervisor(user) or offices_for(user).exists()
+
+
+def staff_offices(request):
+    """Return the offices the request's user may see, once per request."""
+    if not hasattr(request, "_staff_offices"):
+        request._staff_offices = offices_for(request.user)
+    return request._staff_offices
+
+
+def staff_office_ids(request) -> set:
+    if not hasattr(request, "_staff_office_ids"):
+        request._staff_office_ids = set(staff_offices(request).values_list("pk", flat=True))
+    return request._staff_office_ids

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import services
-from .access import is_supervisor, offices_for
+from .access import is_supervisor, staff_office_ids, staff_offices
 from .models import DayOverride, Office, PassportFee, ServiceWindow
 
 # Scope ---------------------------------------------------------------------------------
@@ -29,19 +29,6 @@ def sees_all_offices(request) -> bool:
     if not hasattr(request, "_sees_all_offices"):
         request._sees_all_offices = is_supervisor(request.user)
     return request._sees_all_offices
-
-
-def staff_offices(request):
-    """Return the offices the request's user may see, once per request."""
-    if not hasattr(request, "_staff_offices"):
-        request._staff_offices = offices_for(request.user)
-    return request._staff_offices
-
-
-def staff_office_ids(request) -> set:
-    if not hasattr(request, "_staff_office_ids"):
-        request._staff_office_ids = set(staff_offices(request).values_list("pk", flat=True))
-    return request._staff_office_ids
 
 
 class OfficeListFilter(admin.SimpleListFilter):

@@ -1,4 +1,4 @@
-"""Offices (Kanim), their service windows, day overrides and passport fees."""
+"""Offices (Kanim), their service windows, day overrides, passport fees and place counters."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -236,3 +236,64 @@ class PassportFee(models.Model):
 
     def __str__(self):
         return f"{self.passport_type}: Rp {self.amount}"
+
+
+# Place counters: the quotas the database holds (changed only through offices.places) ----
+
+
+class OfficeDay(models.Model):
+    """Places counted for one office-day; CHECK constraints make overbooking impossible."""
+
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    quota = models.PositiveIntegerField(_("daily quota"))
+    online_quota = models.PositiveIntegerField(_("online quota"))
+    booked = models.PositiveIntegerField(_("booked"), default=0)
+    online_booked = models.PositiveIntegerField(_("booked outside the reserve"), default=0)
+    last_queue_a = models.PositiveIntegerField(default=0)
+    last_queue_b = models.PositiveIntegerField(default=0)
+    last_queue_p = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["office", "date"]
+        verbose_name = _("office day")
+        verbose_name_plural = _("office days")
+        constraints = [
+            models.UniqueConstraint(fields=["office", "date"], name="officeday_unique"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("quota")), name="officeday_within_quota"
+            ),
+            models.CheckConstraint(
+                condition=Q(online_booked__lte=F("online_quota")),
+                name="officeday_within_online_quota",
+            ),
+            models.CheckConstraint(
+                condition=Q(online_quota__lte=F("quota")), name="officeday_online_within_quota"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.office} {self.date}: {self.booked}/{self.quota}"
+
+
+class WindowDay(models.Model):
+    """Places counted for one service window on one date."""
+
+    window = models.ForeignKey(ServiceWindow, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    capacity = models.PositiveIntegerField(_("capacity"))
+    booked = models.PositiveIntegerField(_("booked"), default=0)
+
+    class Meta:
+        ordering = ["date", "window"]
+        verbose_name = _("window day")
+        verbose_name_plural = _("window days")
+        constraints = [
+            models.UniqueConstraint(fields=["window", "date"], name="windowday_unique"),
+            models.CheckConstraint(
+                condition=Q(booked__lte=F("capacity")), name="windowday_within_capacity"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.window} {self.date}: {self.booked}/{self.capacity}"

@@ -11,14 +11,12 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, ProtectedError
+from django.db.models import Max, ProtectedError, Sum
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from bookings.models import Booking, OfficeDay, WindowDay
-
-from .models import DayOverride, Office, ServiceWindow
+from .models import DayOverride, Office, OfficeDay, ServiceWindow, WindowDay
 from .schedule import Closure, DayPlan, day_plans, holiday_name
 
 MAX_RANGE_DAYS = 366
@@ -247,11 +245,8 @@ def _check_window_move(window, stored, now):
     moved = (stored.weekday, stored.start, stored.end) != (window.weekday, window.start, window.end)
     if not moved:
         return
-    count = (
-        Booking.objects.active()
-        .filter(window_id=window.pk, date__gte=office_today(window.office, now))
-        .count()
-    )
+    # The window's counters hold every active booking in it: no need to ask the bookings.
+    count = _future_window_rows(window, now).aggregate(booked=Sum("booked"))["booked"] or 0
     if count:
         raise _error("window_moved", count=count)
 

@@ -13,10 +13,12 @@ from ninja import Query, Router, Status
 from ninja.throttling import BaseThrottle
 
 from bookings import services
+from bookings.applicants import ApplicantDetailsForm, clean_nik
 from bookings.availability import keep_briefly, office_availability
-from bookings.forms import ApplicantForm
+from bookings.codes import normalize_code
 from bookings.models import Booking
-from bookings.nik import mask_nik, parse_nik
+from bookings.nik import mask_nik
+from offices import clock
 from offices.models import Office, ServiceWindow
 
 from .errors import BOOKING_NOT_FOUND, OFFICE_NOT_FOUND, request_language
@@ -80,8 +82,7 @@ def _office(code) -> Office:
 
 def _find(code, nik) -> Booking:
     """Return the booking of a code and NIK; the same 404 when either is wrong."""
-    nik = parse_nik(nik).nik
-    booking = services.find_booking(services.normalize_code(code), nik)
+    booking = services.find_booking(normalize_code(code), clean_nik(nik))
     if booking is None:
         raise Http404(BOOKING_NOT_FOUND)
     return booking
@@ -165,8 +166,8 @@ def availability(request, code: OfficeCode, query: Query[AvailabilityQuery]):
 
 def _availability_answer(code, query) -> dict:
     office = _office(code)
-    now = timezone.now()
-    today = office.local_now(now).date()
+    now = clock.now()
+    today = clock.office_today(office, now)
     first, last = today - EARLIEST_START, today + LATEST_START
     start, days = query.start, query.days
     if start is None:
@@ -213,7 +214,7 @@ BOOKING_LINKS = {
 
 def booking_example(now=None) -> dict | None:
     """Return a booking body that can be sent as it is now: the first free window of an office."""
-    now = now or timezone.now()
+    now = now or clock.now()
     for office in Office.objects.all()[:3]:
         for day in office_availability(office, office.first_bookable_day(now), 14, now=now):
             free = [w for w in day.windows if day.bookable_range and w.bookable]
@@ -252,8 +253,8 @@ def create_booking(request, payload: BookingIn):
             services.refuse_if_full(window=window, day=payload.date)
         else:
             office = Office.objects.filter(code=payload.office).first()
-        now = timezone.now()
-        form = ApplicantForm(
+        now = clock.now()
+        form = ApplicantDetailsForm(
             data={
                 "nik": payload.nik,
                 "full_name": payload.full_name,
@@ -264,7 +265,7 @@ def create_booking(request, payload: BookingIn):
                 "passport_type": payload.passport_type,
                 "application_type": Booking.ApplicationType.NEW,
             },
-            today=office.local_now(now).date() if office else timezone.localdate(now),
+            today=clock.office_today(office, now) if office else timezone.localdate(now),
         )
         problems = {} if form.is_valid() else form.errors.as_data()
         if office is None:

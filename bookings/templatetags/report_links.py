@@ -2,7 +2,7 @@
 
 from django import template
 
-from bookings.report_views import can_see_monthly_report as _can_see
+from offices.access import can_see_monthly_report as _can_see
 
 register = template.Library()
 

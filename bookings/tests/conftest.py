@@ -1,17 +1,14 @@
-"""Fixtures shared by the staff-side tests: the offices and users, and a pinned clock."""
+"""Fixtures shared by the bookings tests: two offices with their staff and users."""
 
 import pytest
 
-from bookings.tests.staff import make_world
+from bookings.tests.factories import make_world
 
 
 @pytest.fixture
-def pinned(monkeypatch, now):
-    """Pin the staff pages' clock to the shared FIXED_NOW."""
-    from bookings import staff_views
-
-    monkeypatch.setattr(staff_views, "clock", lambda: now)
-    return now
+def pinned(clock):
+    """Staff pages read the pinned clock: its instant."""
+    return clock.now
 
 
 @pytest.fixture

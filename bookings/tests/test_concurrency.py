@@ -10,8 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
-from bookings import places
-from bookings.models import Booking, OfficeDay, WindowDay
+from bookings.models import Booking
 from bookings.services import (
     cancel_booking,
     check_in,
@@ -20,6 +19,8 @@ from bookings.services import (
     reschedule_booking,
 )
 from bookings.tests.factories import make_applicant, make_nik
+from offices import places
+from offices.models import OfficeDay, WindowDay
 from offices.schedule import day_plan
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
 

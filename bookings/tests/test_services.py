@@ -10,21 +10,20 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from bookings.models import Booking, Notification, OfficeDay, WindowDay
+from bookings.codes import CODE_ALPHABET, new_code, normalize_code
+from bookings.models import Booking, Notification
 from bookings.services import (
-    CODE_ALPHABET,
     cancel_booking,
     check_in,
     create_booking,
     create_due_reminders,
     mark_due_no_shows,
     mark_no_show,
-    new_code,
-    normalize_code,
     register_walk_in,
     reschedule_booking,
 )
 from bookings.tests.factories import make_applicant, make_nik
+from offices.models import OfficeDay, WindowDay
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +203,7 @@ def test_a_code_clash_draws_again_and_books_once(office, now, tomorrow, monkeypa
     taken = book(office, tomorrow, now=now).code
     fresh = new_code()
     draws = iter([taken, fresh])
-    monkeypatch.setattr("bookings.services.new_code", lambda: next(draws))
+    monkeypatch.setattr("bookings.codes.new_code", lambda: next(draws))
 
     booking = book(office, tomorrow, now=now, nik=make_nik())
 

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from bookings.tests.test_views import applicant_data, first_slot, form_url
+from bookings.tests.factories import applicant_data, first_slot, form_url
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,185 @@
+"""The applicant's details and the one set of checks they pass: online, in the app, at the counter.
+
+The booking page, the API and the walk-in page all check a NIK, a name, a birth date and a
+phone number with the functions here, against the office's own date.
+"""
+
+import unicodedata
+from dataclasses import dataclass, fields
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .models import Booking
+from .nik import parse_nik
+from .phone import normalize_phone
+
+MIN_BIRTH_DATE = date(1900, 1, 1)
+# A KTP prints names in Latin letters with these marks; phones often type ’ for '.
+NAME_MARKS = frozenset(" .,'-")
+NAME_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc`", "'"))
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The applicant's details as the form or API validated them."""
+
+    nik: str
+    full_name: str
+    birth_date: date
+    purpose: str
+    email: str = ""
+    phone: str = ""
+    passport_type: str = Booking.PassportType.ORDINARY
+    application_type: str = Booking.ApplicationType.NEW
+    language: str = "id"
+
+    @classmethod
+    def from_form(cls, data: dict, language: str) -> "Applicant":
+        """Return the applicant from a form's cleaned data (fields it lacks keep their default)."""
+        names = {f.name for f in fields(cls)} - {"language"}
+        return cls(**{name: data[name] for name in names if name in data}, language=language)
+
+
+def _is_name_character(ch):
+    return ch in NAME_MARKS or (ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"))
+
+
+def clean_nik(value: str) -> str:
+    """Return the NIK as stored; raise ValidationError (coded nik_…) if it cannot be one."""
+    return parse_nik(value).nik
+
+
+def clean_full_name(value: str) -> str:
+    """Return a name as on the KTP, spaces folded; raise ValidationError for anything else."""
+    name = " ".join(value.split())
+    if any(ord(ch) < 32 for ch in name):
+        raise ValidationError(
+            _("%(field)s contains characters that are not allowed.") % {"field": _("The name")}
+        )
+    name = name.translate(NAME_APOSTROPHES)
+    if not any(ch.isalpha() for ch in name):
+        raise ValidationError(_("Enter your full name as on the KTP."))
+    if not all(_is_name_character(ch) for ch in name):
+        raise ValidationError(_("Write the name as on the KTP: letters, spaces and . , ' - only."))
+    return name
+
+
+def check_birth_date(born: date, *, today: date) -> date:
+    """Return the birth date if a living applicant can have it on the office's `today`."""
+    if born > today:
+        raise ValidationError(_("The birth date cannot be in the future."))
+    if born < MIN_BIRTH_DATE:
+        raise ValidationError(_("Check the birth date."))
+    return born
+
+
+def birth_date_mismatch(nik: str, born: date) -> bool:
+    """Return whether a birth date differs from the NIK's: warn and flag, never refuse."""
+    return not parse_nik(nik).matches_birth_date(born)
+
+
+class ApplicantDetailsForm(forms.Form):
+    """An online applicant's details, as the booking page and the API take them.
+
+    `today` is the office's date: a birth date is checked against the calendar the
+    applicant lives in, not the server's.
+    """
+
+    nik = forms.CharField(
+        label=_("NIK (Nomor Induk Kependudukan)"),
+        max_length=32,
+        help_text=_("16 digits, as on your KTP-el."),
+        error_messages={"required": _("Enter your NIK.")},
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+    full_name = forms.CharField(
+        label=_("Full name as on the KTP"),
+        max_length=120,
+        error_messages={"required": _("Enter your full name as on the KTP.")},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"],
+        error_messages={
+            "required": _("Enter your birth date."),
+            "invalid": _("Enter the birth date as day, month and year, such as 17-08-1990."),
+        },
+    )
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=24,
+        help_text=_("We send the confirmation and the reminder by SMS."),
+        error_messages={"required": _("Enter your mobile phone number.")},
+        widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        error_messages={
+            "required": _("Enter your e-mail address."),
+            "invalid": _("Enter an e-mail address such as name@example.com."),
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    purpose = forms.ChoiceField(
+        label=_("Purpose of the passport"),
+        choices=Booking.Purpose.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the purpose of the passport.")},
+    )
+    application_type = forms.ChoiceField(
+        label=_("New passport or renewal"),
+        choices=Booking.ApplicationType.choices,
+        initial=Booking.ApplicationType.NEW,
+        widget=forms.RadioSelect,
+    )
+    passport_type = forms.ChoiceField(
+        label=_("Passport type"),
+        choices=Booking.PassportType.choices,
+        initial=Booking.PassportType.ORDINARY,
+        widget=forms.RadioSelect,
+    )
+
+    field_order = [
+        "nik",
+        "full_name",
+        "birth_date",
+        "phone",
+        "email",
+        "purpose",
+        "application_type",
+        "passport_type",
+    ]
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean_nik(self):
+        return clean_nik(self.cleaned_data["nik"])
+
+    def clean_full_name(self):
+        return clean_full_name(self.cleaned_data["full_name"])
+
+    def clean_birth_date(self):
+        return check_birth_date(self.cleaned_data["birth_date"], today=self.today)
+
+    def clean_phone(self):
+        return normalize_phone(self.cleaned_data["phone"])
+
+    @property
+    def birth_date_mismatch(self):
+        """Whether the birth date differs from the NIK's: warn, but let the booking go on."""
+        if self.errors or not self.is_valid():
+            return False
+        return birth_date_mismatch(self.cleaned_data["nik"], self.cleaned_data["birth_date"])
+
+    def applicant(self, language) -> Applicant:
+        return Applicant.from_form(self.cleaned_data, language)

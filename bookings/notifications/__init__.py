@@ -1,0 +1,1 @@
+"""Messages to applicants: the outbox, delivery, rendering, SMS backends, signed links, .ics."""

@@ -1,0 +1,119 @@
+"""Deliver one outbox notification once, and say when to try again after a failure."""
+
+import logging
+from datetime import timedelta
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import transaction
+
+from bookings.models import Booking, Notification
+from offices import clock
+
+from .messages import email_message, sms_text
+from .sms import send_sms
+
+logger = logging.getLogger(__name__)
+
+# Kept below Redis's visibility timeout (1 hour), after which Redis hands a message that a
+# worker holds for later to another worker.
+MAX_RETRY_DELAY = timedelta(minutes=30)
+
+
+class RetryLater(NamedTuple):
+    """A failed attempt: wait `delay` seconds, then try again; `attempts` made so far."""
+
+    delay: int
+    attempts: int
+
+
+def retry_delay(attempts: int) -> int:
+    """Return the seconds to wait after the given number of failed attempts (doubling)."""
+    delay = settings.NOTIFICATION_RETRY_DELAY * 2 ** max(0, attempts - 1)
+    return int(min(delay, MAX_RETRY_DELAY).total_seconds())
+
+
+def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
+    """Send a pending notification and mark it sent; say when to retry if sending failed.
+
+    The row is locked for the whole attempt and checked again under the lock, so running
+    this twice sends once. `attempts` is the row's count when the message was queued: a
+    message queued before some other attempt (a duplicate from the sweep or the broker) is
+    dropped, so at most one chain of retries lives per row. After NOTIFICATION_MAX_ATTEMPTS
+    failures the row ends as failed, with the last error kept. Returns None when done.
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        notification = (
+            # skip_locked: a row locked right now is being sent by another worker, which
+            # also takes care of its retry; waiting for it would only hold up this worker.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("booking", "booking__office", "booking__window")
+            .filter(pk=notification_id, status=Notification.Status.PENDING)
+            .first()
+        )
+        if notification is None:
+            return None
+        if attempts is not None and attempts != notification.attempts:
+            return None
+        reason = obsolete_reason(notification, now=now)
+        if reason:
+            notification.status = Notification.Status.FAILED
+            notification.last_error = reason
+            notification.save(update_fields=["status", "last_error"])
+            return None
+        notification.attempts += 1
+        try:
+            # The lock is held while talking to SMTP or the SMS gateway; EMAIL_TIMEOUT and
+            # SMS_GATEWAY_TIMEOUT bound that wait.
+            send(notification, now=now)
+        except Exception as exc:  # noqa: BLE001 - any failure of the outside world
+            return _record_failure(notification, exc)
+        # If this commit fails after the send (the database goes away in between), the row
+        # stays pending and is sent again by its retry or the sweep: the applicant may get
+        # a message twice but never loses one. The alternative, committing a "sending" mark
+        # before the send, turns every worker that dies mid-send into a lost message.
+        notification.status = Notification.Status.SENT
+        notification.sent_at = now
+        notification.last_error = ""
+        notification.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+    return None
+
+
+def _record_failure(notification, exc) -> RetryLater | None:
+    notification.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+    if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        notification.status = Notification.Status.FAILED
+    notification.save(update_fields=["attempts", "last_error", "status"])
+    logger.warning(
+        "notification %s attempt %s failed: %s",
+        notification.pk,
+        notification.attempts,
+        exc.__class__.__name__,
+    )
+    if notification.status == Notification.Status.FAILED:
+        return None
+    return RetryLater(retry_delay(notification.attempts), notification.attempts)
+
+
+def obsolete_reason(notification, *, now) -> str:
+    """Return why a pending message no longer fits its booking, or an empty string."""
+    booking = notification.booking
+    if notification.kind == Notification.Kind.CANCELLATION:
+        return ""
+    if booking.status != Booking.Status.BOOKED:
+        return f"Not sent: the booking is {booking.status} now."
+    if notification.kind == Notification.Kind.REMINDER:
+        if notification.sequence != booking.reschedule_count:
+            return "Not sent: the booking was rescheduled after this reminder was written."
+        if booking.starts_at <= now:
+            return "Not sent: the session had begun."
+    return ""
+
+
+def send(notification, *, now=None):
+    """Send one notification on its channel; raise whatever the channel raises."""
+    if notification.channel == Notification.Channel.EMAIL:
+        email_message(notification, now=now).send()
+    else:
+        send_sms(notification.booking.phone, sms_text(notification))

@@ -1,0 +1,144 @@
+"""The notification outbox: rows written with a booking change, queued on commit, swept, retried."""
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from bookings.models import Booking, Notification
+from offices import clock
+
+from .delivery import retry_delay
+from .tasks import deliver_notification, deliver_notifications
+
+REQUEUE_BATCH = 1000
+
+logger = logging.getLogger(__name__)
+
+
+def record_notifications(booking: Booking, kind: str, *, new_booking=False) -> list[int]:
+    """Write one pending row per channel the applicant can be reached on; queue them on commit.
+
+    Call it inside the transaction of the change it reports. A row that exists already for
+    this booking, kind and change is left as it is, so calling it twice writes nothing more.
+    With new_booking (the booking was inserted in this transaction, so none can exist) the
+    rows are inserted plainly and the database returns their ids with the insert.
+    Returns the ids of the rows that wait for their first attempt.
+    """
+    channels = []
+    if booking.email:
+        channels.append(Notification.Channel.EMAIL)
+    if booking.phone:
+        channels.append(Notification.Channel.SMS)
+    if not channels:
+        return []
+    rows = [
+        Notification(booking=booking, kind=kind, channel=channel, sequence=booking.reschedule_count)
+        for channel in channels
+    ]
+    if new_booking and connection.features.can_return_rows_from_bulk_insert:
+        waiting = [row.pk for row in Notification.objects.bulk_create(rows)]
+    else:
+        Notification.objects.bulk_create(rows, ignore_conflicts=True)
+        waiting = list(
+            Notification.objects.filter(
+                booking=booking,
+                kind=kind,
+                sequence=booking.reschedule_count,
+                status=Notification.Status.PENDING,
+                attempts=0,
+            ).values_list("pk", flat=True)
+        )
+    transaction.on_commit(partial(queue_change, [(pk, 0) for pk in waiting]))
+    return waiting
+
+
+def queue_change(notifications: Iterable[tuple[int, int]]) -> int:
+    """Hand the (id, attempts) pairs of one booking change to Celery as one message.
+
+    One message for the e-mail and the SMS of a change: a booking publishes once, not once
+    per channel (publishing was a fifth of a booking's time). A row that fails is retried on
+    its own. Never raises, for the reasons of queue_delivery; returns how many were queued.
+    """
+    pairs = list(notifications)
+    if not pairs:
+        return 0
+    try:
+        deliver_notifications.delay(pairs)
+    except Exception as exc:  # noqa: BLE001 - any broker error; the sweep re-queues
+        ids = ", ".join(str(pk) for pk, _attempts in pairs)
+        logger.warning("notifications %s not queued (%r); the sweep will retry", ids, exc)
+        return 0
+    return len(pairs)
+
+
+def queue_delivery(notifications: Iterable[tuple[int, int]]) -> int:
+    """Hand (id, attempts) pairs to Celery, a message each; return how many were queued.
+
+    Never raises: this runs after the booking has committed, and a broker outage must not
+    turn a booking that succeeded into an error page. What was not queued stays pending in
+    the outbox and the sweep (requeue_pending) queues it when the broker is back.
+    """
+    queued = 0
+    for pk, attempts in notifications:
+        try:
+            deliver_notification.delay(pk, attempts)
+        except Exception as exc:  # noqa: BLE001 - any broker error; the sweep re-queues
+            # Stop at the first failure: each further try would wait for the same dead broker.
+            logger.warning("notification %s not queued (%r); the sweep will retry", pk, exc)
+            break
+        queued += 1
+    return queued
+
+
+def _retry_span() -> timedelta:
+    total = sum(retry_delay(n) for n in range(1, settings.NOTIFICATION_MAX_ATTEMPTS))
+    return timedelta(seconds=total)
+
+
+def requeue_pending(*, now=None) -> int:
+    """Queue again the pending notifications that should have gone out by now; return how many.
+
+    A row still waiting for its first attempt after NOTIFICATION_REQUEUE_AFTER was written
+    while the broker was down (or the broker lost it). A row that failed before has its
+    retry queued with a back-off; it is queued again only when all its retries should have
+    run, so the sweep does not cut the back-off short. Duplicates are harmless (deliver).
+    """
+    now = now or clock.now()
+    grace = settings.NOTIFICATION_REQUEUE_AFTER
+    rows = (
+        Notification.objects.filter(
+            Q(attempts=0) | Q(created_at__lt=now - grace - _retry_span()),
+            status=Notification.Status.PENDING,
+            created_at__lt=now - grace,
+        )
+        .order_by("created_at")
+        .values_list("pk", "attempts")[:REQUEUE_BATCH]
+    )
+    return queue_delivery(list(rows))
+
+
+def retry_notification(*, notification: Notification) -> Notification:
+    """Give a failed notification a fresh set of attempts and queue it when this commits.
+
+    For the admin's "retry" action. Raises ValidationError coded not_failed if the
+    notification has not failed.
+    """
+    with transaction.atomic():
+        notification = Notification.objects.select_for_update().get(pk=notification.pk)
+        if notification.status != Notification.Status.FAILED:
+            raise ValidationError(
+                _("Only a message that failed can be sent again."), code="not_failed"
+            )
+        notification.status = Notification.Status.PENDING
+        notification.attempts = 0  # last_error stays until the next attempt, for staff
+        notification.save(update_fields=["status", "attempts"])
+        pk = notification.pk
+        transaction.on_commit(lambda: queue_delivery([(pk, 0)]))
+    return notification

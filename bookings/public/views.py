@@ -1,0 +1,444 @@
+"""Public pages: find an office, pick a day and window, book, look up, reschedule, cancel."""
+
+import calendar
+from datetime import date, timedelta
+
+import segno
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from bookings import services
+from bookings.availability import next_free_days, office_availability
+from bookings.codes import normalize_code
+from bookings.models import Booking
+from bookings.nik import mask_nik
+from bookings.notifications.ics import booking_ics
+from bookings.notifications.links import booking_from_token
+from offices import clock
+from offices.models import Office, PassportFee, ServiceWindow, Weekday
+
+from .forms import ApplicantForm, CancelForm, LookupForm, RescheduleForm
+
+PENDING_KEY = "antrean_pending_booking"
+OWNED_KEY = "antrean_bookings"
+BOOKING_RATE = "bookings.public.views.booking_rate"
+LOOKUP_RATE = "bookings.public.views.lookup_rate"
+
+
+def booking_rate(group, request):
+    return settings.RATELIMIT_BOOKING
+
+
+def lookup_rate(group, request):
+    return settings.RATELIMIT_LOOKUP
+
+
+def rate_limited(request, exception):
+    """Answer a client over its rate limit with 429 and a page saying when to try again."""
+    return render(request, "bookings/public/rate_limited.html", status=429)
+
+
+# ---- finding an office, a day and a window ---------------------------------------------------
+
+
+def home(request):
+    # Printable characters only: PostgreSQL refuses a NUL byte in a query.
+    query = "".join(ch for ch in request.GET.get("q", "") if ch.isprintable()).strip()[:100]
+    offices = Office.objects.all()
+    if query:
+        offices = offices.filter(Q(city__icontains=query) | Q(name__icontains=query))
+    offices = list(offices)
+    free = next_free_days(offices)
+    rows = [(office, free.get(office.pk)) for office in offices]
+    return render(request, "bookings/public/home.html", {"rows": rows, "query": query})
+
+
+def _office(code):
+    return get_object_or_404(Office, code=code)
+
+
+def _parse_month(value, fallback):
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except (AttributeError, ValueError, TypeError):
+        return fallback
+
+
+def office_calendar(request, code):
+    office = _office(code)
+    now = clock.now()
+    first = office.first_bookable_day(now)
+    last = office.last_bookable_day(now)
+    month = _parse_month(request.GET.get("month"), first.replace(day=1))
+    if not first.replace(day=1) <= month <= last.replace(day=1):
+        month = first.replace(day=1)
+    days_in_month = calendar.monthrange(month.year, month.month)[1]
+    days = office_availability(office, month, days_in_month)
+    weeks = _weeks(month, days)
+    previous_month = (month - timedelta(days=1)).replace(day=1)
+    next_month = (month + timedelta(days=days_in_month)).replace(day=1)
+    windows = _weekly_hours(office)
+    return render(
+        request,
+        "bookings/public/office.html",
+        {
+            "office": office,
+            "month": month,
+            "weeks": weeks,
+            "days": [d for d in days if d.state != "unavailable" and d.plan.closure != "weekly"],
+            "previous_month": previous_month if previous_month >= first.replace(day=1) else None,
+            "next_month": next_month if next_month <= last else None,
+            "hours": windows,
+        },
+    )
+
+
+def _weeks(month, days):
+    """Lay the days of a month out in Monday-first weeks, None for the blanks."""
+    cells = [None] * month.weekday() + list(days)
+    cells += [None] * (-len(cells) % 7)
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+
+
+def _weekly_hours(office):
+    """Return (weekdays label, windows) with consecutive weekdays of equal windows merged."""
+    by_weekday = {}
+    for window in office.windows.order_by("weekday", "start"):
+        if office.opens_on_weekday(window.weekday):
+            by_weekday.setdefault(window.weekday, []).append(window)
+    groups = []
+    for weekday, windows in by_weekday.items():
+        spans = [(w.start, w.end) for w in windows]
+        if groups and groups[-1][2] == spans and groups[-1][1] == weekday - 1:
+            groups[-1][1] = weekday
+        else:
+            groups.append([weekday, weekday, spans, windows])
+    labels = dict(Weekday.choices)
+    return [
+        (labels[first] if first == last else f"{labels[first]}–{labels[last]}", windows)
+        for first, last, _spans, windows in groups
+    ]
+
+
+def _day(office, day_string):
+    try:
+        day = date.fromisoformat(day_string)
+    except ValueError:
+        raise Http404 from None
+    if day.isoformat() != day_string:  # one URL per day: 2017-09-06, not 20170906
+        raise Http404
+    # Nothing to show a year away from the office's calendar; and date arithmetic
+    # would overflow at 0001-01-01 and 9999-12-31.
+    today = clock.office_today(office)
+    if not -366 <= (day - today).days <= office.booking_horizon_days + 366:
+        raise Http404
+    return day
+
+
+def office_day(request, code, day):
+    office = _office(code)
+    day = _day(office, day)
+    availability = office_availability(office, day, 1)[0]
+    alternatives = [] if availability.bookable else next_free_days_after(office, day)
+    return render(
+        request,
+        "bookings/public/day.html",
+        {"office": office, "day": availability, "alternatives": alternatives},
+    )
+
+
+def next_free_days_after(office, day, limit=3):
+    """Return the next bookable days of an office after a date, for a full or closed day."""
+    now = clock.now()
+    start = max(day + timedelta(days=1), office.first_bookable_day(now))
+    end = office.last_bookable_day(now)
+    if start > end:
+        return []
+    days = office_availability(office, start, (end - start).days + 1, now=now)
+    return [d for d in days if d.bookable][:limit]
+
+
+# ---- booking: form, check your answers, confirmation ------------------------------------------
+
+
+def _slot(code, day, window_id):
+    office = _office(code)
+    day = _day(office, day)
+    window = get_object_or_404(ServiceWindow, pk=window_id, office=office)
+    return office, day, window
+
+
+@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def book(request, code, day, window_id):
+    office, day, window = _slot(code, day, window_id)
+    today = clock.office_today(office)
+    try:
+        services.check_bookable(office=office, day=day, window=window)
+        services.refuse_if_full(window=window, day=day)
+    except ValidationError as error:
+        return _slot_unavailable(request, office, day, error)
+    pending = request.session.get(PENDING_KEY)
+    if request.method == "POST":
+        form = ApplicantForm(request.POST, today=today)
+        if form.is_valid():
+            request.session[PENDING_KEY] = {
+                "office": office.code,
+                "date": day.isoformat(),
+                "window": window.pk,
+                "data": {
+                    **form.cleaned_data,
+                    "birth_date": form.cleaned_data["birth_date"].isoformat(),
+                },
+            }
+            return redirect(
+                "booking-check", code=office.code, day=day.isoformat(), window_id=window.pk
+            )
+    else:
+        initial = pending["data"] if pending else None
+        form = ApplicantForm(initial=initial, today=today)
+    return render(
+        request,
+        "bookings/public/book.html",
+        {"office": office, "day": day, "window": window, "form": form},
+    )
+
+
+def _slot_unavailable(request, office, day, error, status=409):
+    return render(
+        request,
+        "bookings/public/unavailable.html",
+        {
+            "office": office,
+            "day": day,
+            "error": error.messages[0],
+            "alternatives": next_free_days_after(office, day - timedelta(days=1)),
+        },
+        status=status,
+    )
+
+
+@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def check_answers(request, code, day, window_id):
+    office, day, window = _slot(code, day, window_id)
+    pending = request.session.get(PENDING_KEY)
+    if not pending or pending["office"] != office.code:
+        return redirect("booking-form", code=office.code, day=day.isoformat(), window_id=window.pk)
+    form = ApplicantForm(pending["data"], today=clock.office_today(office))
+    if not form.is_valid():
+        return redirect("booking-form", code=office.code, day=day.isoformat(), window_id=window.pk)
+    error = None
+    if request.method == "POST":
+        try:
+            booking = services.create_booking(
+                office=office,
+                day=day,
+                window=window,
+                applicant=form.applicant(get_language()[:2]),
+            )
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            del request.session[PENDING_KEY]
+            _remember(request, booking)
+            return redirect("booking-detail", code=booking.code)
+    return render(
+        request,
+        "bookings/public/check.html",
+        {
+            "office": office,
+            "day": day,
+            "window": window,
+            "form": form,
+            "error": error,
+            "mismatch": form.birth_date_mismatch,
+            "details": _answers(form),
+            "alternatives": next_free_days_after(office, day - timedelta(days=1)) if error else [],
+        },
+        status=409 if error else 200,
+    )
+
+
+def _answers(form):
+    """Return the applicant's answers as label, shown value and the field's id, in form order."""
+    data = form.cleaned_data
+    shown = {
+        "birth_date": date_format(data["birth_date"], "j F Y"),
+        **{
+            name: dict(form.fields[name].choices).get(data[name], "")
+            for name in ("purpose", "application_type", "passport_type")
+        },
+    }
+    return [
+        {
+            "label": form[name].label,
+            "value": shown.get(name, data[name]),
+            "id": form[name].id_for_label or f"id_{name}_0",
+        }
+        for name in form.field_order
+        if name != "website"
+    ]
+
+
+# ---- the booking: who may see it, and what they can do ----------------------------------------
+
+
+def _remember(request, booking):
+    owned = [code for code in request.session.get(OWNED_KEY, []) if code != booking.code]
+    request.session[OWNED_KEY] = [booking.code, *owned][:10]
+
+
+def _owned_booking(request, code):
+    """Return the booking if this browser booked or looked it up; None otherwise."""
+    code = normalize_code(code)
+    if code not in request.session.get(OWNED_KEY, []):
+        return None
+    return Booking.objects.select_related("office", "window").filter(code=code).first()
+
+
+def _lookup_redirect(code):
+    return redirect(f"{reverse('booking-lookup')}?code={normalize_code(code)}")
+
+
+def _booking_context(booking):
+    now = clock.now()
+    fee = PassportFee.objects.filter(passport_type=booking.passport_type).first()
+    qr = segno.make(booking.code, error="m")
+    return {
+        "booking": booking,
+        "office": booking.office,
+        "fee": fee,
+        "qr_svg": qr.svg_inline(scale=6, dark="#0b1f33", title=booking.code, omitsize=True),
+        "masked_nik": mask_nik(booking.nik),
+        "can_cancel": booking.can_cancel(now),
+        "can_reschedule": booking.can_reschedule(now),
+        "max_reschedules": settings.BOOKING_MAX_RESCHEDULES,
+    }
+
+
+def booking_detail(request, code):
+    token = request.GET.get("t")
+    if token:
+        return _open_signed_link(request, code, token)
+    booking = _owned_booking(request, code)
+    if booking is None:
+        return _lookup_redirect(code)
+    return render(request, "bookings/public/booking.html", _booking_context(booking))
+
+
+def _open_signed_link(request, code, token):
+    """Let a link from our e-mail open the booking in this browser, then drop the token."""
+    booking = booking_from_token(code, token)
+    if booking is None:
+        return render(request, "bookings/public/link_expired.html", {"code": code}, status=410)
+    _remember(request, booking)
+    return redirect("booking-detail", code=booking.code)
+
+
+def booking_print(request, code):
+    booking = _owned_booking(request, code)
+    if booking is None:
+        return _lookup_redirect(code)
+    return render(request, "bookings/public/print.html", _booking_context(booking))
+
+
+def booking_calendar_file(request, code):
+    booking = _owned_booking(request, code)
+    if booking is None:
+        return _lookup_redirect(code)
+    response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="antrean-{booking.code}.ics"'
+    return response
+
+
+@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def lookup(request):
+    error = None
+    if request.method == "POST":
+        form = LookupForm(request.POST)
+        if form.is_valid():
+            booking = services.find_booking(form.cleaned_data["code"], form.cleaned_data["nik"])
+            if booking is not None:
+                _remember(request, booking)
+                return redirect("booking-detail", code=booking.code)
+            error = _("No booking matches this code and NIK. Check both and try again.")
+    else:
+        form = LookupForm(initial={"code": normalize_code(request.GET.get("code", ""))})
+    return render(request, "bookings/public/lookup.html", {"form": form, "error": error})
+
+
+@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def cancel(request, code):
+    booking = _owned_booking(request, code)
+    if booking is None:
+        return _lookup_redirect(code)
+    error = None
+    if request.method == "POST":
+        form = CancelForm(request.POST)
+        if form.is_valid():
+            try:
+                services.cancel_booking(booking=booking)
+            except ValidationError as exc:
+                error = exc.messages[0]
+            else:
+                return redirect("booking-detail", code=booking.code)
+    else:
+        form = CancelForm()
+    context = {**_booking_context(booking), "form": form, "error": error}
+    return render(request, "bookings/public/cancel.html", context, status=409 if error else 200)
+
+
+@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def reschedule(request, code):
+    booking = _owned_booking(request, code)
+    if booking is None:
+        return _lookup_redirect(code)
+    office = booking.office
+    now = clock.now()
+    first, last = office.first_bookable_day(now), office.last_bookable_day(now)
+    days = [
+        d
+        for d in office_availability(office, first, (last - first).days + 1, now=now)
+        if d.bookable
+    ]
+    chosen_value = request.POST.get("date") or request.GET.get("date")
+    chosen = next((d for d in days if d.date.isoformat() == chosen_value), None)
+    windows = [w for w in chosen.windows if w.bookable] if chosen else []
+    error = None
+    if request.method == "POST" and chosen is None:
+        error = _("Choose a day with places left.")
+    form = RescheduleForm(
+        request.POST if request.method == "POST" and chosen else None,
+        windows=windows,
+        initial={"date": chosen.date if chosen else None},
+    )
+    if request.method == "POST" and chosen and form.is_valid():
+        window = next(w.window for w in windows if w.window.pk == form.cleaned_data["window"])
+        try:
+            services.reschedule_booking(booking=booking, day=chosen.date, window=window)
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            return redirect("booking-detail", code=booking.code)
+    context = {
+        **_booking_context(booking),
+        "days": days,
+        "chosen": chosen,
+        "form": form,
+        "error": error,
+    }
+    return render(request, "bookings/public/reschedule.html", context, status=409 if error else 200)

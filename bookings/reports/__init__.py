@@ -1,0 +1,1 @@
+"""The supervisors' monthly applicant counts: the counts, their exports and the report page."""

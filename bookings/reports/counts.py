@@ -1,0 +1,133 @@
+"""Monthly applicant counts per office: one aggregate query over bookings for a year."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractMonth
+from django.utils.dates import MONTHS
+
+from bookings.models import Booking
+
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+PURPOSES = tuple(Booking.Purpose.values)
+
+# A walk-in is registered checked in, so every checked-in booking is an applicant served.
+SERVED = Q(status=Booking.Status.CHECKED_IN)
+ONLINE = SERVED & Q(channel=Booking.Channel.ONLINE)
+WALK_IN = SERVED & Q(channel=Booking.Channel.WALK_IN)
+PRIORITY = WALK_IN & Q(walk_in_reason__in=sorted(Booking.PRIORITY_REASONS))
+
+COUNTS = ("served", "online", "walk_in", "priority", "no_show", "cancelled", "booked")
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    """The applicant count of one office in one month of the office's own calendar."""
+
+    office_code: str
+    office_name: str
+    year: int
+    month: int
+    served: int = 0
+    online: int = 0
+    walk_in: int = 0
+    priority: int = 0
+    no_show: int = 0
+    cancelled: int = 0
+    booked: int = 0
+    served_by_purpose: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def month_name(self) -> str:
+        return str(MONTHS[self.month]) if self.month in MONTHS else ""
+
+    @property
+    def figures(self) -> tuple[int, ...]:
+        """Return the counts in report column order: the totals, then served by purpose."""
+        purposes = (self.served_by_purpose.get(p, 0) for p in PURPOSES)
+        return (*(getattr(self, name) for name in COUNTS), *purposes)
+
+
+def _aggregates():
+    counts = {
+        "served": Count("pk", filter=SERVED),
+        "online": Count("pk", filter=ONLINE),
+        "walk_in": Count("pk", filter=WALK_IN),
+        "priority": Count("pk", filter=PRIORITY),
+        "no_show": Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
+        "cancelled": Count("pk", filter=Q(status=Booking.Status.CANCELLED)),
+        "booked": Count("pk"),
+    }
+    for purpose in PURPOSES:
+        counts[f"served_{purpose}"] = Count("pk", filter=SERVED & Q(purpose=purpose))
+    return counts
+
+
+def monthly_counts(*, year: int, month: int | None = None, offices=None) -> list[MonthCount]:
+    """Return the counts of each office and month of a year (or one month) in one query.
+
+    A booking's month is that of its `date`, the office-local day of the appointment.
+    `offices` (a queryset or a list) limits the offices; months without bookings are left out.
+    Rows come ordered by office name, office code and month.
+    """
+    if month is None:
+        start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    else:
+        start = date(year, month, 1)
+        end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    bookings = Booking.objects.filter(date__gte=start, date__lt=end)
+    if offices is not None:
+        bookings = bookings.filter(office__in=offices)
+    rows = (
+        bookings.values("office__name", "office__code", month=ExtractMonth("date"))
+        .annotate(**_aggregates())
+        .order_by("office__name", "office__code", "month")
+    )
+    return [_month_count(row, year) for row in rows]
+
+
+def _month_count(row, year) -> MonthCount:
+    return MonthCount(
+        office_code=row["office__code"],
+        office_name=row["office__name"],
+        year=year,
+        month=row["month"],
+        **{name: row[name] for name in COUNTS},
+        served_by_purpose={p: row[f"served_{p}"] for p in PURPOSES},
+    )
+
+
+def total(counts: list[MonthCount]) -> MonthCount:
+    """Return the sum of month rows as one row (month 0), named after the first row's office."""
+    first = counts[0] if counts else MonthCount("", "", 0, 0)
+    return MonthCount(
+        office_code=first.office_code,
+        office_name=first.office_name,
+        year=first.year,
+        month=0,
+        **{name: sum(getattr(row, name) for row in counts) for name in COUNTS},
+        served_by_purpose={
+            p: sum(row.served_by_purpose.get(p, 0) for row in counts) for p in PURPOSES
+        },
+    )
+
+
+def by_office(counts: list[MonthCount]) -> list[tuple[list[MonthCount], MonthCount]]:
+    """Group month rows (ordered as monthly_counts returns them) by office, each with its total."""
+    groups: list[list[MonthCount]] = []
+    for row in counts:
+        if groups and groups[-1][-1].office_code == row.office_code:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return [(months, total(months)) for months in groups]
+
+
+def served_per_month(counts: list[MonthCount]) -> dict[int, int]:
+    """Return the applicants served in each month 1–12, summed over the offices given."""
+    served = dict.fromkeys(range(1, 13), 0)
+    for row in counts:
+        served[row.month] += row.served
+    return served

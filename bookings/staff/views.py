@@ -1,0 +1,325 @@
+"""Office staff's pages inside admin: today's queue, check-in, queue tickets, walk-ins.
+
+BookingAdmin mounts these views, so they sit under /admin/ behind admin's login. Each
+reads only the offices of the user (offices.access.staff_offices) and calls
+bookings.services for every change.
+"""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from bookings import services
+from bookings.models import Booking
+from offices import clock
+from offices.access import staff_offices
+from offices.models import OfficeDay
+from offices.schedule import day_plan
+
+from .forms import CheckInForm, FindForm, WalkInForm
+
+STAFF_MESSAGES = {
+    "day_full": _("Today's quota at this office is full (%(booked)d of %(quota)d)."),
+    "ask_supervisor": _("Only a supervisor may register more applicants today."),
+    "write_override": _(
+        "To register this applicant anyway, write the reason for exceeding the daily quota."
+    ),
+    "no_office": _("You are not assigned to any office yet. Ask an administrator."),
+}
+
+
+def _require(request, permission):
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+def _office(request, value):
+    """Return the office named by `value` among the user's, the first of them, or None."""
+    offices = staff_offices(request)
+    if value in (None, ""):
+        return offices.first()
+    if not str(value).isdigit():
+        raise Http404
+    return get_object_or_404(offices, pk=int(value))
+
+
+def _context(request, model_admin, title, **extra):
+    return {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": title,
+        **extra,
+    }
+
+
+def _today_url(office, **params):
+    query = urlencode({"office": office.pk, **params})
+    return f"{reverse('admin:bookings_booking_today')}?{query}"
+
+
+# Today ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the day's counts: a service window, the walk-ins, or the whole day."""
+
+    label: str
+    capacity: int | None
+    booked: int
+    arrived: int
+    no_show: int
+
+    @property
+    def free(self):
+        return None if self.capacity is None else max(0, self.capacity - self.booked)
+
+
+def day_counts(office, day):
+    """Return {window id or None for walk-ins: counts} of an office-day in one query."""
+    rows = (
+        Booking.objects.filter(office=office, date=day)
+        .values("window_id")
+        .annotate(
+            booked=Count("pk", filter=Q(status__in=Booking.ACTIVE_STATUSES)),
+            arrived=Count("pk", filter=Q(status=Booking.Status.CHECKED_IN)),
+            no_show=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
+        )
+        .order_by()
+    )
+    return {row.pop("window_id"): row for row in rows}
+
+
+def _queue_rows(plan, counts, office_day):
+    empty = {"booked": 0, "arrived": 0, "no_show": 0}
+    rows = [
+        QueueRow(window.label, window.capacity, **counts.get(window.pk, empty))
+        for window in plan.windows
+    ]
+    rows.append(QueueRow(str(_("Walk-ins")), None, **counts.get(None, empty)))
+    quota = office_day.quota if office_day else plan.quota
+    total = QueueRow(
+        str(_("Whole day")),
+        quota if plan.open or office_day else None,
+        sum(row["booked"] for row in counts.values()),
+        sum(row["arrived"] for row in counts.values()),
+        sum(row["no_show"] for row in counts.values()),
+    )
+    return rows, total
+
+
+def today(request, *, model_admin):
+    """Show an office's day: counts per window, the bookings, the check-in box."""
+    _require(request, "bookings.view_booking")
+    office = _office(request, request.GET.get("office"))
+    if office is None:
+        return TemplateResponse(
+            request,
+            "bookings/staff/today.html",
+            _context(request, model_admin, _("Today"), no_office=STAFF_MESSAGES["no_office"]),
+        )
+    day = clock.office_today(office)
+    plan = day_plan(office, day)
+    office_day = OfficeDay.objects.filter(office=office, date=day).first()
+    rows, total = _queue_rows(plan, day_counts(office, day), office_day)
+    bookings = list(
+        Booking.objects.filter(office=office, date=day)
+        .select_related("window")
+        .order_by("starts_at", "created_at")
+    )
+    ticket = request.GET.get("ticket", "")
+    last = next((b for b in bookings if str(b.pk) == ticket and b.queue_number), None)
+    context = _context(
+        request,
+        model_admin,
+        _("Today at %(office)s") % {"office": office.name},
+        office=office,
+        offices=staff_offices(request),
+        day=day,
+        zone=office.zone_abbreviation,
+        plan=plan,
+        rows=rows,
+        total=total,
+        bookings=bookings,
+        last=last,
+        form=CheckInForm(),
+        can_check_in=request.user.has_perm("bookings.change_booking"),
+        can_walk_in=request.user.has_perm("bookings.add_booking"),
+    )
+    return TemplateResponse(request, "bookings/staff/today.html", context)
+
+
+@require_POST
+def check_in(request, *, model_admin):
+    """Check in the applicant whose code was typed or scanned; go back to the day's page."""
+    _require(request, "bookings.change_booking")
+    office = _office(request, request.POST.get("office"))
+    if office is None:
+        raise Http404
+    form = CheckInForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("code", [])))
+        return HttpResponseRedirect(_today_url(office))
+    try:
+        booking = services.check_in(
+            office=office, code=form.cleaned_data["code"], by=request.user, now=clock.now()
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return HttpResponseRedirect(_today_url(office))
+    messages.success(
+        request,
+        _("%(code)s checked in: queue number %(number)s.")
+        % {"code": booking.code, "number": booking.queue_number},
+    )
+    return HttpResponseRedirect(_today_url(office, ticket=booking.pk))
+
+
+def ticket(request, pk, *, model_admin):
+    """Show a checked-in applicant's queue ticket, laid out for printing."""
+    _require(request, "bookings.view_booking")
+    booking = get_object_or_404(model_admin.get_queryset(request).exclude(queue_number=""), pk=pk)
+    office = booking.office
+    checked_in = office.local_now(booking.checked_in_at) if booking.checked_in_at else None
+    context = _context(
+        request,
+        model_admin,
+        _("Queue ticket %(number)s") % {"number": booking.queue_number},
+        booking=booking,
+        office=office,
+        checked_in=checked_in,
+        zone=office.zone_abbreviation,
+        today_url=_today_url(office),
+    )
+    return TemplateResponse(request, "bookings/staff/ticket.html", context)
+
+
+# Walk-ins ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DayState:
+    """How full an office's day is, for the walk-in page."""
+
+    open: bool
+    reason: str
+    quota: int
+    booked: int
+
+    @property
+    def free(self):
+        return max(0, self.quota - self.booked)
+
+    @property
+    def full(self):
+        return self.open and self.free == 0
+
+
+def day_state(office, now) -> DayState:
+    day = clock.office_today(office, now)
+    plan = day_plan(office, day)
+    row = OfficeDay.objects.filter(office=office, date=day).first()
+    if not plan.open:
+        reason = str(plan.closed_label) if plan.reason else ""
+        return DayState(False, reason, 0, row.booked if row else 0)
+    return DayState(True, "", row.quota if row else plan.quota, row.booked if row else 0)
+
+
+def _walk_in_refused(request, form, exc, office):
+    code = getattr(exc, "code", None) or ""
+    if code.startswith("nik"):
+        form.add_error("nik", exc)
+        return
+    if code == "day_full":
+        state = day_state(office, clock.now())
+        form.add_error(
+            None, STAFF_MESSAGES["day_full"] % {"booked": state.booked, "quota": state.quota}
+        )
+        hint = "write_override" if "override_reason" in form.fields else "ask_supervisor"
+        form.add_error(None, STAFF_MESSAGES[hint])
+        return
+    form.add_error(None, exc)
+
+
+def walk_in(request, *, model_admin):
+    """Register an applicant who came without a booking: today, at one of the user's offices."""
+    _require(request, "bookings.add_booking")
+    offices = staff_offices(request)
+    if request.method == "POST":
+        form = WalkInForm(request.POST, offices=offices, user=request.user)
+        if form.is_valid():
+            office = form.cleaned_data["office"]
+            try:
+                booking = services.register_walk_in(
+                    office=office,
+                    applicant=form.applicant(),
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                    override_reason=form.cleaned_data.get("override_reason", ""),
+                    now=clock.now(),
+                )
+            except ValidationError as exc:
+                _walk_in_refused(request, form, exc, office)
+            else:
+                messages.success(
+                    request,
+                    _("Walk-in registered: queue number %(number)s.")
+                    % {"number": booking.queue_number},
+                )
+                url = reverse("admin:bookings_booking_ticket", args=[booking.pk])
+                return HttpResponseRedirect(url)
+        office = form.cleaned_data.get("office")
+    else:
+        chosen = request.GET.get("office", "")
+        office = offices.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+        form = WalkInForm(
+            initial={"office": office.pk} if office else None, offices=offices, user=request.user
+        )
+    office = office or offices.first()
+    context = _context(
+        request,
+        model_admin,
+        _("Register a walk-in applicant"),
+        form=form,
+        office=office,
+        state=day_state(office, clock.now()) if office else None,
+        no_office=None if office else STAFF_MESSAGES["no_office"],
+    )
+    return TemplateResponse(request, "bookings/staff/walk_in.html", context)
+
+
+# Finding a booking ----------------------------------------------------------------------
+
+
+def nik_results_url(request, model_admin, nik) -> str:
+    """Return the bookings list showing the bookings of a NIK, by their ids, not the NIK."""
+    changelist = reverse("admin:bookings_booking_changelist")
+    found = list(
+        model_admin.get_queryset(request).filter(nik=nik).values_list("pk", flat=True)[:100]
+    )
+    if not found:
+        messages.info(request, _("No booking at your offices matches this NIK."))
+        return changelist
+    return f"{changelist}?id__in={','.join(map(str, found))}"
+
+
+@require_POST
+def find(request, *, model_admin):
+    """Search bookings by code or by full NIK without putting the NIK in the address."""
+    _require(request, "bookings.view_booking")
+    changelist = reverse("admin:bookings_booking_changelist")
+    form = FindForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseRedirect(changelist)
+    if form.nik:
+        return HttpResponseRedirect(nik_results_url(request, model_admin, form.nik))
+    return HttpResponseRedirect(f"{changelist}?{urlencode({'q': form.cleaned_data['term']})}")

@@ -1,0 +1,240 @@
+"""A real browser on a phone-sized screen: book from the home page, look the booking up, cancel.
+
+Drives Debian's Chromium (/usr/bin/chromium) through Playwright against pytest-django's
+live server. Screenshots of every step go to a temporary directory (printed with -s).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from django.utils import translation
+
+from bookings.models import Booking
+from bookings.tests.factories import make_nik
+from offices.models import PassportFee
+
+CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no browser: /usr/bin/chromium is missing"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """Open a new phone-sized browser context (its own cookies) in a language."""
+    contexts = []
+
+    def open_phone(locale):
+        context = browser.new_context(
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale=locale,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_phone
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    print(f"\nscreenshots: {folder}")
+    steps = iter(range(1, 100))
+
+    def shoot(page, name):
+        """Save the page one phone screen at a time, as the applicant scrolls through it."""
+        step = next(steps)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        for screen, top in enumerate(range(0, height, PHONE["height"]), start=1):
+            clip = {"x": 0, "y": top, "width": PHONE["width"], "height": PHONE["height"]}
+            clip["height"] = min(clip["height"], height - top)
+            page.screenshot(
+                path=folder / f"{step:02d}-{name}-{screen}.png", full_page=True, clip=clip
+            )
+
+    return shoot
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Keep notifications away from the broker (outside the system); record what was queued."""
+    sent = []
+    monkeypatch.setattr("bookings.notifications.outbox.queue_delivery", sent.extend)
+    monkeypatch.setattr("bookings.notifications.outbox.queue_change", sent.extend)
+    return sent
+
+
+@pytest.fixture
+def own_connections():
+    """Close the database connections this test opened beside the browser's event loop.
+
+    The ORM calls made while Playwright runs get their own connection, which would
+    otherwise stay open and keep PostgreSQL from dropping the test database.
+    """
+    yield
+    connections.close_all()
+
+
+@pytest.fixture
+def plain_http_cookies(settings):
+    # The live server speaks plain HTTP; production cookies are Secure-only.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+
+
+def _focus_order(page, presses):
+    """Press Tab and return the id (or name) of each element that takes the focus."""
+    order = []
+    for _press in range(presses):
+        page.keyboard.press("Tab")
+        current = page.evaluate(
+            "() => document.activeElement.id || document.activeElement.name"
+            " || document.activeElement.tagName"
+        )
+        if not order or order[-1] != current:
+            order.append(current)
+    return order
+
+
+@pytest.mark.django_db(transaction=True)
+def test_book_look_up_and_cancel_on_a_phone(
+    live_server, office, phone, screenshots, queued, plain_http_cookies, own_connections
+):
+    PassportFee.objects.get_or_create(passport_type="ordinary", defaults={"amount": 350000})
+    nik = make_nik()
+    page = phone("id-ID")
+
+    # Home: find the office.
+    page.goto(f"{live_server.url}/")
+    assert page.get_attribute("html", "lang") == "id"
+    screenshots(page, "home")
+    page.get_by_role("link", name=office.name).click()
+
+    # The month calendar: pick the first day with places left.
+    page.wait_for_url(f"**/offices/{office.code}/")
+    screenshots(page, "calendar")
+    page.locator("td.day-open a").first.click()
+
+    # The day: pick the first session.
+    page.wait_for_url(re.compile(rf"/offices/{office.code}/\d{{4}}-\d\d-\d\d/$"))
+    screenshots(page, "day")
+    page.locator("a.window-choice").first.click()
+
+    # The form, by keyboard: Tab reaches every field and the button, never the honeypot.
+    page.wait_for_url("**/book/")
+    screenshots(page, "form-empty")
+    page.focus("#id_nik")
+    order = ["id_nik", *_focus_order(page, 12)]
+    assert order[:9] == [
+        "id_nik",
+        "id_full_name",
+        "id_birth_date",
+        "id_phone",
+        "id_email",
+        "id_purpose_0",  # a radio group takes one Tab; arrows move inside it
+        "id_application_type_0",
+        "id_passport_type_0",
+        "BUTTON",
+    ]
+    assert "id_website" not in order
+
+    # An empty form first: the error summary and the messages beside the fields.
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_selector("#error-summary")
+    assert page.locator("#id_nik_error").is_visible()
+    screenshots(page, "form-errors")
+
+    page.fill("#id_nik", nik)
+    page.fill("#id_full_name", "Siti Aminah")
+    page.fill("#id_birth_date", "1990-05-17")
+    page.fill("#id_phone", "0812 3456 7890")
+    page.fill("#id_email", "siti@example.com")
+    page.check("#id_purpose_0")
+    page.check("#id_application_type_0")
+    page.check("#id_passport_type_0")
+    screenshots(page, "form-filled")
+    page.focus("#id_passport_type_0")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Enter")
+
+    # Check your answers, then confirm.
+    page.wait_for_url("**/check/")
+    assert nik in page.inner_text("main")
+    screenshots(page, "check")
+    page.locator("main form button[type=submit]").click()
+
+    # The confirmation: the code in a panel, the QR code, the fee.
+    page.wait_for_url("**/bookings/*/")
+    booking = Booking.objects.get(nik=nik)
+    assert page.inner_text(".booking-code").strip() == booking.code
+    assert page.locator(".qr-code svg").is_visible()
+    assert "Rp 350.000" in page.inner_text("main")
+    assert "WIB" in page.inner_text("main")
+    screenshots(page, "confirmation")
+    assert queued  # the confirmation was queued for delivery after the commit
+
+    # Another phone, in English, knows only the code and the NIK.
+    other = phone("en-US")
+    other.goto(f"{live_server.url}/bookings/{booking.code}/")
+    other.wait_for_url("**/bookings/lookup/?code=*")
+    assert "Siti Aminah" not in other.inner_text("body")
+    assert other.get_attribute("html", "lang") == "en"
+    screenshots(other, "lookup")
+    other.fill("#id_nik", nik)
+    other.locator("main form button[type=submit]").click()
+    other.wait_for_url(f"**/bookings/{booking.code}/")
+    assert "Siti Aminah" in other.inner_text("main")
+    screenshots(other, "looked-up")
+
+    # Cancel from there.
+    other.locator(f'a[href$="/bookings/{booking.code}/cancel/"]').click()
+    other.wait_for_url("**/cancel/")
+    screenshots(other, "cancel")
+    other.check("#id_confirm")
+    other.locator("main form button[type=submit]").click()
+    other.wait_for_url(f"**/bookings/{booking.code}/")
+    with translation.override("en"):
+        cancelled = str(Booking.Status.CANCELLED.label)
+    assert cancelled in other.inner_text("main [role=status]")
+    screenshots(other, "cancelled")
+
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CANCELLED

@@ -1,0 +1,155 @@
+"""Place counters: take and release places with conditional UPDATEs the database arbitrates.
+
+The one module that changes the counters of a booking's place: bookings.services takes,
+releases and moves places only through the functions here.
+
+Locks are taken in one order, office-day before window, and within each by date and
+start time, so two transactions never wait on each other in a circle. A missing row is
+created just before it is taken, and no other: an insert waits for whoever is changing a
+row with the same key, so creating a day's other rows would wait out of that order.
+"""
+
+from django.db import transaction
+from django.db.models import F
+
+from .models import OfficeDay, WindowDay
+from .schedule import DayPlan
+
+# Whether an office-day, or a window on a date, is full, for a read that takes no lock.
+# Parameters: office id and date; window id and date. Table names come from the models.
+DAY_FULL_SQL = (
+    f"EXISTS (SELECT 1 FROM {OfficeDay._meta.db_table} WHERE office_id = %s AND date = %s"  # noqa: S608
+    " AND (booked >= quota OR online_booked >= online_quota))"
+)
+WINDOW_FULL_SQL = (
+    f"EXISTS (SELECT 1 FROM {WindowDay._meta.db_table}"  # noqa: S608 - tables from the models
+    " WHERE window_id = %s AND date = %s AND booked >= capacity)"
+)
+
+
+class NoPlace(Exception):
+    """No place is left: `scope` is "day" or "window"."""
+
+    def __init__(self, scope):
+        super().__init__(scope)
+        self.scope = scope
+
+
+def _require_transaction():
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Place counters change only inside a transaction.")
+
+
+def ensure_office_day(office, plan: DayPlan):
+    """Create the counter row of an office-day from its plan, if it does not exist yet."""
+    OfficeDay.objects.bulk_create(
+        [
+            OfficeDay(
+                office=office, date=plan.date, quota=plan.quota, online_quota=plan.online_quota
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def _ensure_window_day(window, day):
+    WindowDay.objects.bulk_create(
+        [WindowDay(window=window, date=day, capacity=window.capacity)], ignore_conflicts=True
+    )
+
+
+def take_day(office, plan: DayPlan, *, uses_reserve):
+    """Count one more booking on an office-day, or raise NoPlace("day")."""
+    _require_transaction()
+    rows = OfficeDay.objects.filter(office=office, date=plan.date, booked__lt=F("quota"))
+    if not uses_reserve:
+        rows = rows.filter(online_booked__lt=F("online_quota"))
+    changes = {"booked": F("booked") + 1}
+    if not uses_reserve:
+        changes["online_booked"] = F("online_booked") + 1
+    if rows.update(**changes):
+        return
+    # No row matched: full, or not created yet. Create it if missing (another transaction
+    # may be creating it right now; the insert then waits for it) and try once more.
+    ensure_office_day(office, plan)
+    if not rows.update(**changes):
+        raise NoPlace("day")
+
+
+def take_window(window, day):
+    """Count one more booking in a window on a date, or raise NoPlace("window")."""
+    _require_transaction()
+    rows = WindowDay.objects.filter(window=window, date=day, booked__lt=F("capacity"))
+    if rows.update(booked=F("booked") + 1):
+        return
+    _ensure_window_day(window, day)  # as in take_day: this window's row only
+    if not rows.update(booked=F("booked") + 1):
+        raise NoPlace("window")
+
+
+def release_day(office, day, *, uses_reserve):
+    _require_transaction()
+    changes = {"booked": F("booked") - 1}
+    if not uses_reserve:
+        changes["online_booked"] = F("online_booked") - 1
+    OfficeDay.objects.filter(office=office, date=day, booked__gt=0).update(**changes)
+
+
+def release_window(window, day):
+    _require_transaction()
+    WindowDay.objects.filter(window=window, date=day, booked__gt=0).update(booked=F("booked") - 1)
+
+
+def take(office, plan: DayPlan, window, *, uses_reserve=False):
+    """Take one place on an office-day and, unless it has none (a walk-in), in its window."""
+    take_day(office, plan, uses_reserve=uses_reserve)
+    if window is not None:
+        take_window(window, plan.date)
+
+
+def release(office, day, window, *, uses_reserve):
+    """Give back a booking's place on its office-day and in its window, if it has one."""
+    release_day(office, day, uses_reserve=uses_reserve)
+    if window is not None:
+        release_window(window, day)
+
+
+def move(office, plan: DayPlan, window, *, old_day, old_window):
+    """Move an online place to `window` on the plan's day, taking the locks in their order.
+
+    Day counters first, then window counters, each in date (then start time) order.
+    """
+    day = plan.date
+    if old_day != day:
+        for when in sorted([old_day, day]):
+            if when == day:
+                take_day(office, plan, uses_reserve=False)
+            else:
+                release_day(office, old_day, uses_reserve=False)
+    moves = sorted([(old_day, old_window.start, "release"), (day, window.start, "take")])
+    for _when, _start, action in moves:
+        if action == "take":
+            take_window(window, day)
+        else:
+            release_window(old_window, old_day)
+
+
+def raise_quota_by_one(office, plan: DayPlan, *, uses_reserve):
+    """Add one place to a full office-day (a supervisor's walk-in beyond the quota)."""
+    _require_transaction()
+    ensure_office_day(office, plan)  # a failed attempt's savepoint may have taken the new row
+    changes = {"quota": F("quota") + 1}
+    if not uses_reserve:
+        changes["online_quota"] = F("online_quota") + 1
+    OfficeDay.objects.filter(office=office, date=plan.date).update(**changes)
+
+
+def next_queue_number(office, day, letter: str) -> str:
+    """Return the office-day's next number in line `letter` (A, B or P), under the day's lock."""
+    _require_transaction()
+    row = OfficeDay.objects.select_for_update().get(office=office, date=day)
+    field = f"last_queue_{letter.lower()}"
+    value = getattr(row, field) + 1
+    setattr(row, field, value)
+    row.save(update_fields=[field])
+    return f"{letter}-{value:03d}"
