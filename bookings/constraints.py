@@ -6,8 +6,10 @@ from django.db import IntegrityError
 
 from .models import Booking
 
-# PostgreSQL names the constraint (psycopg2's diag); SQLite names only the columns.
+# PostgreSQL names the constraint (psycopg2's diag); SQLite names a CHECK, and for UNIQUE
+# only the columns.
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?P<columns>.+)$")
+_SQLITE_CHECK = re.compile(r"CHECK constraint failed: (?P<name>\w+)$")
 
 
 def _unique_names(model) -> dict[frozenset, str]:
@@ -30,6 +32,9 @@ def violated_constraint(exc: IntegrityError, model=Booking) -> str:
     diag = getattr(exc.__cause__, "diag", None)
     if diag is not None:
         return diag.constraint_name or ""
+    checked = _SQLITE_CHECK.search(str(exc))
+    if checked is not None:
+        return checked["name"]
     found = _SQLITE_UNIQUE.search(str(exc))
     if found is None:
         return ""

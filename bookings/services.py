@@ -170,44 +170,50 @@ def create_booking(
         raise
 
 
+# Whether the day, or the window on it, is full: office id, date, window id, date.
 _FULL = "SELECT " + places.DAY_FULL_SQL + ", " + places.WINDOW_FULL_SQL
 
 
-def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
-    """Raise `day_full` or `full` when the day or the window has no place left: one read, no lock.
-
-    The pages and the API ask this before the applicant's details: in a rush most attempts
-    come after the window sold out, and "full" is all they need to hear. A full day wins,
-    as it does in the booking's own transaction, which takes the day's counter first.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_FULL, [window.office_id, day, window.pk, day])
-        day_full, window_full = cursor.fetchone()
+def _refuse_no_place(*, day_full: bool, window_full: bool) -> None:
+    # A full day wins, as in the booking's own transaction, which takes its counter first.
     if day_full:
         raise _error("day_full")
     if window_full:
         raise _error("full")
 
 
+def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
+    """Raise `day_full` or `full` when the day or the window has no place left: one read, no lock.
+
+    The pages and the API ask this before the applicant's details: in a rush most attempts
+    come after the window sold out, and "full" is all they need to hear.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_FULL, [window.office_id, day, window.pk, day])
+        day_full, window_full = cursor.fetchone()
+    _refuse_no_place(day_full=day_full, window_full=window_full)
+
+
 # Whether a NIK holds an active booking; parameters: NIK, the booked status.
 _NIK_HELD = f"EXISTS (SELECT 1 FROM {Booking._meta.db_table} WHERE nik = %s AND status = %s)"  # noqa: S608 - the model's table, values bound
-_REFUSE_EARLY = "SELECT " + _NIK_HELD + ", " + places.WINDOW_FULL_SQL
+_REFUSE_EARLY = _FULL + ", " + _NIK_HELD
 
 
 def _refuse_early(*, nik, day, window):
-    """Turn away a held NIK or a full window with one read, before any transaction or lock.
+    """Turn away a held NIK or a full day or window with one read, before any lock.
 
     The crowd that arrives after a window sells out is answered without waiting in line
     for the counter rows; the conditional UPDATEs still decide every place that is taken.
     Plain SQL: the ORM spent longer building this query than the database running it.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_REFUSE_EARLY, [nik, Booking.Status.BOOKED, window.pk, day])
-        held, full = cursor.fetchone()
+        cursor.execute(
+            _REFUSE_EARLY, [window.office_id, day, window.pk, day, nik, Booking.Status.BOOKED]
+        )
+        day_full, window_full, held = cursor.fetchone()
     if held:
         raise _error("duplicate")
-    if full:
-        raise _error("full")
+    _refuse_no_place(day_full=day_full, window_full=window_full)
 
 
 def _locked(booking) -> Booking:

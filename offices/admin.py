@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import services
+from . import clock, services
 from .access import is_supervisor, staff_office_ids, staff_offices
 from .models import DayOverride, Office, PassportFee, ServiceWindow
 
@@ -459,7 +459,7 @@ class DayOverrideAdmin(ServiceErrorsAdmin):
 def _year(value):
     if value and str(value).isdigit() and 2000 <= int(value) <= 2100:
         return int(value)
-    return timezone.localdate().year
+    return timezone.localtime(clock.now()).year
 
 
 @admin.register(PassportFee)

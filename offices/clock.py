@@ -14,4 +14,4 @@ def now():
 
 def office_today(office, at=None):
     """Return the office's own date at the instant `at` (default: now)."""
-    return office.local_now(at or now()).date()
+    return office.today(at or now())

@@ -1,6 +1,6 @@
 """Offices (Kanim), their service windows, day overrides, passport fees and place counters."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -108,11 +108,15 @@ class Office(models.Model):
         """Return the aware instant of a local date and time at this office."""
         return datetime.combine(day, time, tzinfo=self.zone)
 
+    def today(self, now) -> date:
+        """Return the office's own date at the instant `now` (WIB, WITA or WIT)."""
+        return self.local_now(now).date()
+
     def first_bookable_day(self, now):
-        return self.local_now(now).date() + timedelta(days=self.min_days_ahead)
+        return self.today(now) + timedelta(days=self.min_days_ahead)
 
     def last_bookable_day(self, now):
-        return self.local_now(now).date() + timedelta(days=self.booking_horizon_days)
+        return self.today(now) + timedelta(days=self.booking_horizon_days)
 
     def opens_on_weekday(self, weekday):
         return str(weekday) in self.open_weekdays

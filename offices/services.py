@@ -12,10 +12,11 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, ProtectedError, Sum
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from . import clock
 from .models import DayOverride, Office, OfficeDay, ServiceWindow, WindowDay
 from .schedule import Closure, DayPlan, day_plans, holiday_name
 
@@ -71,11 +72,6 @@ def _error(code, **params):
 
 def _day_label(day: date) -> str:
     return formats.date_format(day, "l, j F Y")
-
-
-def office_today(office: Office, now=None) -> date:
-    """Return the office's local date now."""
-    return office.local_now(now or timezone.now()).date()
 
 
 # Counters -----------------------------------------------------------------------------
@@ -176,7 +172,7 @@ def _lock_offices(*pks):
 
 
 def _office_span(stored: Office, office: Office, now):
-    start = office_today(stored, now)
+    start = clock.office_today(stored, now)
     last_row = OfficeDay.objects.filter(office=stored, date__gte=start).aggregate(last=Max("date"))[
         "last"
     ]
@@ -195,7 +191,7 @@ def _office_plans(stored: Office, office: Office, now):
 
 def check_office(*, office: Office, now=None) -> None:
     """Raise ValidationError if an office's unsaved quota or weekdays leave booked days short."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if office.pk is None:
         return
     stored = Office.objects.get(pk=office.pk)
@@ -209,7 +205,7 @@ def update_office(*, office: Office, by, now=None) -> Office:
     The counters of its days from today on follow the new quota. Raises ValidationError
     coded day_booked when a day already holds more bookings than the new quota allows.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     office.full_clean()
     with transaction.atomic():
         if office.pk is None:
@@ -228,7 +224,7 @@ def update_office(*, office: Office, by, now=None) -> Office:
 
 
 def _future_window_rows(window, now):
-    today = office_today(window.office, now)
+    today = clock.office_today(window.office, now)
     return WindowDay.objects.filter(window_id=window.pk, date__gte=today).order_by("date")
 
 
@@ -253,7 +249,7 @@ def _check_window_move(window, stored, now):
 
 def check_window(*, window: ServiceWindow, now=None) -> None:
     """Raise ValidationError if a window's unsaved capacity or times clash with its bookings."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if window.pk is None:
         return
     stored = ServiceWindow.objects.select_related("office").get(pk=window.pk)
@@ -267,7 +263,7 @@ def save_window(*, window: ServiceWindow, by, now=None) -> ServiceWindow:
     Raises ValidationError coded window_booked when a day already holds more bookings in
     the window than the new capacity, or window_moved when booked times would move.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     window.full_clean()
     with transaction.atomic():
         _lock_offices(window.office_id)
@@ -287,7 +283,7 @@ def save_window(*, window: ServiceWindow, by, now=None) -> ServiceWindow:
 def _hold_window_rows(window, now):
     """Create the window's missing counter rows with the old capacity (see _resync_days)."""
     office = window.office
-    day = office_today(office, now)
+    day = clock.office_today(office, now)
     rows = []
     while day <= office.last_bookable_day(now):
         if day.weekday() == window.weekday:
@@ -331,13 +327,13 @@ def _affected(override, stored):
 
 def _refuse_past(offices, touched, now):
     for pk, days in touched.items():
-        if min(days) < office_today(offices[pk], now):
+        if min(days) < clock.office_today(offices[pk], now):
             raise _error("past")
 
 
 def check_day_override(*, override: DayOverride, now=None) -> None:
     """Raise ValidationError if an unsaved day override is past or leaves booked days short."""
-    now = now or timezone.now()
+    now = now or clock.now()
     if not override.office_id or not override.date:
         return
     stored = DayOverride.objects.filter(pk=override.pk).first() if override.pk else None
@@ -374,7 +370,7 @@ def save_day_override(*, override: DayOverride, by, now=None) -> DayOverride:
 
     Raises ValidationError coded past, day_booked or closed_booked.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     override.full_clean()
 
     def change():
@@ -395,7 +391,7 @@ def delete_day_override(*, override: DayOverride, by, now=None) -> None:
     Raises ValidationError coded past, or day_booked when the usual quota is lower than
     what the day holds.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
 
     def change():
         override._history_user = by
@@ -432,7 +428,7 @@ def override_days(
     holiday by accident. Raises ValidationError coded range_order, range_length, past,
     day_booked or closed_booked; then nothing is written.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     if end < start:
         raise _error("range_order")
     if (end - start).days >= MAX_RANGE_DAYS:

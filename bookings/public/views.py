@@ -238,7 +238,7 @@ def check_answers(request, code, day, window_id):
     form = ApplicantForm(pending["data"], today=clock.office_today(office))
     if not form.is_valid():
         return redirect("booking-form", code=office.code, day=day.isoformat(), window_id=window.pk)
-    error = None
+    refused = False
     if request.method == "POST":
         try:
             booking = services.create_booking(
@@ -248,7 +248,8 @@ def check_answers(request, code, day, window_id):
                 applicant=form.applicant(get_language()[:2]),
             )
         except ValidationError as exc:
-            error = exc.messages[0]
+            form.add_error(None, exc)
+            refused = True
         else:
             del request.session[PENDING_KEY]
             _remember(request, booking)
@@ -261,12 +262,13 @@ def check_answers(request, code, day, window_id):
             "day": day,
             "window": window,
             "form": form,
-            "error": error,
-            "mismatch": form.birth_date_mismatch,
+            "mismatch": not refused and form.birth_date_mismatch,
             "details": _answers(form),
-            "alternatives": next_free_days_after(office, day - timedelta(days=1)) if error else [],
+            "alternatives": next_free_days_after(office, day - timedelta(days=1))
+            if refused
+            else [],
         },
-        status=409 if error else 200,
+        status=409 if refused else 200,
     )
 
 
@@ -365,7 +367,6 @@ def booking_calendar_file(request, code):
 @ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def lookup(request):
-    error = None
     if request.method == "POST":
         form = LookupForm(request.POST)
         if form.is_valid():
@@ -373,10 +374,12 @@ def lookup(request):
             if booking is not None:
                 _remember(request, booking)
                 return redirect("booking-detail", code=booking.code)
-            error = _("No booking matches this code and NIK. Check both and try again.")
+            form.add_error(
+                None, _("No booking matches this code and NIK. Check both and try again.")
+            )
     else:
         form = LookupForm(initial={"code": normalize_code(request.GET.get("code", ""))})
-    return render(request, "bookings/public/lookup.html", {"form": form, "error": error})
+    return render(request, "bookings/public/lookup.html", {"form": form})
 
 
 @ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
@@ -385,20 +388,21 @@ def cancel(request, code):
     booking = _owned_booking(request, code)
     if booking is None:
         return _lookup_redirect(code)
-    error = None
+    refused = False
     if request.method == "POST":
         form = CancelForm(request.POST)
         if form.is_valid():
             try:
                 services.cancel_booking(booking=booking)
             except ValidationError as exc:
-                error = exc.messages[0]
+                form.add_error(None, exc)
+                refused = True
             else:
                 return redirect("booking-detail", code=booking.code)
     else:
         form = CancelForm()
-    context = {**_booking_context(booking), "form": form, "error": error}
-    return render(request, "bookings/public/cancel.html", context, status=409 if error else 200)
+    context = {**_booking_context(booking), "form": form}
+    return render(request, "bookings/public/cancel.html", context, status=409 if refused else 200)
 
 
 @ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
@@ -418,27 +422,26 @@ def reschedule(request, code):
     chosen_value = request.POST.get("date") or request.GET.get("date")
     chosen = next((d for d in days if d.date.isoformat() == chosen_value), None)
     windows = [w for w in chosen.windows if w.bookable] if chosen else []
-    error = None
-    if request.method == "POST" and chosen is None:
-        error = _("Choose a day with places left.")
     form = RescheduleForm(
-        request.POST if request.method == "POST" and chosen else None,
+        request.POST if request.method == "POST" else None,
         windows=windows,
         initial={"date": chosen.date if chosen else None},
     )
-    if request.method == "POST" and chosen and form.is_valid():
+    refused = False
+    if request.method == "POST" and chosen is None:
+        form.is_valid()  # a bound form answers its own errors beside this one
+        form.add_error(None, _("Choose a day with places left."))
+        refused = True
+    elif request.method == "POST" and form.is_valid():
         window = next(w.window for w in windows if w.window.pk == form.cleaned_data["window"])
         try:
             services.reschedule_booking(booking=booking, day=chosen.date, window=window)
         except ValidationError as exc:
-            error = exc.messages[0]
+            form.add_error(None, exc)
+            refused = True
         else:
             return redirect("booking-detail", code=booking.code)
-    context = {
-        **_booking_context(booking),
-        "days": days,
-        "chosen": chosen,
-        "form": form,
-        "error": error,
-    }
-    return render(request, "bookings/public/reschedule.html", context, status=409 if error else 200)
+    context = {**_booking_context(booking), "days": days, "chosen": chosen, "form": form}
+    return render(
+        request, "bookings/public/reschedule.html", context, status=409 if refused else 200
+    )

@@ -13,12 +13,14 @@ from django.db import IntegrityError, transaction
 from bookings.codes import CODE_ALPHABET, new_code, normalize_code
 from bookings.models import Booking, Notification
 from bookings.services import (
+    CANCELLED_BY_APPLICANT,
     cancel_booking,
     check_in,
     create_booking,
     create_due_reminders,
     mark_due_no_shows,
     mark_no_show,
+    refuse_if_full,
     register_walk_in,
     reschedule_booking,
 )
@@ -391,6 +393,61 @@ def test_cancelling_frees_the_place_at_once(now, tomorrow):
     assert window_counter(office, tomorrow, 8) == 0
     assert book(office, tomorrow, now=now).status == Booking.Status.BOOKED
     assert_counters_match_bookings()
+
+
+def test_an_applicants_own_cancellation_records_one_reason_wherever_it_came_from(
+    office, now, tomorrow
+):
+    booking = cancel_booking(booking=book(office, tomorrow, now=now), now=now)
+    assert booking.cancel_reason == CANCELLED_BY_APPLICANT
+
+
+@pytest.mark.parametrize(
+    ("status", "minutes", "by_staff", "allowed"),
+    [
+        ("booked", -1, False, True),  # a minute before the window begins
+        ("booked", 0, False, False),  # the window has begun: the applicant is too late
+        ("booked", 0, True, True),  # staff may still, until the window ends
+        ("booked", 120, True, False),  # the window has ended
+        ("checked_in", -1, True, False),
+        ("cancelled", -1, False, False),
+    ],
+)
+def test_one_rule_says_whether_a_booking_can_still_be_cancelled(
+    office, now, tomorrow, status, minutes, by_staff, allowed
+):
+    booking = book(office, tomorrow, now=now)
+    booking.status = status
+    at = booking.starts_at + timedelta(minutes=minutes)
+    assert booking.can_cancel(at, by_staff=by_staff) is allowed
+
+
+def test_one_rule_says_why_a_booking_can_no_longer_be_rescheduled(office, now, tomorrow, settings):
+    booking = book(office, tomorrow, now=now)
+    assert booking.reschedule_refusal(now) == ""
+    assert booking.reschedule_refusal(booking.starts_at) == "not_reschedulable"
+    booking.reschedule_count = settings.BOOKING_MAX_RESCHEDULES
+    assert booking.reschedule_refusal(now) == "reschedule_limit"
+    assert not booking.can_reschedule(now)
+
+
+def test_a_full_day_is_said_before_a_full_window(now, tomorrow):
+    office = OfficeFactory(daily_quota=1, walk_in_reserve=0, windows=[(time(8), time(10), 1)])
+    window = window_at(office, tomorrow, 8)
+    refuse_if_full(window=window, day=tomorrow)  # nothing taken yet
+    book(office, tomorrow, now=now)
+    with refused("day_full"):
+        refuse_if_full(window=window, day=tomorrow)
+    with refused("day_full"):
+        book(office, tomorrow, now=now)
+
+
+def test_a_full_window_on_a_day_with_room_is_said_as_full(now, tomorrow):
+    office = OfficeFactory(windows=[(time(8), time(10), 1), (time(10), time(12), 5)])
+    book(office, tomorrow, now=now)
+    with refused("full"):
+        refuse_if_full(window=window_at(office, tomorrow, 8), day=tomorrow)
+    refuse_if_full(window=window_at(office, tomorrow, 10), day=tomorrow)
 
 
 def test_cancelling_writes_a_cancellation_per_channel(office, now, tomorrow):

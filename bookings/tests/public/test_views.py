@@ -434,8 +434,11 @@ def test_a_wrong_nik_and_an_unknown_code_get_the_same_answer(booked):
         reverse("booking-lookup"), {"code": "ZZZZZZZZZZ", "nik": other_nik}
     )
     assert wrong_nik.status_code == unknown_code.status_code == 200
-    assert wrong_nik.context["error"] == unknown_code.context["error"]
-    assert wrong_nik.context["error"]
+    assert (
+        wrong_nik.context["form"].non_field_errors()
+        == unknown_code.context["form"].non_field_errors()
+    )
+    assert wrong_nik.context["form"].non_field_errors()
     assert _without_tokens(wrong_nik) == _without_tokens(unknown_code)
     assert "Siti Aminah" not in page_text(wrong_nik)
 
@@ -566,7 +569,7 @@ def test_reschedule_keeps_the_old_place_when_the_new_window_fills(en_client, sma
     book_with_service(small_office, new_day, target)  # someone else takes it meanwhile
     response = en_client.post(url, {"date": new_day.isoformat(), "window": target.pk})
     assert response.status_code in (200, 409)
-    assert field_errors(response, "window") or response.context["error"]
+    assert field_errors(response, "window") or response.context["form"].non_field_errors()
     booking.refresh_from_db()
     assert (booking.date, booking.window, booking.reschedule_count) == (day, window, 0)
     assert booking.status == Booking.Status.BOOKED

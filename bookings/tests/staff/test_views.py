@@ -1,6 +1,7 @@
 """Staff pages in admin: today's queue, check-in by code, queue tickets, walk-ins."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -9,7 +10,7 @@ from django.urls import reverse
 from bookings.codes import code_from_scan
 from bookings.models import Booking
 from bookings.services import cancel_booking, mark_no_show
-from bookings.tests.factories import TODAY, book, login, make_nik
+from bookings.tests.factories import TODAY, book, login, make_nik, parse
 from offices.models import Office, OfficeDay
 
 pytestmark = pytest.mark.django_db
@@ -264,6 +265,42 @@ def test_a_walk_in_form_explains_what_is_wrong(clerk, world):
     assert set(errors) == {"nik", "phone", "birth_date", "reason"}
     assert "A NIK has exactly 16 digits." in errors["nik"]
     assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Siti 2 Aminah", "سيتي", "...", "Siti\u0007Aminah"],
+    ids=["digit", "arabic", "marks", "control"],
+)
+def test_a_walk_ins_name_is_checked_as_an_online_applicants_is(clerk, world, name):
+    response = _walk_in(clerk, world.palembang, full_name=name)
+    assert response.status_code == 200
+    assert "full_name" in response.context["form"].errors
+    assert not Booking.objects.exists()
+
+
+def test_a_walk_ins_birth_date_is_checked_against_the_offices_own_date(client, world, clock):
+    # 23:30 WIB on 5 September is already 6 September at 00:30 WITA in Makassar.
+    clock.now = datetime(2017, 9, 5, 23, 30, tzinfo=ZoneInfo("Asia/Jakarta"))
+    world.makassar.staff.add(world.clerk)
+    clerk = login(client, world.clerk)  # a staff session lasts a working day: log in now
+    born_today_in_makassar = {"birth_date": "2017-09-06", "nik": make_nik(date(2017, 9, 6))}
+    refused = _walk_in(clerk, world.palembang, **born_today_in_makassar)
+    assert refused.context["form"].errors["birth_date"] == [
+        "The birth date cannot be in the future."
+    ]
+    accepted = _walk_in(clerk, world.makassar, **born_today_in_makassar)
+    assert accepted.status_code == 302
+
+
+def test_a_refusal_of_the_walk_in_service_shows_in_the_one_error_summary(clerk, world):
+    OfficeDay.objects.create(office=world.palembang, date=TODAY, quota=1, online_quota=1, booked=1)
+    response = _walk_in(clerk, world.palembang)
+    assert response.status_code == 200
+    assert not Booking.objects.exists()
+    summary = parse(response).text["error-summary"]
+    assert "Today's quota at this office is full (1 of 1)." in summary
+    assert "Only a supervisor may register more applicants today." in summary
 
 
 def test_a_clerk_cannot_register_a_walk_in_at_another_office(clerk, world):
