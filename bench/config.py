@@ -12,6 +12,16 @@ SQL_DIR = BENCH_DIR / "sql"
 OUT_DIR = BENCH_DIR / "out"
 RESULTS = BENCH_DIR / "RESULTS.md"
 
+# The app's tables the bench's Python queries, by name. bench/sql/pgbench_setup.sql and
+# bench/sql/pgbench_booking.sql name the two counter tables too; bench/sql/report_load.sql
+# names the booking, office and window tables.
+BOOKING_TABLE = "bookings_booking"
+NOTIFICATION_TABLE = "bookings_notification"
+OFFICE_TABLE = "offices_office"
+WINDOW_TABLE = "offices_servicewindow"
+OFFICE_DAY_TABLE = "bookings_officeday"
+WINDOW_DAY_TABLE = "bookings_windowday"
+
 # NIK region codes (6 digits, real province codes): one per run so no two runs share a NIK.
 REGIONS = {
     "warmup": "110101",

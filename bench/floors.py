@@ -3,7 +3,7 @@
 import shutil
 from datetime import UTC, date, datetime, timedelta
 
-from bench.config import SQL_DIR, log
+from bench.config import BOOKING_TABLE, OFFICE_TABLE, SQL_DIR, WINDOW_TABLE, log
 from bench.load import measured, run_pgbench, run_wrk
 from bench.stack import render
 
@@ -48,13 +48,13 @@ def pgbench(stack, plan):
     )
     ids = dict(
         stack.query(
-            """SELECT o.code, min(w.id) FROM offices_office o
-               JOIN offices_servicewindow w ON w.office_id = o.id
+            f"""SELECT o.code, min(w.id) FROM {OFFICE_TABLE} o
+               JOIN {WINDOW_TABLE} w ON w.office_id = o.id
                WHERE o.code LIKE 'pgbench-%' GROUP BY o.code"""
         )
     )
     office_ids = dict(
-        stack.query("SELECT code, id FROM offices_office WHERE code LIKE 'pgbench-%'")
+        stack.query(f"SELECT code, id FROM {OFFICE_TABLE} WHERE code LIKE 'pgbench-%'")
     )
     spread_ids = sorted(office_ids[f"pgbench-{i:03d}"] for i in range(offices))
     spread_windows = sorted(ids[f"pgbench-{i:03d}"] for i in range(offices))
@@ -105,7 +105,7 @@ def pgbench(stack, plan):
         found = run_pgbench(stack, f"{name}-{attempt}", script, clients, limit)
         if name == "sellout":
             found["sold"] = stack.query(
-                "SELECT count(*) FROM bookings_booking WHERE office_id = %s AND date = %s",
+                f"SELECT count(*) FROM {BOOKING_TABLE} WHERE office_id = %s AND date = %s",
                 (values["office0"], values["day0"]),
             )[0][0]
             found["ok"] = found["sold"] == 135

@@ -2,7 +2,20 @@
 
 import time
 
-from bench.config import BASE_DIR, OUT_DIR, REGIONS, SQL_DIR, log, region
+from bench.config import (
+    BASE_DIR,
+    BOOKING_TABLE,
+    NOTIFICATION_TABLE,
+    OFFICE_DAY_TABLE,
+    OFFICE_TABLE,
+    OUT_DIR,
+    REGIONS,
+    SQL_DIR,
+    WINDOW_DAY_TABLE,
+    WINDOW_TABLE,
+    log,
+    region,
+)
 from bench.load import measured, run_wrk, server_errors, status_counts
 from bench.machine import CpuMeter, children, peak_rss_mb
 from bench.stack import render, start_celery, web_workers
@@ -78,17 +91,17 @@ def reads(stack, plan):
 
 def office_day_state(stack, office_id, day):
     rows = stack.query(
-        """
+        f"""
         SELECT
-          (SELECT count(*) FROM bookings_booking
+          (SELECT count(*) FROM {BOOKING_TABLE}
              WHERE office_id = %(o)s AND date = %(d)s AND status = 'booked'),
-          (SELECT online_quota - online_booked FROM bookings_officeday
+          (SELECT online_quota - online_booked FROM {OFFICE_DAY_TABLE}
              WHERE office_id = %(o)s AND date = %(d)s),
-          (SELECT coalesce(sum(wd.capacity - wd.booked), 0) FROM bookings_windowday wd
-             JOIN offices_servicewindow w ON w.id = wd.window_id
+          (SELECT coalesce(sum(wd.capacity - wd.booked), 0) FROM {WINDOW_DAY_TABLE} wd
+             JOIN {WINDOW_TABLE} w ON w.id = wd.window_id
              WHERE w.office_id = %(o)s AND wd.date = %(d)s),
-          (SELECT count(*) FROM bookings_windowday wd
-             JOIN offices_servicewindow w ON w.id = wd.window_id
+          (SELECT count(*) FROM {WINDOW_DAY_TABLE} wd
+             JOIN {WINDOW_TABLE} w ON w.id = wd.window_id
              WHERE w.office_id = %(o)s AND wd.date = %(d)s AND wd.booked > wd.capacity)
         """,
         {"o": office_id, "d": day},
@@ -145,7 +158,7 @@ def rush(stack, plan, name, code, script, attempts, kind, success_status, attemp
 
 def bench_booking_count(stack):
     return stack.query(
-        """SELECT count(*) FROM bookings_booking b JOIN offices_office o ON o.id = b.office_id
+        f"""SELECT count(*) FROM {BOOKING_TABLE} b JOIN {OFFICE_TABLE} o ON o.id = b.office_id
            WHERE o.code LIKE 'bench-%' AND o.code <> 'bench-warm'"""
     )[0][0]
 
@@ -198,7 +211,7 @@ def web_memory(stack):
 def celery_drain(stack, timeout=150):
     """Start a Celery worker, let it deliver every pending notification, report its memory."""
     total, pending = stack.query(
-        "SELECT count(*), count(*) FILTER (WHERE status = 'pending') FROM bookings_notification"
+        f"SELECT count(*), count(*) FILTER (WHERE status = 'pending') FROM {NOTIFICATION_TABLE}"
     )[0]
     log(f"celery: delivering {pending} pending notifications (of {total})")
     started = time.monotonic()
@@ -206,7 +219,7 @@ def celery_drain(stack, timeout=150):
     left = pending
     while time.monotonic() - started < timeout:
         time.sleep(1)
-        left = stack.query("SELECT count(*) FROM bookings_notification WHERE status = 'pending'")[
+        left = stack.query(f"SELECT count(*) FROM {NOTIFICATION_TABLE} WHERE status = 'pending'")[
             0
         ][0]
         if left == 0 or process.poll() is not None:
@@ -215,7 +228,7 @@ def celery_drain(stack, timeout=150):
     pids = [process.pid, *children(process.pid)] if process.poll() is None else []
     memory = {pid: peak_rss_mb(pid) for pid in pids}
     stack.stop("celery")
-    failed = stack.query("SELECT count(*) FROM bookings_notification WHERE status = 'failed'")[0][0]
+    failed = stack.query(f"SELECT count(*) FROM {NOTIFICATION_TABLE} WHERE status = 'failed'")[0][0]
     mail = len(list((stack.tmp / "mail").glob("*"))) if (stack.tmp / "mail").exists() else 0
     sms = len(list((stack.tmp / "sms").glob("*"))) if (stack.tmp / "sms").exists() else 0
     return {
@@ -233,15 +246,16 @@ def celery_drain(stack, timeout=150):
     }
 
 
+INDEXES_SQL = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s"
+
+
 def report(stack):
     config = stack.config
     db = config.report_db
     log(f"report: {config.report_rows:,} bookings over {config.report_offices} offices, 24 months")
     stack.create_db(db)
     stack.manage("migrate", "--noinput", db=db)
-    migrated = stack.query(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'bookings_booking'", db=db
-    )
+    migrated = stack.query(INDEXES_SQL, (BOOKING_TABLE,), db=db)
     started = time.monotonic()
     stack.psql_file(
         stack.write(
@@ -257,9 +271,7 @@ def report(stack):
         db,
     )
     load_s = time.monotonic() - started
-    loaded = stack.query(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'bookings_booking'", db=db
-    )
+    loaded = stack.query(INDEXES_SQL, (BOOKING_TABLE,), db=db)
     log(f"report: loaded in {load_s:.0f} s; timing monthly_counts() against the bare SQL")
     explain_path = OUT_DIR / "report-explain.txt"
 
