@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import partial
 
@@ -33,6 +34,7 @@ from bench.phases import (
 from bench.profiling import profile
 from bench.results import build_table, write_results
 from bench.stack import Stack, start_web
+from bench.targets import exit_status, judge, verdict_lines
 
 
 class Interrupted(Exception):
@@ -131,23 +133,17 @@ def main():
         raise
     stack.close()
     results["duration_s"] = round(time.monotonic() - started)
-    table = build_table(results)
-    (OUT_DIR / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    targets = judge(results)
+    table = build_table(results, targets)
+    raw = {**results, "targets": [asdict(t) for t in targets]}
+    (OUT_DIR / "latest.json").write_text(json.dumps(raw, indent=2, default=str))
     (OUT_DIR / "latest.md").write_text(table, encoding="utf-8")
     print(table)
     if config.write_results and not config.only:
         write_results(table)
         log(f"wrote {RESULTS.relative_to(BASE_DIR)} and bench/out/latest.json")
-    return 0 if all_checks_pass(results) else 1
-
-
-def all_checks_pass(results):
-    parts = [results[k] for k in ("api_rush", "html_rush", "spread") if k in results]
-    if "sellout" in results.get("pgbench", {}):
-        parts.append(results["pgbench"]["sellout"])
-    return all(p.get("every_attempt_ok", True) and p.get("ok", True) for p in parts) and all(
-        p["check"]["ok"] for p in parts if "check" in p
-    )
+    print("\n".join(verdict_lines(targets)))
+    return exit_status(targets)
 
 
 if __name__ == "__main__":
