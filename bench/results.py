@@ -21,8 +21,8 @@ def statuses_text(summary):
     return ", ".join(f"{k}: {v:,}" for k, v in parts)
 
 
-def build_table(r, targets):
-    """Return the Markdown of the results: the run, the details, the targets judged."""
+def _run_lines(r):
+    """Return the lines that say where and how the run was made."""
     lines = []
     m, v = r["machine"], r["versions"]
     lines += [
@@ -44,6 +44,12 @@ def build_table(r, targets):
         + ".",
         "",
     ]
+    return lines
+
+
+def _measure_lines(r):
+    """Return the table of the HTTP runs and pgbench, each beside its floor."""
+    lines = []
     h = r.get("healthz")
     rows = []
 
@@ -177,6 +183,12 @@ def build_table(r, targets):
         "| --- | ---: | ---: | --- | --- | --- | ---: |",
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _report_lines(r):
+    """Return the table of the monthly report against the bare SQL."""
+    lines = []
     rep = r.get("report")
     if rep:
         app = sum(rep["app_s"].values())
@@ -206,6 +218,12 @@ def build_table(r, targets):
             f"{', '.join(rep['indexes_used']) or 'none (sequential scan)'}. Plans: "
             f"`{rep['explain_file']}`. Others' CPU while timing: {rep.get('others_cpu', 0):.0%}."
         )
+    return lines
+
+
+def _memory_lines(r):
+    """Return the line on the web and Celery workers' memory."""
+    lines = []
     mem = r.get("memory")
     if mem:
         web = mem["web_peak_mb"]
@@ -225,6 +243,12 @@ def build_table(r, targets):
             )
             + ".",
         ]
+    return lines
+
+
+def _query_lines(r):
+    """Return the table of SQL statements and in-process time per request."""
+    lines = []
     queries = r.get("queries")
     if queries:
         lines += [
@@ -234,6 +258,12 @@ def build_table(r, targets):
         ]
         for name, q in queries.items():
             lines.append(f"| {name} | {q['status']} | {q['queries']} | {q['ms']:.2f} |")
+    return lines
+
+
+def _profile_lines(r):
+    """Return the summary of the py-spy profiles (BENCH_PROFILE=1)."""
+    lines = []
     prof = r.get("profile")
     if prof and "skipped" not in prof:
         lines += [
@@ -245,10 +275,30 @@ def build_table(r, targets):
         for name, found in prof.items():
             parts = "; ".join(f"{share}% {frame.split(' (')[0]}" for share, frame in found["parts"])
             lines.append(f"- {name} ({found['rps']:,.0f} req/s under py-spy): {parts}")
+    return lines
+
+
+def _target_lines(targets):
+    """Return the table of the targets of issue 8, as judged."""
+    lines = []
     listed = [t for t in targets if t.listed]
     if listed:
         lines += ["", "| target | result |", "| --- | --- |"]
         lines += [f"| {t.name} | {t.verdict} |" for t in listed]
+    return lines
+
+
+def build_table(r, targets):
+    """Return the Markdown of the results: the run, the details, the targets judged."""
+    lines = [
+        *_run_lines(r),
+        *_measure_lines(r),
+        *_report_lines(r),
+        *_memory_lines(r),
+        *_query_lines(r),
+        *_profile_lines(r),
+        *_target_lines(targets),
+    ]
     return "\n".join(lines) + "\n"
 
 
