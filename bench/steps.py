@@ -1,7 +1,7 @@
 """Benchmark steps that need Django: seed the bench database, list bookable slots, time the report.
 
-Run by bench/run.py as `python -m bench.steps COMMAND` with the bench environment; each
-command prints one JSON object on its last line of output.
+Run by Stack.step (bench/stack.py) as `python -m bench.steps COMMAND` with the bench
+environment; each command prints one JSON object on its last line of output.
 """
 
 import json
