@@ -1,7 +1,7 @@
 """Benchmark steps that need Django: seed the bench database, list bookable slots, time the report.
 
-Run by bench/run.py as `python -m bench.steps COMMAND` with the bench environment; each
-command prints one JSON object on its last line of output.
+Run by Stack.step (bench/stack.py) as `python -m bench.steps COMMAND` with the bench
+environment; each command prints one JSON object on its last line of output.
 """
 
 import json
@@ -15,6 +15,8 @@ from datetime import time as clock
 from pathlib import Path
 
 import django
+
+from bench.config import BOOKING_TABLE, OFFICE_TABLE
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antrean.settings")
 django.setup()
@@ -151,10 +153,10 @@ FROM (
     count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
     count(*) AS booked,
 {purpose_counts}
-  FROM bookings_booking
+  FROM {BOOKING_TABLE}
   WHERE date >= '{year}-01-01' AND date < '{year + 1}-01-01'
   GROUP BY office_id, month
-) c JOIN offices_office o ON o.id = c.office_id
+) c JOIN {OFFICE_TABLE} o ON o.id = c.office_id
 ORDER BY o.name, o.code, c.month
 """
 
@@ -229,10 +231,10 @@ def report(years, repeat, explain_path):
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexname FROM pg_indexes WHERE tablename = 'bookings_booking' ORDER BY 1"
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s ORDER BY 1", [BOOKING_TABLE]
         )
         table_indexes = [row[0] for row in cursor.fetchall()]
-        cursor.execute("SELECT count(*) FROM bookings_booking")
+        cursor.execute(f"SELECT count(*) FROM {BOOKING_TABLE}")
         total_rows = cursor.fetchone()[0]
 
     def exec_ms(plan):

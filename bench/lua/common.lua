@@ -1,5 +1,5 @@
 -- Shared by the wrk scripts: a monotonic clock, distinct valid NIKs, per-thread tallies,
--- stopping a thread after its share of requests, and a JSON summary for bench/run.py.
+-- stopping a thread after its share of requests, and a JSON summary for bench/load.py.
 
 local ffi = require "ffi"
 ffi.cdef [[
@@ -36,7 +36,7 @@ function M.name(n)
   return NAMES[n % #NAMES + 1]
 end
 
--- Read the data file bench/run.py wrote for this run (a Lua table).
+-- Read the data file bench/load.py wrote for this run (a Lua table).
 function M.load(path)
   local chunk = assert(loadfile(path))
   return chunk()
@@ -75,7 +75,7 @@ function M.count(key)
   statuses[key] = (statuses[key] or 0) + 1
 end
 
--- Once a thread has had its share of answers it says so on stdout; bench/run.py ends wrk
+-- Once a thread has had its share of answers it says so on stdout; bench/load.py ends wrk
 -- when all have. Threads keep the load on until then: a thread stopped on its own leaves a
 -- connection wrk has already reopened, and a sync gunicorn worker waits on it for good.
 function M.finish_if_done(cap)

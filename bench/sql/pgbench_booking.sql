@@ -1,7 +1,7 @@
 -- One online booking as create_booking() makes it, as plain SQL: the conditional UPDATE of
 -- the office-day, then of the window-day, the INSERT of the booking and of its two
 -- notifications (e-mail, SMS), in one transaction; when a counter is full, ROLLBACK.
--- bench/run.py fills in the double-braced names: first office and window ids, how many
+-- bench/floors.py fills in the double-braced names: first office and window ids, how many
 -- offices and days, the first day.
 \set k random(0, {{offices}} - 1)
 \set d random(0, {{days}} - 1)

@@ -1,4 +1,4 @@
--- Offices, windows and place counters for the pgbench floors (bench/run.py fills in the
+-- Offices, windows and place counters for the pgbench floors (bench/floors.py fills in the
 -- double-braced names).
 -- pgbench-sellout: office-days as the demo ones (150 a day, 135 online, 3 windows × 45);
 -- pgbench-hot: office-days whose places never run out (these two: three days, one for each

@@ -1,7 +1,7 @@
 -- The monthly report's data: offices, each with 3 windows on 5 weekdays, and bookings
 -- spread over the days from a first day, made in bulk by INSERT … SELECT generate_series
--- (bench/run.py fills in the double-braced names). The tables and indexes are the app's own,
--- made by `manage.py migrate`: the plain indexes are dropped for the load and made again
+-- (bench/phases.py fills in the double-braced names). The tables and indexes are the app's
+-- own, made by `manage.py migrate`: the plain indexes are dropped for the load and made again
 -- from their own definitions afterwards (faster than updating them row by row).
 SET maintenance_work_mem = '256MB';
 BEGIN;

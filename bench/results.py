@@ -1,0 +1,314 @@
+"""The results page: the Markdown table of a run, written into RESULTS.md between the marks."""
+
+from bench.config import RESULTS
+from bench.load import status_counts
+
+BEGIN_MARK = "<!-- bench:begin (written by `make bench`; edit outside these marks) -->"
+END_MARK = "<!-- bench:end -->"
+
+
+def ms(us):
+    return f"{us / 1000:.0f}" if us >= 10_000 else f"{us / 1000:.1f}"
+
+
+def lat(summary, kind="all"):
+    spread = summary["latency"][kind]
+    return f"{ms(spread['p50_us'])} / {ms(spread['p90_us'])} / {ms(spread['p99_us'])}"
+
+
+def statuses_text(summary):
+    parts = sorted(summary["statuses"].items())
+    return ", ".join(f"{k}: {v:,}" for k, v in parts)
+
+
+def _run_lines(r):
+    """Return the lines that say where and how the run was made."""
+    lines = []
+    m, v = r["machine"], r["versions"]
+    lines += [
+        f"Run of {r['started']} (UTC), {r['duration_s'] / 60:.1f} min.",
+        "",
+        f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB memory, Linux "
+        f"{m['kernel']}; the load generator (wrk, pgbench) runs on the same machine.",
+        f"- App: commit {v.get('app', '?')}. Versions: Python {v['python']}, Django "
+        f"{v['django']}, PostgreSQL {v['postgresql']} "
+        f"(max_connections {v['max_connections']}), gunicorn {v['gunicorn']}, wrk {v['wrk']}, "
+        f"pgbench {v['pgbench']}.",
+        f"- Load average at the start: {' '.join(f'{x:.2f}' for x in r['quiet']['load'])} "
+        f"(1, 5, 15 min; waited {r['quiet']['waited_s']} s for a quiet machine"
+        + ("" if r["quiet"]["quiet"] in (None, True) else ", it did not get quiet")
+        + ").",
+        f"- Server: {r['server']}.",
+        "- App settings in effect: "
+        + ", ".join(f"`{k}` {v}" for k, v in r.get("app_settings", {}).items())
+        + ".",
+        "",
+    ]
+    return lines
+
+
+def _measure_lines(r):
+    """Return the table of the HTTP runs and pgbench, each beside its floor."""
+    lines = []
+    h = r.get("healthz")
+    rows = []
+
+    def add(summary, cells):
+        cpu = summary.get("cpu") or {}
+        split = " / ".join(
+            f"{100 * cpu.get(k, 0):.0f}" for k in ("web", "wrk", "postgres", "others")
+        )
+        again = (
+            f" (run {summary['attempt']} of {summary['attempts']})"
+            if summary.get("attempts", 1) > 1
+            else ""
+        )
+        if summary.get("crashes"):
+            again += f" (wrk crashed {summary['crashes']}× before: measured again)"
+        rows.append((*cells, f"{split} %{again}"))
+
+    if h:
+        add(h, ("`/healthz` (floor)", f"{h['rps']:,.0f} req/s", lat(h), statuses_text(h), "—", ""))
+    api = r.get("api_rush")
+    if api and h:
+        ratio = api["rps"] / h["rps"]
+        c = api["check"]
+        pg = r.get("pgbench", {}).get("sellout")
+        floor = f"{ratio:.2f} of `/healthz`"
+        if pg:
+            floor += f"; {api['rps'] / pg['tps']:.2f} of pgbench sell-out ({pg['tps']:,.0f} tx/s)"
+        add(
+            api,
+            (
+                f"API rush: {api['answers']:,} attempts on one office-day",
+                f"{api['rps']:,.0f} attempts/s",
+                lat(api),
+                statuses_text(api),
+                floor,
+                f"sold {c['bookings_after'] - c['bookings_before']} of {c['free_before']} free, "
+                f"{c['places_left']} left, {c['server_errors']} 5xx",
+            ),
+        )
+    html = r.get("html_rush")
+    if html and h:
+        c = html["check"]
+        flows = sum(status_counts(html, "flow").values())
+        flow_rate = flows / html["elapsed_s"] if html["elapsed_s"] else 0
+        add(
+            html,
+            (
+                f"HTML rush: {flows:,} browsers (form, submit, check, confirm, booking page)",
+                f"{html['rps']:,.0f} req/s, {flow_rate:,.0f} flows/s",
+                lat(html)
+                + (f" (confirm {lat(html, 'confirm')})" if "confirm" in html["latency"] else ""),
+                statuses_text(html),
+                f"{html['rps'] / h['rps']:.2f} of `/healthz`",
+                f"sold {c['bookings_after'] - c['bookings_before']} of {c['free_before']} free, "
+                f"{c['places_left']} left, {c['server_errors']} 5xx",
+            ),
+        )
+    sp = r.get("spread")
+    pg = r.get("pgbench", {})
+    if sp:
+        floor = ""
+        if pg.get("spread"):
+            ratio = sp["rps"] / pg["spread"]["tps"]
+            floor = f"{ratio:.2f} of pgbench spread ({pg['spread']['tps']:,.0f} tx/s)"
+        c = sp["check"]
+        add(
+            sp,
+            (
+                f"API bookings that all succeed ({c['slots']:,} windows of "
+                f"{c['slots'] // 3:,} office-days)",
+                f"{sp['rps']:,.0f} bookings/s",
+                lat(sp),
+                statuses_text(sp),
+                floor,
+                f"{c['bookings_in_db']:,} bookings in the database",
+            ),
+        )
+    for key, label in (
+        ("availability", "Availability API, whole horizon"),
+        ("calendar", "Office calendar page, each month of the horizon"),
+    ):
+        s = r.get("reads", {}).get(key)
+        if s and h:
+            ratio = s["rps"] / h["rps"]
+            add(
+                s,
+                (
+                    label,
+                    f"{s['rps']:,.0f} req/s",
+                    lat(s),
+                    statuses_text(s),
+                    f"{ratio:.2f} of `/healthz`",
+                    "",
+                ),
+            )
+    h2 = r.get("healthz_end")
+    if h2:
+        add(
+            h2,
+            (
+                "`/healthz` again at the end",
+                f"{h2['rps']:,.0f} req/s",
+                lat(h2),
+                statuses_text(h2),
+                "drift check",
+                "",
+            ),
+        )
+    for key, label in (
+        ("sellout", "pgbench: sell-out of one office-day (floor of the rush)"),
+        ("hot", "pgbench: one hot office-day that never fills"),
+        ("spread", "pgbench: spread over 1,200 office-days (floor)"),
+    ):
+        p = pg.get(key)
+        if p:
+            extra = f"sold {p['sold']} of 135" if key == "sellout" else ""
+            add(
+                p,
+                (
+                    label,
+                    f"{p['tps']:,.0f} tx/s",
+                    f"{ms(p['p50_us'])} / {ms(p['p90_us'])} / {ms(p['p99_us'])}",
+                    f"{p['transactions']:,} tx, {p['failed']} failed",
+                    f"{pg['clients']} clients",
+                    extra,
+                ),
+            )
+    lines += [
+        "| measure | rate | p50 / p90 / p99 ms | answers | ratio to floor | check "
+        "| CPU: web / load generator / PostgreSQL / others |",
+        "| --- | ---: | ---: | --- | --- | --- | ---: |",
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _report_lines(r):
+    """Return the table of the monthly report against the bare SQL."""
+    lines = []
+    rep = r.get("report")
+    if rep:
+        app = sum(rep["app_s"].values())
+        bare = sum(rep["bare_s"].values())
+        ratio = app / bare if bare else 0
+        lines += [
+            "",
+            "| report (median of "
+            f"{r['config']['report_repeat']}) | `monthly_counts()` | bare aggregate SQL | ratio |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for year in rep["years"]:
+            a, b = rep["app_s"][str(year)], rep["bare_s"][str(year)]
+            lines.append(
+                f"| {year} (12 months × {r['config']['report_offices']} offices) | "
+                f"{a:.2f} s | {b:.2f} s | {a / b:.2f} |"
+            )
+        lines.append(f"| 24 months | {app:.2f} s | {bare:.2f} s | {ratio:.2f} |")
+        lines.append(
+            f"| EXPLAIN ANALYZE, {rep['years'][0]} | {rep['app_plan_ms']:.0f} ms | "
+            f"{rep['bare_plan_ms']:.0f} ms | {rep['app_plan_ms'] / rep['bare_plan_ms']:.2f} |"
+        )
+        lines.append(
+            f"\n{rep['rows']:,} bookings loaded in {rep['load_s']:.0f} s; results of both agree "
+            f"({rep['mismatches']} differing rows); indexes on the table are the app's own: "
+            f"{'yes' if rep['indexes_are_the_apps'] else 'NO'}; indexes the plans use: "
+            f"{', '.join(rep['indexes_used']) or 'none (sequential scan)'}. Plans: "
+            f"`{rep['explain_file']}`. Others' CPU while timing: {rep.get('others_cpu', 0):.0%}."
+        )
+    return lines
+
+
+def _memory_lines(r):
+    """Return the line on the web and Celery workers' memory."""
+    lines = []
+    mem = r.get("memory")
+    if mem:
+        web = mem["web_peak_mb"]
+        lines += [
+            "",
+            f"Memory after the rush: web worker peak resident {web:.0f} MB (each worker: "
+            + ", ".join(f"{p['peak_mb']:.0f}" for p in mem["web"].values())
+            + " MB)"
+            + (
+                f"; Celery worker peak {mem['celery']['peak_mb']:.0f} MB (prefork, "
+                f"{mem['celery']['concurrency']} children; delivered "
+                f"{mem['celery']['pending_before'] - mem['celery']['pending_after']:,} "
+                f"notifications in {mem['celery']['seconds']} s, "
+                f"{mem['celery']['failed']} failed, {mem['celery']['pending_after']} left)"
+                if mem.get("celery")
+                else ""
+            )
+            + ".",
+        ]
+    return lines
+
+
+def _query_lines(r):
+    """Return the table of SQL statements and in-process time per request."""
+    lines = []
+    queries = r.get("queries")
+    if queries:
+        lines += [
+            "",
+            "| request (Django test client, in-process) | status | SQL statements | server ms |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, q in queries.items():
+            lines.append(f"| {name} | {q['status']} | {q['queries']} | {q['ms']:.2f} |")
+    return lines
+
+
+def _profile_lines(r):
+    """Return the summary of the py-spy profiles (BENCH_PROFILE=1)."""
+    lines = []
+    prof = r.get("profile")
+    if prof and "skipped" not in prof:
+        lines += [
+            "",
+            "Profile (py-spy --gil: Python holding the GIL, every web worker; share of the "
+            "samples spent in and under):",
+            "",
+        ]
+        for name, found in prof.items():
+            parts = "; ".join(f"{share}% {frame.split(' (')[0]}" for share, frame in found["parts"])
+            lines.append(f"- {name} ({found['rps']:,.0f} req/s under py-spy): {parts}")
+    return lines
+
+
+def _target_lines(targets):
+    """Return the table of the targets of issue 8, as judged."""
+    lines = []
+    listed = [t for t in targets if t.listed]
+    if listed:
+        lines += ["", "| target | result |", "| --- | --- |"]
+        lines += [f"| {t.name} | {t.verdict} |" for t in listed]
+    return lines
+
+
+def build_table(r, targets):
+    """Return the Markdown of the results: the run, the details, the targets judged."""
+    lines = [
+        *_run_lines(r),
+        *_measure_lines(r),
+        *_report_lines(r),
+        *_memory_lines(r),
+        *_query_lines(r),
+        *_profile_lines(r),
+        *_target_lines(targets),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(table):
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    block = f"{BEGIN_MARK}\n{table}{END_MARK}"
+    if BEGIN_MARK in text and END_MARK in text:
+        head, rest = text.split(BEGIN_MARK, 1)
+        tail = rest.split(END_MARK, 1)[1]
+        text = head + block + tail
+    else:
+        text = f"# Benchmark results\n\n## Latest run\n\n{block}\n" + text
+    RESULTS.write_text(text, encoding="utf-8")

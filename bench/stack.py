@@ -1,0 +1,250 @@
+"""The stack a run starts (databases, gunicorn, Celery, temp dir), torn down whatever happens."""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+
+import psycopg2
+import redis
+
+from bench.config import BASE_DIR, log
+from bench.machine import children
+
+
+def free_port():
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def render(template_path, **values):
+    """Return a bench/sql template with its {{names}} filled in."""
+    text = template_path.read_text(encoding="utf-8")
+
+    def fill(match):
+        return str(values[match.group(1)])
+
+    return re.sub(r"\{\{(\w+)\}\}", fill, text)
+
+
+class Stack:
+    """The run's databases, processes and temp dir; close() stops and removes them all."""
+
+    def __init__(self, config):
+        self.config = config
+        self.tmp = Path(tempfile.mkdtemp(prefix="antrean-bench-"))
+        self.processes = {}
+        self.databases = []
+        self.port = free_port()
+        self.secret = secrets.token_urlsafe(48)
+        self.started = time.monotonic()
+
+    def app_env(self, db=None):
+        env = dict(os.environ)
+        env.update(
+            {
+                "DATABASE_URL": self.config.url(db or self.config.db),
+                "CELERY_BROKER_URL": self.config.redis,
+                "DEBUG": "0",
+                "SECRET_KEY": self.secret,
+                "ALLOWED_HOSTS": "127.0.0.1",
+                "RATELIMIT_ENABLE": "0",
+                "SECURE_SSL_REDIRECT": "0",
+                "CONN_MAX_AGE": "600",
+                "EMAIL_FILE_PATH": str(self.tmp / "mail"),
+                "SMS_FILE_PATH": str(self.tmp / "sms"),
+                "STATIC_ROOT": str(self.tmp / "static"),
+                "SITE_URL": f"http://127.0.0.1:{self.port}",
+                "LOG_LEVEL": "WARNING",
+                "BENCH_TMP": str(self.tmp),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        for name in ("EMAIL_URL", "CACHE_URL", "CELERY_TASK_ALWAYS_EAGER"):
+            env.pop(name, None)
+        return env
+
+    def write(self, name, text):
+        """Write a file into the temp dir and return its path."""
+        path = self.tmp / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    # databases
+
+    def admin_sql(self, *statements):
+        with closing(psycopg2.connect(self.config.url("postgres"))) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                for statement in statements:
+                    cur.execute(statement)
+
+    def create_db(self, name):
+        self.admin_sql(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+        )
+        self.databases.append(name)
+
+    def drop_db(self, name):
+        self.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self.databases:
+            self.databases.remove(name)
+
+    def query(self, sql, params=None, db=None):
+        with closing(psycopg2.connect(self.config.url(db or self.config.db))) as conn:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else None
+
+    def psql_file(self, path, db):
+        subprocess.run(
+            ["psql", self.config.url(db), "-v", "ON_ERROR_STOP=1", "-q", "-f", str(path)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    # processes
+
+    def manage(self, *args, db=None):
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=self.app_env(db),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def step(self, *args, db=None):
+        """Run a bench.steps command and return its JSON answer."""
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.steps", *map(str, args)],
+            cwd=BASE_DIR,
+            env=self.app_env(db),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def start(self, name, command, log_name):
+        handle = open(self.tmp / log_name, "w", encoding="utf-8")  # noqa: SIM115
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=self.app_env(),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.processes[name] = process
+        return process
+
+    def stop(self, name, timeout=20):
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        # Each was started in its own session: signal its process group (its workers) by id.
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def redis_flush(self):
+        try:
+            redis.Redis.from_url(self.config.redis, socket_timeout=3).flushdb()
+        except redis.RedisError as exc:
+            log(f"Redis {self.config.redis} not flushed: {exc}")
+
+    def close(self):
+        for name in reversed(list(self.processes)):  # wrk before the server it loads
+            self.stop(name)
+        if self.config.keep:
+            log(f"BENCH_KEEP=1: kept {self.databases} and {self.tmp}")
+            return
+        for name in list(self.databases):
+            try:
+                self.drop_db(name)
+            except psycopg2.Error as exc:
+                log(f"could not drop {name}: {exc}")
+        self.redis_flush()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def start_web(stack):
+    config = stack.config
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "antrean.wsgi",
+        "--bind",
+        f"127.0.0.1:{stack.port}",
+        "--workers",
+        str(config.workers),
+        "--worker-class",
+        config.worker_class,
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        "--graceful-timeout",
+        "5",
+        "--timeout",
+        "60",
+    ]
+    if config.worker_class == "gthread":
+        command += ["--threads", str(config.threads)]
+    stack.start("gunicorn", command, "gunicorn.log")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{stack.port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(
+        "gunicorn did not answer /healthz: " + (stack.tmp / "gunicorn.log").read_text()[-2000:]
+    )
+
+
+def web_workers(stack):
+    return children(stack.processes["gunicorn"].pid)
+
+
+def start_celery(stack):
+    """Start one Celery worker (prefork) on the bench's broker; return its process."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "antrean",
+        "worker",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        str(stack.config.celery_concurrency),
+        "--loglevel",
+        "WARNING",
+        "--hostname",
+        "bench@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    return stack.start("celery", command, "celery.log")

@@ -1,0 +1,216 @@
+"""Every target and correctness check of a run, judged in one place: what fails `make bench`."""
+
+from dataclasses import dataclass
+
+from bench.load import server_errors
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    met: bool
+    result: str  # what the run measured, in words
+    measured: float | None = None  # a speed target's figure, in the threshold's unit
+    threshold: float | None = None
+    correctness: bool = False  # a failed correctness check fails the run; a speed miss does not
+    listed: bool = True  # in the table of RESULTS.md (the targets of issue 8)
+
+    @property
+    def verdict(self):
+        return f"{'✅ met' if self.met else '❌ missed'}: {self.result}"
+
+
+def _at_least(name, measured, threshold, result):
+    return Target(name, measured >= threshold, result, measured, threshold)
+
+
+def _under(name, measured, threshold, result):
+    return Target(name, measured < threshold, result, measured, threshold)
+
+
+def _passed(summary):
+    """Whether a measurement's check passed, in the run kept and in every run made again."""
+    return (
+        summary.get("every_attempt_ok", True)
+        and summary.get("ok", True)
+        and summary.get("check", {}).get("ok", True)
+    )
+
+
+def _check(name, summary, result, *, listed=True):
+    passed = _passed(summary)
+    kept_ok = summary.get("check", summary).get("ok", True)  # a rush's check, or pgbench's
+    if kept_ok and not passed:
+        result += "; a run of it made again failed its check"
+    return Target(name, passed, result, correctness=True, listed=listed)
+
+
+def _rush_sold(c):
+    return c["bookings_after"] - c["bookings_before"]
+
+
+def judge(results):
+    """Return the targets and checks of a run's results, in the order of the table."""
+    found = []
+    h = results.get("healthz")
+    api = results.get("api_rush")
+    if api and h:
+        ratio = api["rps"] / h["rps"]
+        p99 = api["latency"]["all"]["p99_us"] / 1000
+        found.append(
+            _at_least(
+                "Rush: attempts/s ≥ 40% of `/healthz`",
+                ratio,
+                0.4,
+                f"{ratio:.0%} ({ratio / 0.4:.2f}× the target)",
+            )
+        )
+        found.append(
+            _under("Rush: p99 < 200 ms", p99, 200, f"p99 {p99:.0f} ms ({p99 / 200:.2f}× the limit)")
+        )
+    if api:
+        c = api["check"]
+        found.append(
+            _check(
+                "Rush: no overbooking, no place left unsold, no 5xx",
+                api,
+                f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
+                f"{c['successes']} answered 201, {c['places_left']} places left, "
+                f"{c['windows_over_capacity']} windows over capacity, {c['server_errors']} 5xx",
+            )
+        )
+    html = results.get("html_rush")
+    if html:
+        c = html["check"]
+        found.append(
+            _check(
+                "HTML rush: no overbooking, no place left unsold, no 5xx",
+                html,
+                f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
+                f"{c['places_left']} left, {c['server_errors']} 5xx",
+            )
+        )
+    sp = results.get("spread")
+    pg = results.get("pgbench", {})
+    if sp and pg.get("spread"):
+        ratio = sp["rps"] / pg["spread"]["tps"]
+        found.append(
+            _at_least(
+                "Bookings that all succeed: req/s ≥ 50% of pgbench tx/s, same SQL, same "
+                "concurrency",
+                ratio,
+                0.5,
+                f"{ratio:.0%} ({ratio / 0.5:.2f}× the target)",
+            )
+        )
+    availability = results.get("reads", {}).get("availability")
+    if availability and h:
+        ratio = availability["rps"] / h["rps"]
+        found.append(
+            _at_least(
+                "Availability: req/s ≥ 70% of `/healthz`",
+                ratio,
+                0.7,
+                f"{ratio:.0%} ({ratio / 0.7:.2f}× the target)",
+            )
+        )
+    rep = results.get("report")
+    if rep:
+        app = sum(rep["app_s"].values())
+        bare = sum(rep["bare_s"].values())
+        ratio = app / bare if bare else 0
+        found.append(
+            Target(
+                "Report: within 2× the bare SQL",
+                ratio <= 2,
+                f"{ratio:.2f}× over 24 months",
+                ratio,
+                2,
+            )
+        )
+        found.append(
+            _under(
+                "Report: under 5 s",
+                app,
+                5,
+                f"{app:.2f} s for 24 months (the slower year {max(rep['app_s'].values()):.2f} s)",
+            )
+        )
+    mem = results.get("memory")
+    if mem:
+        web = mem["web_peak_mb"]
+        found.append(
+            _under("Web worker < 150 MB resident after the rush", web, 150, f"{web:.0f} MB peak")
+        )
+    # Checks that guard the measurements themselves; the table shows their figures elsewhere.
+    if sp:
+        c = sp["check"]
+        found.append(
+            _check(
+                "Bookings that all succeed: each answered 201 and in the database, no 5xx",
+                sp,
+                f"{c['created_201']:,} answered 201, {c['other_answers']:,} other answers, "
+                f"{c['bookings_in_db']:,} bookings in the database, {c['server_errors']} 5xx",
+                listed=False,
+            )
+        )
+    if pg.get("sellout"):
+        found.append(
+            _check(
+                "pgbench sell-out: every place sold, none twice",
+                pg["sellout"],
+                f"sold {pg['sellout']['sold']} of 135",
+                listed=False,
+            )
+        )
+    runs = {
+        "`/healthz`": h,
+        "availability": availability,
+        "calendar": results.get("reads", {}).get("calendar"),
+        "`/healthz` at the end": results.get("healthz_end"),
+    }
+    errors = {name: server_errors(s) for name, s in runs.items() if s}
+    if errors:
+        found.append(
+            Target(
+                "Reads: no 5xx",
+                not any(errors.values()),
+                ", ".join(f"{name} {count} 5xx" for name, count in errors.items()),
+                correctness=True,
+                listed=False,
+            )
+        )
+    return found
+
+
+def failed_checks(targets):
+    return [t for t in targets if t.correctness and not t.met]
+
+
+def missed_targets(targets):
+    return [t for t in targets if not t.correctness and not t.met]
+
+
+def exit_status(targets):
+    """1 when a correctness check failed (overbooking, a place unsold, a 5xx), else 0."""
+    return 1 if failed_checks(targets) else 0
+
+
+def verdict_lines(targets):
+    """Return the end of the run's output: each failed check, then each missed target."""
+    lines = []
+    failed = failed_checks(targets)
+    checks = [t for t in targets if t.correctness]
+    if failed:
+        lines.append(f"FAILED: {len(failed)} of {len(checks)} correctness checks (exit 1):")
+        lines += [f"  - {t.name}: {t.result}" for t in failed]
+    else:
+        lines.append(f"Correctness: all {len(checks)} checks passed.")
+    missed = missed_targets(targets)
+    speed = len(targets) - len(checks)
+    if missed:
+        lines.append(f"Missed: {len(missed)} of {speed} speed targets (not a failure):")
+        lines += [f"  - {t.name}: {t.result}" for t in missed]
+    else:
+        lines.append(f"Speed: all {speed} targets met.")
+    return lines
