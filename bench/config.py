@@ -19,8 +19,8 @@ BOOKING_TABLE = "bookings_booking"
 NOTIFICATION_TABLE = "bookings_notification"
 OFFICE_TABLE = "offices_office"
 WINDOW_TABLE = "offices_servicewindow"
-OFFICE_DAY_TABLE = "bookings_officeday"
-WINDOW_DAY_TABLE = "bookings_windowday"
+OFFICE_DAY_TABLE = "offices_officeday"
+WINDOW_DAY_TABLE = "offices_windowday"
 
 # NIK region codes (6 digits, real province codes): one per run so no two runs share a NIK.
 REGIONS = {

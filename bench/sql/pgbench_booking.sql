@@ -8,7 +8,7 @@
 \set j random(0, 2)
 BEGIN;
 WITH took AS (
-  UPDATE bookings_officeday
+  UPDATE offices_officeday
   SET booked = booked + 1, online_booked = online_booked + 1
   WHERE office_id = {{office0}} + :k AND date = date '{{day0}}' + :d
     AND booked < quota AND online_booked < online_quota
@@ -16,7 +16,7 @@ WITH took AS (
 ) SELECT count(*) AS took_day FROM took \gset
 \if :took_day
 WITH took AS (
-  UPDATE bookings_windowday
+  UPDATE offices_windowday
   SET booked = booked + 1
   WHERE window_id = {{window0}} + 3 * :k + :j AND date = date '{{day0}}' + :d AND booked < capacity
   RETURNING 1

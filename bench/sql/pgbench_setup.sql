@@ -24,7 +24,7 @@ CROSS JOIN (VALUES (time '08:00'), (time '10:00'), (time '13:00')) AS w(start)
 WHERE o.code LIKE 'pgbench-%'
 ORDER BY o.id, w.start;
 
-INSERT INTO bookings_officeday
+INSERT INTO offices_officeday
   (office_id, date, quota, online_quota, booked, online_booked,
    last_queue_a, last_queue_b, last_queue_p)
 SELECT o.id, date '{{day0}}' + d, o.daily_quota, o.daily_quota - o.walk_in_reserve, 0, 0, 0, 0, 0
@@ -32,7 +32,7 @@ FROM offices_office AS o
 CROSS JOIN generate_series(0, {{days}} - 1) AS d
 WHERE o.code LIKE 'pgbench-%' AND (o.code LIKE 'pgbench-0%' OR d < 3);
 
-INSERT INTO bookings_windowday (window_id, date, capacity, booked)
+INSERT INTO offices_windowday (window_id, date, capacity, booked)
 SELECT w.id, date '{{day0}}' + d, w.capacity, 0
 FROM offices_servicewindow AS w
 JOIN offices_office AS o ON o.id = w.office_id
@@ -41,4 +41,4 @@ WHERE o.code LIKE 'pgbench-%' AND (o.code LIKE 'pgbench-0%' OR d < 3);
 
 CREATE SEQUENCE IF NOT EXISTS bench_pgbench_seq;
 COMMIT;
-ANALYZE offices_office, offices_servicewindow, bookings_officeday, bookings_windowday;
+ANALYZE offices_office, offices_servicewindow, offices_officeday, offices_windowday;
