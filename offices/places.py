@@ -3,14 +3,15 @@
 The one module that changes the counters of a booking's place: bookings.services takes,
 releases and moves places only through the functions here.
 
-Locks are taken in one order, office-day before window, and within each by date and
-start time, so two transactions never wait on each other in a circle. A missing row is
+Locks are taken in one order, so two transactions never wait on each other in a circle:
+the office row (a change of its plan, offices.services), then office-days, then windows,
+and within each by date and start time. A missing row is
 created just before it is taken, and no other: an insert waits for whoever is changing a
 row with the same key, so creating a day's other rows would wait out of that order.
 """
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max, Sum
 
 from .models import OfficeDay, WindowDay
 from .schedule import DayPlan
@@ -153,3 +154,70 @@ def next_queue_number(office, day, letter: str) -> str:
     setattr(row, field, value)
     row.save(update_fields=[field])
     return f"{letter}-{value:03d}"
+
+
+# A change of an office's plan: its quotas and capacities follow, from the office's today on.
+
+
+def counted_days(office, days, *, lock=False):
+    """Return the counter rows of an office's days in date order, locked for update if asked."""
+    rows = OfficeDay.objects.filter(office=office, date__in=days).order_by("date")
+    return rows.select_for_update() if lock else rows
+
+
+def hold_days(office, quotas: dict) -> None:
+    """Create the missing rows of {day: (quota, online quota)} as the plan stood before a change.
+
+    A booking that read the old plan then waits on the change's lock instead of creating
+    its own row after the change commits.
+    """
+    _require_transaction()
+    OfficeDay.objects.bulk_create(
+        [
+            OfficeDay(office=office, date=day, quota=quota, online_quota=online_quota)
+            for day, (quota, online_quota) in quotas.items()
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def set_quotas(rows) -> None:
+    """Save the quotas of locked office-day rows (CHECK constraints refuse one below its count)."""
+    _require_transaction()
+    for row in rows:
+        row.save(update_fields=["quota", "online_quota"])
+
+
+def last_counted_day(office, since):
+    """Return the last date from `since` on that has a counter row at an office, or None."""
+    return OfficeDay.objects.filter(office=office, date__gte=since).aggregate(last=Max("date"))[
+        "last"
+    ]
+
+
+def counted_window_days(window, since, *, lock=False):
+    """Return a window's counter rows from `since` on, in date order, locked if asked."""
+    rows = WindowDay.objects.filter(window_id=window.pk, date__gte=since).order_by("date")
+    return rows.select_for_update() if lock else rows
+
+
+def booked_in_window(window, since) -> int:
+    """Return how many places are taken in a window from `since` on (its active bookings)."""
+    return counted_window_days(window, since).aggregate(booked=Sum("booked"))["booked"] or 0
+
+
+def hold_window_days(window, days) -> None:
+    """Create a window's missing rows with its capacity before a change (see hold_days)."""
+    _require_transaction()
+    WindowDay.objects.bulk_create(
+        [WindowDay(window=window, date=day, capacity=window.capacity) for day in days],
+        ignore_conflicts=True,
+    )
+
+
+def set_capacity(rows, capacity: int) -> None:
+    """Give locked window-day rows a new capacity (CHECK refuses one below its count)."""
+    _require_transaction()
+    WindowDay.objects.filter(pk__in=[row.pk for row in rows if row.capacity != capacity]).update(
+        capacity=capacity
+    )

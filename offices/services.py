@@ -11,13 +11,13 @@ from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max, ProtectedError, Sum
+from django.db.models import ProtectedError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from . import clock
-from .models import DayOverride, Office, OfficeDay, ServiceWindow, WindowDay
+from . import clock, places
+from .models import DayOverride, Office, ServiceWindow
 from .schedule import Closure, DayPlan, day_plans, holiday_name
 
 MAX_RANGE_DAYS = 366
@@ -125,21 +125,9 @@ def _resync_days(office: Office, before: dict, after: dict, *, write: bool):
     changed = sorted(day for day, plan in after.items() if _key(plan) != _key(before[day]))
     if not changed:
         return
-    rows = OfficeDay.objects.filter(office=office, date__in=changed).order_by("date")
     if write:
-        OfficeDay.objects.bulk_create(
-            [
-                OfficeDay(
-                    office=office,
-                    date=day,
-                    quota=_key(before[day])[0],
-                    online_quota=_key(before[day])[1],
-                )
-                for day in changed
-            ],
-            ignore_conflicts=True,
-        )
-        rows = rows.select_for_update()
+        places.hold_days(office, {day: _key(before[day]) for day in changed})
+    rows = places.counted_days(office, changed, lock=write)
     updates, problems = [], []
     for row in rows:
         quota, online_quota = _new_counts(row, before[row.date], after[row.date])
@@ -151,8 +139,7 @@ def _resync_days(office: Office, before: dict, after: dict, *, write: bool):
             updates.append(row)
     _raise_problems(problems, "day_booked")
     if write:
-        for row in updates:
-            row.save(update_fields=["quota", "online_quota"])
+        places.set_quotas(updates)
 
 
 def _plans(office, start, end, *, windows, overrides) -> dict:
@@ -173,9 +160,7 @@ def _lock_offices(*pks):
 
 def _office_span(stored: Office, office: Office, now):
     start = clock.office_today(stored, now)
-    last_row = OfficeDay.objects.filter(office=stored, date__gte=start).aggregate(last=Max("date"))[
-        "last"
-    ]
+    last_row = places.last_counted_day(stored, start)
     end = max(stored.last_bookable_day(now), office.last_bookable_day(now), last_row or start)
     return start, end
 
@@ -223,9 +208,8 @@ def update_office(*, office: Office, by, now=None) -> Office:
 # Service windows ----------------------------------------------------------------------
 
 
-def _future_window_rows(window, now):
-    today = clock.office_today(window.office, now)
-    return WindowDay.objects.filter(window_id=window.pk, date__gte=today).order_by("date")
+def _future_window_rows(window, now, *, lock=False):
+    return places.counted_window_days(window, clock.office_today(window.office, now), lock=lock)
 
 
 def _window_problems(window, rows):
@@ -242,7 +226,7 @@ def _check_window_move(window, stored, now):
     if not moved:
         return
     # The window's counters hold every active booking in it: no need to ask the bookings.
-    count = _future_window_rows(window, now).aggregate(booked=Sum("booked"))["booked"] or 0
+    count = places.booked_in_window(window, clock.office_today(window.office, now))
     if count:
         raise _error("window_moved", count=count)
 
@@ -271,10 +255,9 @@ def save_window(*, window: ServiceWindow, by, now=None) -> ServiceWindow:
             stored = ServiceWindow.objects.select_related("office").get(pk=window.pk)
             _check_window_move(window, stored, now)
             _hold_window_rows(stored, now)
-            rows = list(_future_window_rows(stored, now).select_for_update())
+            rows = list(_future_window_rows(stored, now, lock=True))
             _raise_problems(_window_problems(window, rows), "window_booked")
-            changed = [row.pk for row in rows if row.capacity != window.capacity]
-            WindowDay.objects.filter(pk__in=changed).update(capacity=window.capacity)
+            places.set_capacity(rows, window.capacity)
         window._history_user = by
         window.save()
     return window
@@ -283,13 +266,12 @@ def save_window(*, window: ServiceWindow, by, now=None) -> ServiceWindow:
 def _hold_window_rows(window, now):
     """Create the window's missing counter rows with the old capacity (see _resync_days)."""
     office = window.office
-    day = clock.office_today(office, now)
-    rows = []
+    day, days = clock.office_today(office, now), []
     while day <= office.last_bookable_day(now):
         if day.weekday() == window.weekday:
-            rows.append(WindowDay(window=window, date=day, capacity=window.capacity))
+            days.append(day)
         day += timedelta(days=1)
-    WindowDay.objects.bulk_create(rows, ignore_conflicts=True)
+    places.hold_window_days(window, days)
 
 
 def delete_window(*, window: ServiceWindow, by) -> None:
