@@ -22,7 +22,7 @@ from bookings.codes import new_code
 from bookings.models import Booking
 from offices import clock
 from offices.access import OFFICE_STAFF_GROUP, SUPERVISOR_GROUP
-from offices.models import Office, ServiceWindow
+from offices.models import Office, OfficeDay, ServiceWindow, WindowDay
 from offices.schedule import holiday_name
 from offices.tests.factories import OfficeFactory
 
@@ -93,6 +93,35 @@ def make_world() -> World:
         supervisor=make_user("supervisor", group=SUPERVISOR_GROUP),
         admin=make_user("admin", superuser=True),
     )
+
+
+def window_at(office, day: date, hour=8) -> ServiceWindow:
+    """Return the office's window that starts at `hour` on the weekday of `day`."""
+    return office.windows.get(weekday=day.weekday(), start=time(hour))
+
+
+def book_at(office, day: date, hour=8, *, now, **applicant) -> Booking:
+    """Book an online place through the service in the window that starts at `hour`."""
+    return services.create_booking(
+        office=office,
+        day=day,
+        window=window_at(office, day, hour),
+        applicant=make_applicant(**applicant),
+        now=now,
+    )
+
+
+def assert_counters_match_bookings():
+    """Every counter equals the number of active bookings it counts, and within its limits."""
+    active = Booking.objects.active()
+    for row in OfficeDay.objects.all():
+        on_day = active.filter(office_id=row.office_id, date=row.date)
+        assert row.booked == on_day.count(), row
+        assert row.online_booked == on_day.filter(uses_reserve=False).count(), row
+        assert row.booked <= row.quota and row.online_booked <= row.online_quota
+    for row in WindowDay.objects.all():
+        assert row.booked == active.filter(window_id=row.window_id, date=row.date).count()
+        assert row.booked <= row.capacity
 
 
 def window_on(office, day: date, index=0) -> ServiceWindow:

@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from bookings.availability import next_free_days, office_availability
-from bookings.services import cancel_booking, create_booking, register_walk_in
+from bookings.services import cancel_booking, register_walk_in
+from bookings.tests.factories import book_at as book
 from bookings.tests.factories import make_applicant
 from offices.schedule import Closure
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
@@ -20,16 +21,6 @@ WIB = ZoneInfo("Asia/Jakarta")
 TODAY = date(2017, 9, 5)  # a Tuesday
 WEDNESDAY = date(2017, 9, 6)
 THURSDAY = date(2017, 9, 7)
-
-
-def book(office, day, hour, *, now):
-    return create_booking(
-        office=office,
-        day=day,
-        window=office.windows.get(weekday=day.weekday(), start=time(hour)),
-        applicant=make_applicant(),
-        now=now,
-    )
 
 
 def by_date(days):

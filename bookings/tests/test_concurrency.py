@@ -18,7 +18,12 @@ from bookings.services import (
     register_walk_in,
     reschedule_booking,
 )
-from bookings.tests.factories import make_applicant, make_nik
+from bookings.tests.factories import (
+    assert_counters_match_bookings,
+    make_applicant,
+    make_nik,
+    window_at,
+)
 from offices import places
 from offices.models import OfficeDay, WindowDay
 from offices.schedule import day_plan
@@ -109,10 +114,6 @@ def silent_applicant(**overrides):
     return make_applicant(email="", phone="", **overrides)
 
 
-def window_at(office, day, hour):
-    return office.windows.get(weekday=day.weekday(), start=time(hour))
-
-
 def book(office, day, hour, now):
     return create_booking(
         office=office,
@@ -121,19 +122,6 @@ def book(office, day, hour, now):
         applicant=silent_applicant(),
         now=now,
     )
-
-
-def assert_counters_match_bookings():
-    """Every counter equals the number of active bookings it counts, and within its limits."""
-    active = Booking.objects.active()
-    for row in OfficeDay.objects.all():
-        on_day = active.filter(office_id=row.office_id, date=row.date)
-        assert row.booked == on_day.count(), row
-        assert row.online_booked == on_day.filter(uses_reserve=False).count(), row
-        assert row.booked <= row.quota and row.online_booked <= row.online_quota
-    for row in WindowDay.objects.all():
-        assert row.booked == active.filter(window_id=row.window_id, date=row.date).count()
-        assert row.booked <= row.capacity
 
 
 def test_fifty_applicants_race_for_the_last_five_places(now, tomorrow):

@@ -24,7 +24,13 @@ from bookings.services import (
     register_walk_in,
     reschedule_booking,
 )
-from bookings.tests.factories import make_applicant, make_nik
+from bookings.tests.factories import (
+    assert_counters_match_bookings,
+    make_applicant,
+    make_nik,
+    window_at,
+)
+from bookings.tests.factories import book_at as book
 from offices.models import OfficeDay, WindowDay
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
 
@@ -47,20 +53,6 @@ def refused(code):
     assert caught.value.code == code, caught.value
 
 
-def window_at(office, day, hour):
-    return office.windows.get(weekday=day.weekday(), start=time(hour))
-
-
-def book(office, day, hour=8, *, now, **applicant):
-    return create_booking(
-        office=office,
-        day=day,
-        window=window_at(office, day, hour),
-        applicant=make_applicant(**applicant),
-        now=now,
-    )
-
-
 def day_counter(office, day):
     row = OfficeDay.objects.get(office=office, date=day)
     return row.booked, row.online_booked
@@ -70,17 +62,6 @@ def window_counter(office, day, hour):
     # A window's row is made when its first place is taken: no row, nothing booked.
     rows = WindowDay.objects.filter(window=window_at(office, day, hour), date=day)
     return rows.values_list("booked", flat=True).first() or 0
-
-
-def assert_counters_match_bookings():
-    """Every counter equals the number of active bookings it counts."""
-    active = Booking.objects.active()
-    for row in OfficeDay.objects.all():
-        on_day = active.filter(office_id=row.office_id, date=row.date)
-        assert row.booked == on_day.count(), row
-        assert row.online_booked == on_day.filter(uses_reserve=False).count(), row
-    for row in WindowDay.objects.all():
-        assert row.booked == active.filter(window_id=row.window_id, date=row.date).count()
 
 
 def notifications(booking, kind):

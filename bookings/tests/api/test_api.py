@@ -11,7 +11,7 @@ from django.utils import translation
 
 from bookings import services
 from bookings.models import Booking, Notification
-from bookings.tests.factories import make_applicant, make_nik
+from bookings.tests.factories import make_applicant, make_nik, window_at
 from offices.models import OfficeDay, WindowDay
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
 
@@ -34,10 +34,6 @@ def document(client):
 
 def post(client, path, body, **headers):
     return client.post(f"{API}{path}", body, content_type="application/json", **headers)
-
-
-def window_at(office, day, hour=8):
-    return office.windows.get(weekday=day.weekday(), start=time(hour))
 
 
 def booking_body(office, day, window, **overrides):

@@ -21,9 +21,9 @@ from bookings.notifications.delivery import RetryLater, deliver, retry_delay
 from bookings.notifications.links import booking_from_token
 from bookings.notifications.messages import email_message, sms_text
 from bookings.notifications.outbox import requeue_pending, retry_notification
-from bookings.services import cancel_booking, create_booking, create_due_reminders
+from bookings.services import cancel_booking, create_due_reminders
 from bookings.services import reschedule_booking as reschedule
-from bookings.tests.factories import make_applicant
+from bookings.tests.factories import book_at as book
 from offices.models import PassportFee
 from offices.tests.factories import OfficeFactory
 
@@ -40,13 +40,6 @@ class BrokenSMTPBackend(BaseEmailBackend):
 
 
 BROKEN_SMTP = "bookings.tests.notifications.test_outbox.BrokenSMTPBackend"
-
-
-def book(office, day, hour=8, *, now, **applicant):
-    window = office.windows.get(weekday=day.weekday(), start=time(hour))
-    return create_booking(
-        office=office, day=day, window=window, applicant=make_applicant(**applicant), now=now
-    )
 
 
 def rows(booking):

@@ -8,25 +8,18 @@ from django.utils import translation
 
 from bookings.applicants import Applicant
 from bookings.public.forms import ApplicantForm, CancelForm, LookupForm, RescheduleForm
+from bookings.tests import factories
 from bookings.tests.factories import make_nik
 
 TODAY = date(2017, 9, 5)
 
 
+NIK = "1671011705900001"
+
+
 def applicant_data(**overrides):
-    data = {
-        "nik": "1671011705900001",
-        "full_name": "Siti Aminah",
-        "birth_date": "1990-05-17",
-        "phone": "0812 3456 7890",
-        "email": "siti@example.com",
-        "purpose": "umrah",
-        "application_type": "new",
-        "passport_type": "ordinary",
-        "website": "",
-    }
-    data.update(overrides)
-    return data
+    """What the applicant types, always under one NIK here."""
+    return factories.applicant_data(**{"nik": NIK, **overrides})
 
 
 def applicant_form(**overrides):
