@@ -8,3 +8,6 @@ class BookingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "bookings"
     verbose_name = _("Bookings")
+
+    def ready(self):
+        from .notifications import checks  # noqa: F401 - registers the system check

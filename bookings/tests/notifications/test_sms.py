@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bookings.notifications import sms
+from bookings.notifications import checks, sms
 from bookings.notifications.delivery import RetryLater, deliver
 from bookings.services import create_booking
 from bookings.tests.factories import make_applicant
@@ -163,3 +163,12 @@ def test_the_memory_backend_keeps_messages(settings):
     sms.send_sms("+6281234567890", "hello")
     assert sms.outbox == [("+6281234567890", "hello")]
     sms.outbox.clear()
+
+
+def test_a_backend_path_that_cannot_be_imported_fails_the_system_check(settings):
+    settings.SMS_BACKEND = "bookings.sms.HttpGatewayBackend"  # the path before issue 12
+    errors = checks.sms_backend_importable(None)
+    assert [e.id for e in errors] == ["antrean.E001"]
+    assert "bookings.notifications.sms.HttpGatewayBackend" in errors[0].hint
+    settings.SMS_BACKEND = "bookings.notifications.sms.HttpGatewayBackend"
+    assert checks.sms_backend_importable(None) == []
