@@ -183,8 +183,8 @@ class Booking(models.Model):
         return self.status in self.ACTIVE_STATUSES
 
     def can_cancel(self, now, *, by_staff=False) -> bool:
-        """Return whether the booking can still be cancelled: applicants until their window
-        begins, staff until the day's end."""
+        """Return whether it can still be cancelled: applicants until the window begins, staff
+        until it ends."""
         deadline = self.ends_at if by_staff else self.starts_at
         return self.status == self.Status.BOOKED and deadline > now
 

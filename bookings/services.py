@@ -20,7 +20,7 @@ from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan
 
 from . import codes
-from .applicants import Applicant, birth_date_mismatch
+from .applicants import Applicant
 from .constraints import CODE_TAKEN, NIK_HELD, violated_constraint
 from .models import Booking, Notification
 from .nik import normalize_nik, parse_nik
@@ -97,10 +97,10 @@ def _check_plan(*, office, day, window, now) -> tuple[DayPlan, ServiceWindow]:
 
 def _applicant_fields(applicant: Applicant) -> dict:
     """Return a booking's applicant fields: the NIK normalised, its birth date compared."""
-    nik = parse_nik(applicant.nik).nik
+    info = parse_nik(applicant.nik)
     return {
-        "nik": nik,
-        "birth_date_mismatch": birth_date_mismatch(nik, applicant.birth_date),
+        "nik": info.nik,
+        "birth_date_mismatch": not info.matches_birth_date(applicant.birth_date),
         **{f.name: getattr(applicant, f.name) for f in fields(Applicant) if f.name != "nik"},
     }
 
@@ -237,11 +237,7 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
             office = booking.office
             refusal = booking.reschedule_refusal(now)
             if refusal:
-                raise (
-                    _error(refusal, limit=limit)
-                    if refusal == "reschedule_limit"
-                    else _error(refusal)
-                )
+                raise _error(refusal, limit=limit)
             if booking.date == day and booking.window_id == window.pk:
                 raise _error("same_slot")
             plan = check_bookable(office=office, day=day, window=window, now=now)
@@ -290,7 +286,7 @@ def cancel_booking(*, booking: Booking, reason: str = "", by=None, now=None) -> 
         _release(booking)
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
-        booking.cancel_reason = (reason or ("" if by else CANCELLED_BY_APPLICANT))[:200]
+        booking.cancel_reason = (reason or CANCELLED_BY_APPLICANT if by is None else reason)[:200]
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         record_notifications(booking, Notification.Kind.CANCELLATION)
     return booking
