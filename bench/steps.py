@@ -28,7 +28,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bookings.availability import office_availability  # noqa: E402
-from bookings.reports import monthly_counts  # noqa: E402
+from bookings.reports.counts import monthly_counts  # noqa: E402
 from offices.models import Office, ServiceWindow  # noqa: E402
 
 DEMO_OFFICES = ("palembang", "makassar", "jayapura")
