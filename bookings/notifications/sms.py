@@ -1,6 +1,7 @@
 """SMS backends: the one named by settings.SMS_BACKEND sends each text message."""
 
 import json
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -34,7 +35,8 @@ class ConsoleBackend:
     """Print each message to standard output."""
 
     def send(self, phone, text):
-        print(f"SMS to {phone}: {text}", flush=True)
+        sys.stdout.write(f"SMS to {phone}: {text}\n")
+        sys.stdout.flush()
 
 
 class MemoryBackend:
