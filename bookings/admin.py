@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from offices import clock
-from offices.admin import OfficeListFilter, OfficeScopedMixin
+from offices.admin import ListFiltersOnlyMixin, OfficeListFilter, OfficeScopedMixin
 
 from . import services
 from .codes import normalize_code
@@ -46,7 +46,7 @@ def _report(model_admin, request, booking, exc):
 
 
 @admin.register(Booking)
-class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
+class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
     list_display = [
         "code",
         "date",
@@ -70,6 +70,7 @@ class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
     search_fields = ["=code"]  # see get_search_results: a code, or an exact NIK
     search_help_text = _("A booking code, or the applicant's full NIK.")
     show_full_result_count = False
+    extra_lookups = ["id__in"]  # the NIK search answers with the bookings' ids
     ordering = ["-date", "starts_at", "created_at"]
     actions = ["check_in_bookings", "mark_no_shows", "cancel_bookings"]
     fields = [
@@ -215,7 +216,9 @@ class BookingAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyRowsMixin, OfficeScopedMixin, admin.ModelAdmin):
+class NotificationAdmin(
+    ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin
+):
     office_path = "booking__office"
     list_display = ["booking", "kind", "channel", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "kind", "channel", OfficeListFilter]

@@ -312,3 +312,51 @@ def test_odd_input_never_breaks_a_staff_page(client, world, who):
         assert client.get(url).status_code < 500, url
     for url, data in ODD_POSTS:
         assert client.post(url, {"index": "0", **data}).status_code < 500, url
+
+
+# Filters in the address: the list's own, and nothing that could unmask.
+
+
+@pytest.mark.parametrize(
+    ("url", "query"),
+    [
+        (CHANGELIST, "nik__startswith=1671"),
+        (CHANGELIST, "nik__regex=^1671"),
+        (CHANGELIST, "nik=1671015705900001"),
+        (CHANGELIST, "phone__endswith=7890"),
+        (CHANGELIST, "email__icontains=siti"),
+        (CHANGELIST, "full_name__istartswith=S"),
+        (CHANGELIST, "birth_date__year=1990"),
+        (CHANGELIST, "status__regex=book"),
+        ("admin:bookings_notification_changelist", "booking__nik__startswith=1671"),
+        ("admin:bookings_notification_changelist", "booking__phone__endswith=7890"),
+    ],
+)
+@pytest.mark.parametrize("who", ["clerk", "supervisor", "admin"])
+def test_a_lookup_the_list_does_not_offer_is_refused(client, world, ours, url, query, who):
+    login(client, getattr(world, who))
+    response = client.get(f"{reverse(url)}?{query}")
+    assert response.status_code == 400
+    assert ours.full_name.encode() not in response.content
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "status__exact=booked",
+        "channel__exact=online",
+        "birth_date_mismatch__exact=0",
+        "date__gte=2017-09-05&date__lt=2017-09-06",
+        "office=1",
+        "id__in=1,2",
+    ],
+)
+def test_the_lists_own_filters_still_work(client, world, ours, query):
+    login(client, world.clerk)
+    assert client.get(f"{reverse(CHANGELIST)}?{query}").status_code == 200
+
+
+def test_the_notifications_own_filters_still_work(client, world, ours):
+    login(client, world.clerk)
+    url = reverse("admin:bookings_notification_changelist")
+    assert client.get(f"{url}?status__exact=pending&kind__exact=confirmation").status_code == 200
