@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 
@@ -25,9 +25,12 @@ def _plain_static_files(settings):
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    cache.clear()
+    """Each test starts with empty caches: the availability entries and the rate limits."""
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

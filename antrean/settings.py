@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "ninja",
     "simple_history",
     "axes",
+    "django_ratelimit",
     "offices",
     "bookings",
 ]
@@ -95,7 +96,19 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://antrean")}
+# One cache for what readers ask over and over (availability), and one of its own for the rate
+# limits, so that a crowd of availability entries can never evict a client's count.
+_CACHE = env.cache("CACHE_URL", default="locmemcache://antrean")
+PER_PROCESS_CACHE = not _CACHE["BACKEND"].endswith(".RedisCache")
+CACHES = {
+    "default": _CACHE,
+    "ratelimit": {
+        **_CACHE,
+        "KEY_PREFIX": "ratelimit",
+        **({"LOCATION": f"{_CACHE.get('LOCATION', '')}-ratelimit"} if PER_PROCESS_CACHE else {}),
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -229,7 +242,14 @@ BOOKING_LINK_MAX_AGE = timedelta(days=env.int("BOOKING_LINK_DAYS", default=60))
 # Abuse: rate limits per client address (off with RATELIMIT_ENABLE=0).
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)
 RATELIMIT_VIEW = "bookings.public.views.rate_limited"
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# The client's address, read one way by the rate limits and the admin lock-out alike: behind a
+# proxy, the header it sets (X-Real-IP unless RATELIMIT_IP_META_KEY names another).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+CLIENT_IP_META_KEY = env.str(
+    "RATELIMIT_IP_META_KEY", default="HTTP_X_REAL_IP" if BEHIND_PROXY else "REMOTE_ADDR"
+)
+RATELIMIT_IP_META_KEY = "antrean.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "antrean.client_ip.client_ip"
 RATELIMIT_BOOKING = env.str("RATELIMIT_BOOKING", default="10/m")
 RATELIMIT_LOOKUP = env.str("RATELIMIT_LOOKUP", default="20/m")
 
@@ -244,9 +264,7 @@ SESSION_COOKIE_HTTPONLY = True
 LOGIN_URL = "admin:login"
 
 # Security: strict when DEBUG is off; HTTPS settings can be relaxed behind a proxy.
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
-)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
 SESSION_COOKIE_SECURE = not DEBUG
@@ -258,6 +276,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
+# django-ratelimit knows django-redis, not Django's own Redis backend, which increments
+# atomically as well (INCR).
+SILENCED_SYSTEM_CHECKS.append("django_ratelimit.W001")
 
 LOGGING = {
     "version": 1,
@@ -271,3 +292,42 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+
+# Production refuses to start half-configured ---------------------------------------------
+
+
+def _development_backends() -> list[tuple[str, str]]:
+    """Return (variable, what is in use) for each development backend in these settings."""
+    found = []
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        found.append(("DATABASE_URL", "a SQLite file"))
+    if not EMAIL_URL:
+        found.append(("EMAIL_URL", "e-mail written to files, read by nobody"))
+    if SMS_BACKEND != "bookings.notifications.sms.HttpGatewayBackend":
+        found.append(("SMS_BACKEND", f"{SMS_BACKEND}: SMS that reach nobody"))
+    elif not SMS_GATEWAY_URL.startswith("https://"):
+        found.append(("SMS_GATEWAY_URL", "an SMS gateway not reached over https://"))
+    if not SITE_URL.startswith("https://"):
+        found.append(("SITE_URL", "links in messages that are not https://"))
+    if PER_PROCESS_CACHE:
+        found.append(("CACHE_URL", "a per-process cache: rate limits do not hold across processes"))
+    if CELERY_BROKER_URL.startswith("filesystem://"):
+        found.append(("CELERY_BROKER_URL", "the filesystem transport of one machine"))
+    return found
+
+
+# A deliberate test set-up with DEBUG off (a load test on one machine, the test suite) says
+# ALLOW_DEV_BACKENDS=1; bookings.apps then warns in the log, naming each backend.
+ALLOW_DEV_BACKENDS = env.bool("ALLOW_DEV_BACKENDS", default=False)
+DEVELOPMENT_BACKENDS = [] if DEBUG else _development_backends()
+if DEVELOPMENT_BACKENDS and not ALLOW_DEV_BACKENDS:
+    raise ImproperlyConfigured(
+        "DEBUG is off, but development backends are configured: "
+        + "; ".join(f"set {variable} (now {what})" for variable, what in DEVELOPMENT_BACKENDS)
+        + ". ALLOW_DEV_BACKENDS=1 starts anyway, for a deliberate test set-up only."
+    )
+if _CACHE["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache":
+    # Development, or a test set-up that said so: django-ratelimit's refusal of a per-process
+    # cache stands aside (not its refusal of a cache that keeps nothing or cannot count).
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")

@@ -60,6 +60,7 @@ class Stack:
                 "SECRET_KEY": self.secret,
                 "ALLOWED_HOSTS": "127.0.0.1",
                 "RATELIMIT_ENABLE": "0",
+                "ALLOW_DEV_BACKENDS": "1",  # one machine, mail and SMS to files: on purpose
                 "SECURE_SSL_REDIRECT": "0",
                 "CONN_MAX_AGE": "600",
                 "EMAIL_FILE_PATH": str(self.tmp / "mail"),

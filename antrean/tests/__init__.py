@@ -47,6 +47,14 @@ def production_env(**variables) -> dict:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "antrean.example.go.id",
+        # Read, not reached: start-up only checks that nothing is a development backend.
+        "DATABASE_URL": "postgres://antrean@127.0.0.1:5432/antrean",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_URL": "smtp+tls://antrean:secret@smtp.example.go.id:587",
+        "SMS_BACKEND": "bookings.notifications.sms.HttpGatewayBackend",
+        "SMS_GATEWAY_URL": "https://sms.example.go.id/send",
+        "SITE_URL": "https://antrean.example.go.id",
     }
     return clean_env(**{**production, **variables})
 

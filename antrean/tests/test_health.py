@@ -24,6 +24,7 @@ print(json.dumps({
 def ask_healthz(database_url) -> dict:
     env = production_env(
         DATABASE_URL=database_url,
+        ALLOW_DEV_BACKENDS="1",  # SQLite on purpose in two of these
         ALLOWED_HOSTS="testserver",
         DJANGO_SETTINGS_MODULE="antrean.settings",
     )

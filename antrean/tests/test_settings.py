@@ -41,6 +41,11 @@ def production(**variables) -> dict:
     return read_settings(production_env(**variables))
 
 
+def development(**variables) -> dict:
+    """The embedded defaults, as `make run` reads them."""
+    return read_settings(clean_env(DEBUG="1", **variables))
+
+
 # SECRET_KEY and DEBUG.
 
 
@@ -98,7 +103,7 @@ def test_debug_is_parsed_as_a_boolean(value, expected):
 
 
 def test_debug_is_off_by_default():
-    values = read_settings(clean_env(SECRET_KEY=secrets.token_urlsafe(50)))
+    values = read_settings(clean_env(SECRET_KEY=secrets.token_urlsafe(50), ALLOW_DEV_BACKENDS="1"))
 
     assert values["DEBUG"] is False
     assert values["ALLOWED_HOSTS"] == []
@@ -118,7 +123,7 @@ def test_allowed_hosts_is_a_comma_separated_list():
 
 
 def test_the_default_database_is_sqlite_under_var_with_immediate_transactions():
-    database = production()["DATABASES"]["default"]
+    database = development()["DATABASES"]["default"]
 
     assert database["ENGINE"] == "django.db.backends.sqlite3"
     assert database["NAME"] == str(VAR / "antrean.sqlite3")
@@ -149,7 +154,7 @@ def test_connection_health_checks_can_be_switched_on():
 
 
 def test_a_sqlite_database_url_keeps_immediate_transactions(tmp_path):
-    database = production(DATABASE_URL=f"sqlite:///{tmp_path}/other.sqlite3")["DATABASES"][
+    database = development(DATABASE_URL=f"sqlite:///{tmp_path}/other.sqlite3")["DATABASES"][
         "default"
     ]
 
@@ -161,7 +166,7 @@ def test_a_sqlite_database_url_keeps_immediate_transactions(tmp_path):
 
 
 def test_the_default_broker_is_the_filesystem_under_var_celery():
-    values = production()
+    values = development()
 
     assert values["CELERY_BROKER_URL"] == "filesystem://"
     options = values["CELERY_BROKER_TRANSPORT_OPTIONS"]
@@ -189,7 +194,7 @@ def test_celery_uses_json_late_acks_and_time_limits():
 
 
 def test_mail_is_written_as_files_under_var_mail_by_default():
-    values = production()
+    values = development()
 
     assert values["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
     assert values["EMAIL_FILE_PATH"] == str(VAR / "mail")

@@ -1,0 +1,12 @@
+"""The client's address, read one way by the rate limits and the admin lock-out."""
+
+from django.conf import settings
+
+
+def client_ip(request) -> str:
+    """Return the address in CLIENT_IP_META_KEY: REMOTE_ADDR, or the proxy's header behind one.
+
+    Of a list (X-Forwarded-For), the last entry: the one our own proxy added.
+    """
+    value = request.META.get(settings.CLIENT_IP_META_KEY) or request.META.get("REMOTE_ADDR", "")
+    return value.split(",")[-1].strip()
