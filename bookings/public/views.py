@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -178,6 +180,8 @@ def _slot(code, day, window_id):
     return office, day, window
 
 
+@never_cache
+@sensitive_post_parameters("nik", "full_name", "birth_date", "phone", "email")
 @ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def book(request, code, day, window_id):
@@ -228,6 +232,7 @@ def _slot_unavailable(request, office, day, error, status=409):
     )
 
 
+@never_cache
 @ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def check_answers(request, code, day, window_id):
@@ -329,6 +334,7 @@ def _booking_context(booking):
     }
 
 
+@never_cache
 def booking_detail(request, code):
     token = request.GET.get("t")
     if token:
@@ -348,6 +354,7 @@ def _open_signed_link(request, code, token):
     return redirect("booking-detail", code=booking.code)
 
 
+@never_cache
 def booking_print(request, code):
     booking = _owned_booking(request, code)
     if booking is None:
@@ -355,6 +362,7 @@ def booking_print(request, code):
     return render(request, "bookings/public/print.html", _booking_context(booking))
 
 
+@never_cache
 def booking_calendar_file(request, code):
     booking = _owned_booking(request, code)
     if booking is None:
@@ -364,6 +372,8 @@ def booking_calendar_file(request, code):
     return response
 
 
+@never_cache
+@sensitive_post_parameters("nik")
 @ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def lookup(request):
@@ -382,6 +392,7 @@ def lookup(request):
     return render(request, "bookings/public/lookup.html", {"form": form})
 
 
+@never_cache
 @ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def cancel(request, code):
@@ -405,6 +416,7 @@ def cancel(request, code):
     return render(request, "bookings/public/cancel.html", context, status=409 if refused else 200)
 
 
+@never_cache
 @ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def reschedule(request, code):

@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from bookings import services
@@ -250,6 +251,7 @@ def _walk_in_refused(request, form, exc, office):
     form.add_error(None, exc)
 
 
+@sensitive_post_parameters("nik", "full_name", "birth_date", "phone", "email")
 def walk_in(request, *, model_admin):
     """Register an applicant who came without a booking: today, at one of the user's offices."""
     _require(request, "bookings.add_booking")
@@ -313,6 +315,7 @@ def nik_results_url(request, model_admin, nik) -> str:
 
 
 @require_POST
+@sensitive_post_parameters("term")
 def find(request, *, model_admin):
     """Search bookings by code or by full NIK without putting the NIK in the address."""
     _require(request, "bookings.view_booking")

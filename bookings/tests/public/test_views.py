@@ -773,3 +773,34 @@ def test_lookup_query_count(booked, django_assert_max_num_queries):
     with django_assert_max_num_queries(5):
         response = browser.post(reverse("booking-lookup"), {"code": booked.code, "nik": booked.nik})
         assert response.status_code == 302
+
+
+# Personal data: never cached, never in an error report.
+
+
+def _no_store(response):
+    control = response.get("Cache-Control", "")
+    return "no-store" in control and "private" in control
+
+
+def test_pages_with_personal_data_are_never_stored(client, office, slot):
+    day, window = slot
+    data = applicant_data()
+    assert _no_store(client.get(form_url(office, day, window)))
+    assert _no_store(client.post(form_url(office, day, window), data))
+    assert _no_store(client.get(check_url(office, day, window)))
+    client.post(check_url(office, day, window))
+    booking = Booking.objects.get(nik=data["nik"])
+    for name in ("booking-detail", "booking-print", "booking-ics", "booking-cancel"):
+        assert _no_store(client.get(reverse(name, args=[booking.code]))), name
+    assert _no_store(client.get(reverse("booking-reschedule", args=[booking.code])))
+    assert _no_store(client.get(reverse("booking-lookup")))
+
+
+def test_the_nik_and_the_applicants_details_are_hidden_from_error_reports(client, office, slot):
+    day, window = slot
+    response = client.post(form_url(office, day, window), applicant_data())
+    hidden = response.wsgi_request.sensitive_post_parameters
+    assert {"nik", "full_name", "birth_date", "phone", "email"} <= set(hidden)
+    response = client.post(reverse("booking-lookup"), {"code": "ABCDEFGHJK", "nik": "1"})
+    assert "nik" in response.wsgi_request.sensitive_post_parameters

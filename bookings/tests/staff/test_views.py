@@ -366,3 +366,10 @@ def test_a_scanned_link_gives_its_code():
     assert code_from_scan("https://x.id/b/ABCDE-FGHJK?lang=id") == "ABCDEFGHJK"
     assert code_from_scan(" abcde fghjk ") == "ABCDEFGHJK"
     assert code_from_scan("https://x.id/b/?code=ABCDEFGHJK") == "ABCDEFGHJK"
+
+
+def test_a_walk_ins_details_and_a_searched_nik_are_hidden_from_error_reports(clerk, world):
+    response = _walk_in(clerk, world.palembang, full_name="Budi 7")
+    assert "nik" in response.wsgi_request.sensitive_post_parameters
+    response = clerk.post(reverse("admin:bookings_booking_find"), {"term": make_nik()})
+    assert response.wsgi_request.sensitive_post_parameters == ["term"]
