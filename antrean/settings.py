@@ -210,6 +210,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 # Each run expires when the next is due: after a worker outage the backlog holds one run of
 # each, not one per missed interval (each sweep would queue every pending message again).
 CELERY_BEAT_SCHEDULE = {
+    "clear-expired-sessions": {
+        "task": "bookings.tasks.clear_expired_sessions",
+        "schedule": timedelta(days=1),
+        "options": {"expires": 24 * 60 * 60},
+    },
     "requeue-pending-notifications": {
         "task": "bookings.tasks.requeue_pending_notifications",
         "schedule": timedelta(minutes=2),

@@ -1,6 +1,7 @@
 """Celery tasks that beat runs: thin wrappers that call the booking and outbox services."""
 
 from celery import shared_task
+from django.core.management import call_command
 
 from . import services
 from .notifications import outbox
@@ -13,6 +14,12 @@ from .notifications.tasks import deliver_notification, deliver_notifications  # 
 def requeue_pending_notifications():
     """Queue again the notifications still pending after the grace period (every 2 minutes)."""
     return outbox.requeue_pending()
+
+
+@shared_task
+def clear_expired_sessions():
+    """Delete the sessions that have expired, with what they held (once a day)."""
+    call_command("clearsessions")
 
 
 @shared_task

@@ -1,7 +1,7 @@
 """Public pages: find an office, pick a day and window, book, look up, reschedule, cancel."""
 
 import calendar
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import segno
 from django.conf import settings
@@ -32,6 +32,8 @@ from .forms import ApplicantForm, CancelForm, LookupForm, RescheduleForm
 
 PENDING_KEY = "antrean_pending_booking"
 OWNED_KEY = "antrean_bookings"
+# The details typed into the form wait for "check your answers" this long, and no longer.
+PENDING_MAX_AGE = timedelta(minutes=30)
 BOOKING_RATE = "bookings.public.views.booking_rate"
 LOOKUP_RATE = "bookings.public.views.lookup_rate"
 
@@ -192,11 +194,13 @@ def book(request, code, day, window_id):
         services.refuse_if_full(window=window, day=day)
     except ValidationError as error:
         return _slot_unavailable(request, office, day, error)
-    pending = request.session.get(PENDING_KEY)
+    pending = _pending(request)
     if request.method == "POST":
         form = ApplicantForm(request.POST, today=today)
         if form.is_valid():
+            _applicants_session(request)
             request.session[PENDING_KEY] = {
+                "saved": clock.now().isoformat(),
                 "office": office.code,
                 "date": day.isoformat(),
                 "window": window.pk,
@@ -218,6 +222,24 @@ def book(request, code, day, window_id):
     )
 
 
+def _applicants_session(request):
+    """An applicant's session ends with the browser (staff sessions keep their working day)."""
+    if not request.user.is_authenticated:
+        request.session.set_expiry(0)
+
+
+def _pending(request):
+    """Return the details waiting for "check your answers", or None once PENDING_MAX_AGE passed."""
+    pending = request.session.get(PENDING_KEY)
+    if pending is None:
+        return None
+    saved = pending.get("saved")
+    if saved is None or clock.now() - datetime.fromisoformat(saved) > PENDING_MAX_AGE:
+        del request.session[PENDING_KEY]
+        return None
+    return pending
+
+
 def _slot_unavailable(request, office, day, error, status=409):
     return render(
         request,
@@ -237,7 +259,7 @@ def _slot_unavailable(request, office, day, error, status=409):
 @require_http_methods(["GET", "POST"])
 def check_answers(request, code, day, window_id):
     office, day, window = _slot(code, day, window_id)
-    pending = request.session.get(PENDING_KEY)
+    pending = _pending(request)
     if not pending or pending["office"] != office.code:
         return redirect("booking-form", code=office.code, day=day.isoformat(), window_id=window.pk)
     form = ApplicantForm(pending["data"], today=clock.office_today(office))
@@ -302,6 +324,7 @@ def _answers(form):
 
 
 def _remember(request, booking):
+    _applicants_session(request)
     owned = [code for code in request.session.get(OWNED_KEY, []) if code != booking.code]
     request.session[OWNED_KEY] = [booking.code, *owned][:10]
 

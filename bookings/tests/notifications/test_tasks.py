@@ -206,10 +206,11 @@ def test_no_shows_are_marked_when_each_offices_day_ends_and_free_the_nik(offices
     assert again.status == Booking.Status.BOOKED
 
 
-def test_beat_runs_the_periodic_tasks_every_few_minutes_and_drops_missed_runs():
+def test_beat_runs_the_periodic_tasks_on_schedule_and_drops_missed_runs():
     entries = {entry["task"]: entry for entry in app.conf.beat_schedule.values()}
 
     assert {task: entry["schedule"] for task, entry in entries.items()} == {
+        "bookings.tasks.clear_expired_sessions": timedelta(days=1),
         "bookings.tasks.requeue_pending_notifications": timedelta(minutes=2),
         "bookings.tasks.create_due_reminders": timedelta(minutes=5),
         "bookings.tasks.mark_no_shows": timedelta(minutes=15),
@@ -217,3 +218,19 @@ def test_beat_runs_the_periodic_tasks_every_few_minutes_and_drops_missed_runs():
     for entry in entries.values():
         assert entry["options"]["expires"] == entry["schedule"].total_seconds()
     assert set(entries) <= set(app.tasks)
+
+
+def test_expired_sessions_are_cleared_by_the_daily_task(clock):
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    store = SessionStore()
+    store["antrean_pending_booking"] = {"data": {"nik": "1671015705900001"}}
+    store.set_expiry(60)
+    store.save()
+    assert Session.objects.count() == 1
+    tasks.clear_expired_sessions.apply()
+    assert Session.objects.count() == 1  # not expired yet
+    clock.now += timedelta(minutes=2)
+    tasks.clear_expired_sessions.apply()
+    assert not Session.objects.exists()

@@ -1,7 +1,7 @@
 """Applicant pages through Django's test client: the booking flow, access, abuse, query counts."""
 
 import re
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -804,3 +804,24 @@ def test_the_nik_and_the_applicants_details_are_hidden_from_error_reports(client
     assert {"nik", "full_name", "birth_date", "phone", "email"} <= set(hidden)
     response = client.post(reverse("booking-lookup"), {"code": "ABCDEFGHJK", "nik": "1"})
     assert "nik" in response.wsgi_request.sensitive_post_parameters
+
+
+def test_an_applicants_session_ends_with_the_browser(client, office, slot):
+    day, window = slot
+    client.post(form_url(office, day, window), applicant_data())
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    assert (cookie["max-age"], cookie["expires"]) == ("", "")
+
+
+def test_the_typed_details_wait_half_an_hour_for_the_check_and_are_then_dropped(
+    clock, client, office, slot
+):
+    day, window = slot
+    client.post(form_url(office, day, window), applicant_data())
+    clock.now += timedelta(minutes=29)
+    assert client.get(check_url(office, day, window)).status_code == 200
+    clock.now += timedelta(minutes=2)
+    response = client.get(check_url(office, day, window))
+    assert response.status_code == 302
+    assert response["Location"] == form_url(office, day, window)
+    assert "antrean_pending_booking" not in client.session
