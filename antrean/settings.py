@@ -210,6 +210,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 # Each run expires when the next is due: after a worker outage the backlog holds one run of
 # each, not one per missed interval (each sweep would queue every pending message again).
 CELERY_BEAT_SCHEDULE = {
+    "forget-past-applicants": {
+        "task": "bookings.tasks.forget_past_applicants",
+        "schedule": timedelta(days=1),
+        "options": {"expires": 24 * 60 * 60},
+    },
     "clear-expired-sessions": {
         "task": "bookings.tasks.clear_expired_sessions",
         "schedule": timedelta(days=1),
@@ -243,6 +248,10 @@ NOTIFICATION_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFICATION_REQUEUE_MIN
 NOTIFICATION_RETRY_DELAY = timedelta(seconds=env.int("NOTIFICATION_RETRY_SECONDS", default=120))
 # How long a link in a message opens the booking (it stops earlier if the booking changes).
 BOOKING_LINK_MAX_AGE = timedelta(days=env.int("BOOKING_LINK_DAYS", default=60))
+
+# Personal data (UU 27/2022): an applicant's name, NIK, birth date, phone and e-mail are removed
+# this many days after the appointment; what the monthly counts need stays.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=90)
 
 # Abuse: rate limits per client address (off with RATELIMIT_ENABLE=0).
 RATELIMIT_ENABLE = env.bool("RATELIMIT_ENABLE", default=True)

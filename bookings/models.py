@@ -97,7 +97,7 @@ class Booking(models.Model):
 
     nik = models.CharField(_("NIK"), max_length=16)
     full_name = models.CharField(_("full name as on the KTP"), max_length=120)
-    birth_date = models.DateField(_("birth date"))
+    birth_date = models.DateField(_("birth date"), null=True)  # empty once forgotten
     birth_date_mismatch = models.BooleanField(
         _("birth date differs from the NIK"),
         default=False,
@@ -129,6 +129,8 @@ class Booking(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # When the applicant's personal data was removed, RETENTION_DAYS after the appointment.
+    forgotten_at = models.DateTimeField(_("personal data removed"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -470,6 +470,35 @@ def create_due_reminders(*, now=None) -> int:
     return count
 
 
+# The applicant's personal data, as a booking holds it; what forgetting leaves behind.
+FORGOTTEN = {
+    "nik": "",
+    "full_name": "",
+    "birth_date": None,
+    "email": "",
+    "phone": "",
+    "birth_date_mismatch": False,
+}
+
+
+def forget_past_applicants(*, now=None) -> int:
+    """Remove the personal data of bookings whose appointment ended RETENTION_DAYS ago.
+
+    What the monthly counts read (office, date, channel, status, purpose, walk-in reason)
+    stays; so do the booking code and queue number. A booking still `booked` is left until
+    it is marked a no-show. Their messages go too. Returns how many bookings were forgotten.
+    """
+    now = now or clock.now()
+    due = Booking.objects.filter(
+        ends_at__lt=now - timedelta(days=settings.RETENTION_DAYS), forgotten_at__isnull=True
+    ).exclude(status=Booking.Status.BOOKED)
+    with transaction.atomic():
+        pks = list(due.select_for_update().values_list("pk", flat=True))
+        Notification.objects.filter(booking_id__in=pks).delete()
+        Booking.objects.filter(pk__in=pks).update(**FORGOTTEN, forgotten_at=now)
+    return len(pks)
+
+
 def find_booking(code: str, nik: str) -> Booking | None:
     """Return the booking with this code only if the NIK matches too (compared in constant time).
 

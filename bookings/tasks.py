@@ -17,6 +17,12 @@ def requeue_pending_notifications():
 
 
 @shared_task
+def forget_past_applicants():
+    """Remove the personal data of appointments RETENTION_DAYS past (once a day)."""
+    return services.forget_past_applicants()
+
+
+@shared_task
 def clear_expired_sessions():
     """Delete the sessions that have expired, with what they held (once a day)."""
     call_command("clearsessions")

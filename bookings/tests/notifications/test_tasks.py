@@ -211,6 +211,7 @@ def test_beat_runs_the_periodic_tasks_on_schedule_and_drops_missed_runs():
 
     assert {task: entry["schedule"] for task, entry in entries.items()} == {
         "bookings.tasks.clear_expired_sessions": timedelta(days=1),
+        "bookings.tasks.forget_past_applicants": timedelta(days=1),
         "bookings.tasks.requeue_pending_notifications": timedelta(minutes=2),
         "bookings.tasks.create_due_reminders": timedelta(minutes=5),
         "bookings.tasks.mark_no_shows": timedelta(minutes=15),
