@@ -246,8 +246,9 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFICATION_REQUEUE_MINUTES", default=5))
 # Wait before the first retry of a failed message; it doubles with each attempt (2, 4, 8, 16 min).
 NOTIFICATION_RETRY_DELAY = timedelta(seconds=env.int("NOTIFICATION_RETRY_SECONDS", default=120))
-# How long a link in a message opens the booking (it stops earlier if the booking changes).
-BOOKING_LINK_MAX_AGE = timedelta(days=env.int("BOOKING_LINK_DAYS", default=60))
+# How long after the appointment a link in a message still opens the booking; it works once,
+# and stops earlier if the booking changes.
+BOOKING_LINK_AFTER = timedelta(days=env.int("BOOKING_LINK_DAYS", default=14))
 
 # Personal data (UU 27/2022): an applicant's name, NIK, birth date, phone and e-mail are removed
 # this many days after the appointment; what the monthly counts need stays.

@@ -1,9 +1,10 @@
-"""Signed links that open a booking from a message without typing the NIK."""
+"""Signed links that open a booking from a message without typing the NIK, once."""
 
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import F
 
 from bookings.codes import normalize_code
 from bookings.models import Booking
@@ -16,8 +17,11 @@ MAX_TOKEN_LENGTH = 100
 
 def _signer(booking):
     # The booking's state is part of the key: once the booking is cancelled, checked in,
-    # marked no-show or rescheduled, every link sent before stops working.
-    return signing.Signer(salt=f"{SALT}:{booking.status}:{booking.reschedule_count}", sep=SEP)
+    # marked no-show or rescheduled, or a link was used, every link sent before stops working.
+    state = f"{booking.status}:{booking.reschedule_count}"
+    if booking.link_version:
+        state += f":{booking.link_version}"
+    return signing.Signer(salt=f"{SALT}:{state}", sep=SEP)
 
 
 def booking_token(booking, *, now=None) -> str:
@@ -43,11 +47,26 @@ def booking_from_token(code, token, *, now=None) -> Booking | None:
     if booking is None:
         return None
     try:
-        value = _signer(booking).unsign(f"{booking.code}{SEP}{token}")
+        _signer(booking).unsign(f"{booking.code}{SEP}{token}")
     except signing.BadSignature:
         return None
-    stamp = signing.b62_decode(value.rpartition(SEP)[2])
     now = now or clock.now()
-    if now.timestamp() - stamp > settings.BOOKING_LINK_MAX_AGE.total_seconds():
+    if now > booking.ends_at + settings.BOOKING_LINK_AFTER:
         return None
     return booking
+
+
+def redeem_booking_link(code, token, *, now=None) -> Booking | None:
+    """Return the booking a link opens, and make this the link's one use.
+
+    The caller hands the booking to the browser's session; the token then stops working,
+    so one left in a browser's history or a forwarded message opens nothing more. Of two
+    uses at once, one wins (the version is raised only from the one it was read at).
+    """
+    booking = booking_from_token(code, token, now=now)
+    if booking is None:
+        return None
+    used = Booking.objects.filter(pk=booking.pk, link_version=booking.link_version).update(
+        link_version=F("link_version") + 1
+    )
+    return booking if used else None

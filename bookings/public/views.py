@@ -24,7 +24,7 @@ from bookings.codes import normalize_code
 from bookings.models import Booking
 from bookings.nik import mask_nik
 from bookings.notifications.ics import booking_ics
-from bookings.notifications.links import booking_from_token
+from bookings.notifications.links import redeem_booking_link
 from offices import clock
 from offices.models import Office, PassportFee, ServiceWindow, Weekday
 
@@ -369,8 +369,15 @@ def booking_detail(request, code):
 
 
 def _open_signed_link(request, code, token):
-    """Let a link from our e-mail open the booking in this browser, then drop the token."""
-    booking = booking_from_token(code, token)
+    """Exchange a link from a message for this browser's session, then drop the token.
+
+    A browser that holds the booking already is simply shown it: a second click on the
+    same link is no reason for an error page.
+    """
+    owned = _owned_booking(request, code)
+    if owned is not None:
+        return redirect("booking-detail", code=owned.code)
+    booking = redeem_booking_link(code, token)
     if booking is None:
         return render(request, "bookings/public/link_expired.html", {"code": code}, status=410)
     _remember(request, booking)

@@ -1,11 +1,16 @@
-"""Signed booking links: they open the booking until it changes or the link grows old."""
+"""Signed booking links: they open the booking once, until it changes or the link grows old."""
 
 from datetime import time, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bookings.notifications.links import booking_from_token, booking_link, booking_token
+from bookings.notifications.links import (
+    booking_from_token,
+    booking_link,
+    booking_token,
+    redeem_booking_link,
+)
 from bookings.services import cancel_booking, check_in, create_booking, reschedule_booking
 from bookings.tests.factories import make_applicant
 
@@ -101,13 +106,22 @@ def test_garbage_opens_nothing(booking, now, code, token):
     assert booking_from_token(code or booking.code, token, now=now) is None
 
 
-def test_a_link_expires(booking, now, settings):
-    settings.BOOKING_LINK_MAX_AGE = timedelta(days=60)
+def test_a_link_lasts_until_fourteen_days_after_the_appointment(booking, now):
+    token = booking_token(booking, now=now)
+    last = booking.ends_at + timedelta(days=14)
+
+    assert booking_from_token(booking.code, token, now=last) == booking
+    assert booking_from_token(booking.code, token, now=last + timedelta(seconds=1)) is None
+
+
+def test_a_link_works_once(booking, now):
     token = booking_token(booking, now=now)
 
-    assert booking_from_token(booking.code, token, now=now + timedelta(days=60)) == booking
-    later = now + timedelta(days=60, seconds=1)
-    assert booking_from_token(booking.code, token, now=later) is None
+    assert redeem_booking_link(booking.code, token, now=now) == booking
+    assert redeem_booking_link(booking.code, token, now=now) is None
+    booking.refresh_from_db()
+    fresh = booking_token(booking, now=now)  # the next message carries a working link
+    assert redeem_booking_link(booking.code, fresh, now=now) == booking
 
 
 def test_a_link_made_with_another_secret_opens_nothing(booking, now, settings):

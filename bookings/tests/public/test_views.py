@@ -471,10 +471,16 @@ def test_a_signed_link_from_an_email_opens_the_booking(booked):
     from bookings.notifications.links import booking_token
 
     stranger = Client()
-    response = stranger.get(detail_url(booked), {"t": booking_token(booked)})
+    token = booking_token(booked)
+    response = stranger.get(detail_url(booked), {"t": token})
     assert response.status_code == 302
     assert response["Location"] == detail_url(booked)  # the token leaves the address bar
     assert "Siti Aminah" in page_text(stranger.get(detail_url(booked)))
+    # Clicked again in the same browser: shown; in another one: the link was used up.
+    assert stranger.get(detail_url(booked), {"t": token}).status_code == 302
+    third = Client().get(detail_url(booked), {"t": token})
+    assert third.status_code == 410
+    assert "Siti Aminah" not in page_text(third)
 
 
 def test_a_forged_signed_link_says_it_no_longer_works(booked):
