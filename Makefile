@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 setup: $(STAMP)
-	mkdir -p var/mail var/sms var/celery/queue var/celery/processed var/celery/control
+	install -d -m 700 var var/mail var/sms var/celery var/celery/queue var/celery/processed var/celery/control
 
 migrate: setup
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput

@@ -40,8 +40,14 @@ def _show_banner(port):
     logger.info("\n".join(lines))
 
 
+# The embedded defaults keep personal data in files under var/ (SQLite, mail, SMS): every
+# file the three processes create there is readable by their owner only.
+PRIVATE_UMASK = 0o077
+
+
 def main():
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    os.umask(PRIVATE_UMASK)
     port = os.environ.get("RUN_PORT", "8000")
     processes = {
         name: subprocess.Popen(command, cwd=BASE_DIR)  # noqa: S603 - our own fixed commands

@@ -1,6 +1,7 @@
 """SMS backends: the one named by settings.SMS_BACKEND sends each text message."""
 
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -26,9 +27,12 @@ class FileBackend:
 
     def send(self, phone, text):
         folder = Path(settings.SMS_FILE_PATH)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = f"{timezone.now():%Y%m%d-%H%M%S}-{uuid4().hex[:8]}.txt"
-        (folder / name).write_text(f"To: {phone}\n\n{text}\n", encoding="utf-8")
+        # A phone number and a booking: readable by the owner only, whatever the umask.
+        descriptor = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            stream.write(f"To: {phone}\n\n{text}\n")
 
 
 class ConsoleBackend:

@@ -1,6 +1,7 @@
 """SMS backends: files, memory, and the HTTP gateway against a local fake gateway."""
 
 import json
+import stat
 import threading
 from datetime import time, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -149,6 +150,16 @@ def test_the_file_backend_writes_one_file_per_message(settings, tmp_path):
 
     texts = sorted(path.read_text(encoding="utf-8") for path in (tmp_path / "sms").iterdir())
     assert texts == ["To: +6281234567890\n\nfirst\n", "To: +6281234567891\n\nsecond\n"]
+
+
+def test_message_files_are_readable_by_their_owner_only(settings, tmp_path):
+    settings.SMS_BACKEND = "bookings.notifications.sms.FileBackend"
+    settings.SMS_FILE_PATH = tmp_path / "sms"
+    sms.send_sms("+6281234567890", "first")
+
+    assert stat.S_IMODE((tmp_path / "sms").stat().st_mode) == 0o700
+    (written,) = (tmp_path / "sms").iterdir()
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600
 
 
 def test_the_console_backend_prints(settings, capsys):
