@@ -5,8 +5,10 @@ import pytest
 from antrean.tests import clean_env, manage, production_env
 
 # Silenced on purpose (settings.py): django-ratelimit's W001 everywhere (it knows django-redis,
-# not Django's own Redis backend), and its E003 where a per-process cache is allowed.
+# not Django's own Redis backend), its E003 where a per-process cache is allowed, and
+# --deploy's W021 while HSTS preloading is not opted into.
 NO_ISSUES_IN_PRODUCTION = "System check identified no issues (1 silenced)."
+NO_ISSUES_IN_DEPLOY = "System check identified no issues (2 silenced)."
 NO_ISSUES_IN_DEVELOPMENT = "System check identified no issues (2 silenced)."
 
 
@@ -27,6 +29,14 @@ def test_check_is_clean_with_production_variables():
 def test_check_deploy_has_no_warning_with_production_variables():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
 
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert NO_ISSUES_IN_DEPLOY in result.stdout
+
+
+def test_hsts_preload_is_opted_into():
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", env=production_env(SECURE_HSTS_PRELOAD="1")
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert NO_ISSUES_IN_PRODUCTION in result.stdout
 

@@ -238,3 +238,54 @@ def test_book_look_up_and_cancel_on_a_phone(
 
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
+
+
+def test_no_page_breaks_the_content_security_policy(
+    live_server, office, phone, queued, plain_http_cookies, own_connections
+):
+    from bookings.notifications.links import booking_token
+    from bookings.services import create_booking
+    from bookings.tests.factories import PASSWORD, make_applicant, make_user, window_at
+    from offices import clock
+
+    day = office.first_bookable_day(clock.now())
+    while not office.windows.filter(weekday=day.weekday()).exists():
+        day = day.replace(day=day.day + 1)
+    booking = create_booking(
+        office=office, day=day, window=window_at(office, day), applicant=make_applicant()
+    )
+    make_user("petugas.csp", password=PASSWORD, superuser=True)
+    page = phone("en-US")
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+
+    paths = [
+        "/",
+        f"/offices/{office.code}/",
+        f"/offices/{office.code}/{day.isoformat()}/",
+        f"/offices/{office.code}/{day.isoformat()}/{booking.window_id}/book/",
+        f"/bookings/{booking.code}/?t={booking_token(booking)}",  # the booking, with its QR
+        f"/bookings/{booking.code}/print/",
+        "/bookings/lookup/",
+        "/api/v1/docs",
+        "/admin/login/",
+    ]
+    for path in paths:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.ok, path
+        assert "default-src 'self'" in response.headers["content-security-policy"], path
+        page.wait_for_load_state("networkidle")
+        if path == "/api/v1/docs":
+            page.wait_for_selector(".swagger-ui .info .title")  # it ran, under the policy
+    page.fill("#id_username", "petugas.csp")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    for path in ("/admin/", "/admin/bookings/booking/walk-in/", "/admin/reports/monthly/"):
+        assert page.goto(f"{live_server.url}{path}").ok, path
+        page.wait_for_load_state("networkidle")
+    assert refused == []
