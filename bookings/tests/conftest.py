@@ -1,5 +1,8 @@
 """Fixtures shared by the bookings tests: two offices with their staff and users."""
 
+import logging
+import re
+
 import pytest
 
 from bookings.tests.factories import make_world
@@ -14,3 +17,27 @@ def pinned(clock):
 @pytest.fixture
 def world(db):
     return make_world()
+
+
+# What a full NIK, an Indonesian mobile number or an e-mail address looks like in a log line.
+PERSONAL_DATA = re.compile(
+    r"(?<![0-9])[0-9]{16}(?![0-9])"  # `[0-9]`: `\d` would let ١٢٣ through
+    r"|(?:\+62|(?<![0-9])08)[0-9]{8,12}(?![0-9])"
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+"
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs(caplog):
+    """Every log line a bookings test writes is read for a full NIK, phone or e-mail."""
+    caplog.set_level(logging.INFO)
+    yield
+    # At teardown caplog.records holds the teardown's records only: read each stage's.
+    records = [*caplog.get_records("setup"), *caplog.get_records("call")]
+    leaked = personal_data_in(record.getMessage() for record in records)
+    assert not leaked, f"personal data in the log: {leaked}"
+
+
+def personal_data_in(lines) -> list[str]:
+    """Return the lines that show a full NIK, a phone number or an e-mail address."""
+    return [line for line in lines if PERSONAL_DATA.search(line)]
