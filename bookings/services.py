@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from offices import clock, places
+from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan
 
@@ -50,6 +51,10 @@ MESSAGES = {
     "not_checked_in_status": _("This booking cannot be checked in: it is %(status)s."),
     "not_ended": _("The session of this booking has not ended yet."),
     "override_not_allowed": _("Only a supervisor may exceed the daily quota."),
+    "not_your_office": _(
+        "At an office you are not staff of, you may register a walk-in only when its daily "
+        "quota is full, with a written reason."
+    ),
 }
 
 
@@ -347,8 +352,9 @@ def register_walk_in(
 
     Priority reasons may use the walk-in reserve; others count like online bookings.
     When the day is full, a supervisor (by.is_superuser or the change_officeday
-    permission) may exceed the quota with a written reason. Raises ValidationError coded
-    closed, day_full, override_not_allowed, or a NIK code.
+    permission) may exceed the quota with a written reason; that is the one walk-in a
+    supervisor registers at an office they are not staff of. Raises ValidationError coded
+    closed, day_full, override_not_allowed, not_your_office, or a NIK code.
     """
     now = now or clock.now()
     applicant_fields = _applicant_fields(applicant)  # refuses what cannot be a NIK first
@@ -372,6 +378,7 @@ def register_walk_in(
         created_by=by,
     )
     override_reason = override_reason.strip()
+    own_office = by is None or may_change_office(by, office)  # None: the system, not a user
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -384,6 +391,8 @@ def register_walk_in(
             places.raise_quota_by_one(office, plan, uses_reserve=uses_reserve)
             places.take_day(office, plan, uses_reserve=uses_reserve)
             booking.override_reason = override_reason
+        if not own_office and not booking.override_reason:
+            raise _error("not_your_office")  # the place taken above goes back with the rollback
         _give_queue_number(booking, now)
         _insert(booking)
     return booking

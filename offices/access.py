@@ -1,4 +1,8 @@
-"""Which offices a staff user may see: supervisors all of them, office staff their own."""
+"""Which offices a staff user may see (supervisors all, office staff their own) and change.
+
+Only an office's own staff change its plan and its bookings, whatever else they are; a
+supervisor's one write elsewhere, a walk-in over a full day, is decided by the service.
+"""
 
 from django.db.models import QuerySet
 
@@ -29,6 +33,21 @@ def offices_for(user) -> QuerySet[Office]:
     return Office.objects.filter(staff=user)
 
 
+def offices_to_change(user) -> QuerySet[Office]:
+    """Return the offices whose plan and bookings a user may change: their own (a superuser's,
+    all)."""
+    if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        return Office.objects.none()
+    if user.is_superuser:
+        return Office.objects.all()
+    return Office.objects.filter(staff=user)
+
+
+def may_change_office(user, office) -> bool:
+    """Return whether a user may change an office's plan and bookings."""
+    return offices_to_change(user).filter(pk=office.pk).exists()
+
+
 def can_see_monthly_report(user) -> bool:
     """Return whether a user may open the monthly counts: supervisors, and staff of an office."""
     return is_supervisor(user) or offices_for(user).exists()
@@ -45,3 +64,18 @@ def staff_office_ids(request) -> set:
     if not hasattr(request, "_staff_office_ids"):
         request._staff_office_ids = set(staff_offices(request).values_list("pk", flat=True))
     return request._staff_office_ids
+
+
+def changeable_offices(request):
+    """Return the offices the request's user may change, once per request."""
+    if not hasattr(request, "_changeable_offices"):
+        request._changeable_offices = offices_to_change(request.user)
+    return request._changeable_offices
+
+
+def changeable_office_ids(request) -> set:
+    if not hasattr(request, "_changeable_office_ids"):
+        request._changeable_office_ids = set(
+            changeable_offices(request).values_list("pk", flat=True)
+        )
+    return request._changeable_office_ids

@@ -18,7 +18,13 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import clock, services
-from .access import is_supervisor, staff_office_ids, staff_offices
+from .access import (
+    changeable_office_ids,
+    changeable_offices,
+    is_supervisor,
+    staff_office_ids,
+    staff_offices,
+)
 from .models import DayOverride, Office, PassportFee, ServiceWindow
 
 # Scope ---------------------------------------------------------------------------------
@@ -84,7 +90,8 @@ class OfficeListFilter(admin.SimpleListFilter):
 class OfficeScopedMixin:
     """Scope a model admin's rows to the user's offices, reached through `office_path`.
 
-    Office staff see and change only their offices' rows; supervisors see all of them.
+    Office staff see and change only their offices' rows; supervisors see all of them and
+    change none but those of an office they are staff of too.
     """
 
     office_path = "office"  # "" when the model is Office itself
@@ -112,16 +119,29 @@ class OfficeScopedMixin:
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and self.in_scope(request, obj)
 
+    def may_change(self, request, obj) -> bool:
+        """Return whether the user may change this row: one of the offices they are staff of."""
+        return obj is None or self.office_id_of(obj) in changeable_office_ids(request)
+
+    def only_changeable(self, request, queryset):
+        """Narrow an action's rows to the offices the user may change."""
+        lookup = f"{self.office_path}__in" if self.office_path else "pk__in"
+        return queryset.filter(**{lookup: changeable_offices(request)})
+
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self.in_scope(request, obj)
+        return super().has_change_permission(request, obj) and self.may_change(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self.in_scope(request, obj)
+        return super().has_delete_permission(request, obj) and self.may_change(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Office:
-            kwargs["queryset"] = staff_offices(request)
+            kwargs["queryset"] = changeable_offices(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def response_action(self, request, queryset):
+        # Actions change rows: only those of the offices the user may change.
+        return super().response_action(request, self.only_changeable(request, queryset))
 
     def changelist_view(self, request, extra_context=None):
         # Django would pass a non-numeric selection to the database and fail with a 500.
@@ -133,7 +153,7 @@ class OfficeScopedMixin:
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         if self.office_path == "office" and "office" not in initial:
-            offices = list(staff_offices(request)[:2])
+            offices = list(changeable_offices(request)[:2])
             if len(offices) == 1:
                 initial["office"] = offices[0].pk
         return initial
@@ -415,7 +435,7 @@ class DayOverrideAdmin(ServiceErrorsAdmin):
         """Close a range of days or give them another quota; list a year's holidays."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        offices = staff_offices(request)
+        offices = changeable_offices(request)
         year = _year(request.GET.get("year"))
         if request.method == "POST":
             form = CloseDaysForm(request.POST, offices=offices)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from bookings import services
 from bookings.models import Booking
 from offices import clock
-from offices.access import staff_offices
+from offices.access import changeable_offices, staff_offices
 from offices.models import OfficeDay
 from offices.schedule import day_plan
 
@@ -43,9 +43,12 @@ def _require(request, permission):
         raise PermissionDenied
 
 
-def _office(request, value):
-    """Return the office named by `value` among the user's, the first of them, or None."""
-    offices = staff_offices(request)
+def _office(request, value, *, to_change=False):
+    """Return the office named by `value` among the user's, the first of them, or None.
+
+    Among those the user may see, or with to_change among those they may change.
+    """
+    offices = changeable_offices(request) if to_change else staff_offices(request)
     if value in (None, ""):
         return offices.first()
     if not str(value).isdigit():
@@ -163,7 +166,7 @@ def today(request, *, model_admin):
 def check_in(request, *, model_admin):
     """Check in the applicant whose code was typed or scanned; go back to the day's page."""
     _require(request, "bookings.change_booking")
-    office = _office(request, request.POST.get("office"))
+    office = _office(request, request.POST.get("office"), to_change=True)
     if office is None:
         raise Http404
     form = CheckInForm(request.POST)

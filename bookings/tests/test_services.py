@@ -71,8 +71,11 @@ def notifications(booking, kind):
 
 
 @pytest.fixture
-def staff(db):
-    return get_user_model().objects.create_user("petugas", password="x", is_staff=True)
+def staff(office):
+    """A clerk of the office."""
+    user = get_user_model().objects.create_user("petugas", password="x", is_staff=True)
+    office.staff.add(user)
+    return user
 
 
 @pytest.fixture
