@@ -250,6 +250,9 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=5)
 NOTIFICATION_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFICATION_REQUEUE_MINUTES", default=5))
 # Wait before the first retry of a failed message; it doubles with each attempt (2, 4, 8, 16 min).
 NOTIFICATION_RETRY_DELAY = timedelta(seconds=env.int("NOTIFICATION_RETRY_SECONDS", default=120))
+# After the last quick retry, a message waits this long for one more try (an SMS gateway down
+# for an afternoon) before it is given up; the outbox sweep, not a countdown, brings it back.
+NOTIFICATION_RETRY_TAIL = timedelta(hours=env.int("NOTIFICATION_RETRY_TAIL_HOURS", default=6))
 # How long after the appointment a link in a message still opens the booking; it works once,
 # and stops earlier if the booking changes.
 BOOKING_LINK_AFTER = timedelta(days=env.int("BOOKING_LINK_DAYS", default=14))

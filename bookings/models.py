@@ -237,6 +237,8 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    # When the sweep queues a pending row again if nothing has sent it by then.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -248,7 +250,10 @@ class Notification(models.Model):
                 name="notification_once_per_change",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="notification_pending")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="notification_pending"),
+            models.Index(fields=["status", "next_attempt_at"], name="notification_next_attempt"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.get_channel_display()} {self.booking_id}"

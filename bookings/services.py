@@ -161,7 +161,7 @@ def create_booking(
     def write():
         places.take(office, plan, window)
         booking.save(force_insert=True)
-        record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True)
+        record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True, now=now)
 
     # The whole transaction under a fresh code, not a savepoint around the insert: two
     # statements fewer while the counters are locked.
@@ -262,7 +262,7 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
                     "updated_at",
                 ]
             )
-            record_notifications(booking, Notification.Kind.RESCHEDULE)
+            record_notifications(booking, Notification.Kind.RESCHEDULE, now=now)
     except places.NoPlace as exc:
         raise _no_place(exc) from None
     return booking
@@ -293,7 +293,7 @@ def cancel_booking(*, booking: Booking, reason: str = "", by=None, now=None) -> 
         booking.cancelled_at = now
         booking.cancel_reason = (reason or CANCELLED_BY_APPLICANT if by is None else reason)[:200]
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-        record_notifications(booking, Notification.Kind.CANCELLATION)
+        record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
     return booking
 
 
@@ -474,7 +474,7 @@ def create_due_reminders(*, now=None) -> int:
                 now < booking.starts_at <= now + settings.REMINDER_LEAD_TIME
             ):
                 continue
-            record_notifications(booking, Notification.Kind.REMINDER)
+            record_notifications(booking, Notification.Kind.REMINDER, now=now)
         count += 1
     return count
 

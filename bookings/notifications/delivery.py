@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from bookings.models import Booking, Notification
 from offices import clock
@@ -60,7 +62,8 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
         if reason:
             notification.status = Notification.Status.FAILED
             notification.last_error = reason
-            notification.save(update_fields=["status", "last_error"])
+            notification.next_attempt_at = None
+            notification.save(update_fields=["status", "last_error", "next_attempt_at"])
             return None
         notification.attempts += 1
         try:
@@ -68,7 +71,7 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
             # SMS_GATEWAY_TIMEOUT bound that wait.
             send(notification, now=now)
         except Exception as exc:  # noqa: BLE001 - any failure of the outside world
-            return _record_failure(notification, exc)
+            return _record_failure(notification, exc, now=now)
         # If this commit fails after the send (the database goes away in between), the row
         # stays pending and is sent again by its retry or the sweep: the applicant may get
         # a message twice but never loses one. The alternative, committing a "sending" mark
@@ -76,38 +79,56 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
         notification.status = Notification.Status.SENT
         notification.sent_at = now
         notification.last_error = ""
-        notification.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+        notification.next_attempt_at = None
+        notification.save(
+            update_fields=["attempts", "last_error", "status", "sent_at", "next_attempt_at"]
+        )
     return None
 
 
-def _record_failure(notification, exc) -> RetryLater | None:
+def _record_failure(notification, exc, *, now) -> RetryLater | None:
+    """Keep the error and say when to try again: soon with a back-off, then once after the
+    long tail (the sweep brings that one), then never: the row ends as failed."""
     notification.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
-    if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+    last_quick = settings.NOTIFICATION_MAX_ATTEMPTS
+    retry = None
+    if notification.attempts < last_quick:
+        retry = RetryLater(retry_delay(notification.attempts), notification.attempts)
+        grace = settings.NOTIFICATION_REQUEUE_AFTER  # the sweep steps in if the retry is lost
+        notification.next_attempt_at = now + timedelta(seconds=retry.delay) + grace
+    elif notification.attempts == last_quick and settings.NOTIFICATION_RETRY_TAIL:
+        notification.next_attempt_at = now + settings.NOTIFICATION_RETRY_TAIL
+    else:
         notification.status = Notification.Status.FAILED
-    notification.save(update_fields=["attempts", "last_error", "status"])
+        notification.next_attempt_at = None
+    notification.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
     logger.warning(
         "notification %s attempt %s failed: %s",
         notification.pk,
         notification.attempts,
         exc.__class__.__name__,
     )
-    if notification.status == Notification.Status.FAILED:
-        return None
-    return RetryLater(retry_delay(notification.attempts), notification.attempts)
+    return retry
 
 
 def obsolete_reason(notification, *, now) -> str:
-    """Return why a pending message no longer fits its booking, or an empty string."""
+    """Return why a pending message no longer fits its booking, or an empty string.
+
+    In the applicant's language, as staff read it in admin beside the booking.
+    """
     booking = notification.booking
     if notification.kind == Notification.Kind.CANCELLATION:
         return ""
-    if booking.status != Booking.Status.BOOKED:
-        return f"Not sent: the booking is {booking.status} now."
-    if notification.kind == Notification.Kind.REMINDER:
-        if notification.sequence != booking.reschedule_count:
-            return "Not sent: the booking was rescheduled after this reminder was written."
-        if booking.starts_at <= now:
-            return "Not sent: the session had begun."
+    with translation.override(booking.language):
+        if booking.status != Booking.Status.BOOKED:
+            return _("Not sent: the booking is %(status)s now.") % {
+                "status": booking.get_status_display().lower()
+            }
+        if notification.kind == Notification.Kind.REMINDER:
+            if notification.sequence != booking.reschedule_count:
+                return _("Not sent: the booking was rescheduled after this reminder was written.")
+            if booking.starts_at <= now:
+                return _("Not sent: the session had begun.")
     return ""
 
 

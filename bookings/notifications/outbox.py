@@ -2,19 +2,16 @@
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bookings.models import Booking, Notification
 from offices import clock
 
-from .delivery import retry_delay
 from .tasks import deliver_notification, deliver_notifications
 
 REQUEUE_BATCH = 1000
@@ -22,7 +19,7 @@ REQUEUE_BATCH = 1000
 logger = logging.getLogger(__name__)
 
 
-def record_notifications(booking: Booking, kind: str, *, new_booking=False) -> list[int]:
+def record_notifications(booking: Booking, kind: str, *, new_booking=False, now=None) -> list[int]:
     """Write one pending row per channel the applicant can be reached on; queue them on commit.
 
     Call it inside the transaction of the change it reports. A row that exists already for
@@ -38,8 +35,16 @@ def record_notifications(booking: Booking, kind: str, *, new_booking=False) -> l
         channels.append(Notification.Channel.SMS)
     if not channels:
         return []
+    # Lost on the way to the broker or in it, a row is queued again by the sweep from then on.
+    lost_after = (now or clock.now()) + settings.NOTIFICATION_REQUEUE_AFTER
     rows = [
-        Notification(booking=booking, kind=kind, channel=channel, sequence=booking.reschedule_count)
+        Notification(
+            booking=booking,
+            kind=kind,
+            channel=channel,
+            sequence=booking.reschedule_count,
+            next_attempt_at=lost_after,
+        )
         for channel in channels
     ]
     if new_booking and connection.features.can_return_rows_from_bulk_insert:
@@ -97,28 +102,18 @@ def queue_delivery(notifications: Iterable[tuple[int, int]]) -> int:
     return queued
 
 
-def _retry_span() -> timedelta:
-    total = sum(retry_delay(n) for n in range(1, settings.NOTIFICATION_MAX_ATTEMPTS))
-    return timedelta(seconds=total)
-
-
 def requeue_pending(*, now=None) -> int:
-    """Queue again the pending notifications that should have gone out by now; return how many.
+    """Queue again the pending notifications whose next attempt is due; return how many.
 
-    A row still waiting for its first attempt after NOTIFICATION_REQUEUE_AFTER was written
-    while the broker was down (or the broker lost it). A row that failed before has its
-    retry queued with a back-off; it is queued again only when all its retries should have
-    run, so the sweep does not cut the back-off short. Duplicates are harmless (deliver).
+    A row waits until its stored next_attempt_at: NOTIFICATION_REQUEUE_AFTER after it was
+    written (lost on the way to the broker, or in it), after a failure its back-off plus
+    that grace (its own retry should have run by then), and the long tail after the last
+    quick retry. Duplicates are harmless (deliver).
     """
     now = now or clock.now()
-    grace = settings.NOTIFICATION_REQUEUE_AFTER
     rows = (
-        Notification.objects.filter(
-            Q(attempts=0) | Q(created_at__lt=now - grace - _retry_span()),
-            status=Notification.Status.PENDING,
-            created_at__lt=now - grace,
-        )
-        .order_by("created_at")
+        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lt=now)
+        .order_by("next_attempt_at")
         .values_list("pk", "attempts")[:REQUEUE_BATCH]
     )
     return queue_delivery(list(rows))
@@ -138,7 +133,8 @@ def retry_notification(*, notification: Notification) -> Notification:
             )
         notification.status = Notification.Status.PENDING
         notification.attempts = 0  # last_error stays until the next attempt, for staff
-        notification.save(update_fields=["status", "attempts"])
+        notification.next_attempt_at = clock.now() + settings.NOTIFICATION_REQUEUE_AFTER
+        notification.save(update_fields=["status", "attempts", "next_attempt_at"])
         pk = notification.pk
         transaction.on_commit(lambda: queue_delivery([(pk, 0)]))
     return notification

@@ -230,6 +230,7 @@ def test_failures_back_off_and_end_as_failed_after_the_limit(
 ):
     settings.EMAIL_BACKEND = BROKEN_SMTP
     settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    settings.NOTIFICATION_RETRY_TAIL = timedelta(0)  # no long tail: failed at the limit
     notification = row(book(office, tomorrow, now=now))
 
     assert deliver(notification.pk, now=now) == RetryLater(120, 1)
@@ -253,6 +254,7 @@ def test_staff_can_retry_a_failed_message(
 ):
     settings.EMAIL_BACKEND = BROKEN_SMTP
     settings.NOTIFICATION_MAX_ATTEMPTS = 1
+    settings.NOTIFICATION_RETRY_TAIL = timedelta(0)
     notification = row(book(office, tomorrow, now=now))
     deliver(notification.pk, now=now)
     queued.clear()
@@ -289,7 +291,7 @@ def test_a_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(
 
     reminder.refresh_from_db()
     assert reminder.status == "failed"
-    assert "cancelled" in reminder.last_error
+    assert "dibatalkan" in reminder.last_error  # cancelled, in the applicant's Indonesian
     assert len(mailoutbox) == 1  # the cancellation
 
 
@@ -309,17 +311,42 @@ def test_the_sweep_requeues_what_waits_past_the_grace_period(
     queued.clear()
     grace = timedelta(minutes=5)
 
-    assert requeue_pending(now=waiting.created_at + grace) == 0
-    assert requeue_pending(now=waiting.created_at + grace + timedelta(microseconds=1)) == 1
+    assert requeue_pending(now=now + grace) == 0
+    assert requeue_pending(now=now + grace + timedelta(microseconds=1)) == 1
     assert queued == [(waiting.pk, 0)]
 
-    # The failing row's own retries take 2 + 4 + 8 + 16 minutes: it is left to them till then.
-    retries = timedelta(minutes=30)
+    # The failing row's own retry runs 2 minutes on: it is left to it, and the grace, till then.
+    retry = timedelta(minutes=2)
     queued.clear()
-    requeue_pending(now=failing.created_at + grace + retries)
+    requeue_pending(now=now + retry + grace)
     assert (failing.pk, 1) not in queued
-    requeue_pending(now=failing.created_at + grace + retries + timedelta(microseconds=1))
+    requeue_pending(now=now + retry + grace + timedelta(microseconds=1))
     assert (failing.pk, 1) in queued
+
+
+def test_after_the_last_quick_retry_a_message_waits_the_long_tail_then_fails(
+    office, now, tomorrow, settings, queued
+):
+    settings.EMAIL_BACKEND = BROKEN_SMTP
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    settings.NOTIFICATION_RETRY_TAIL = timedelta(hours=6)
+    notification = row(book(office, tomorrow, now=now))
+    assert deliver(notification.pk, now=now) == RetryLater(120, 1)
+    assert deliver(notification.pk, now=now) is None  # no countdown of hours: the sweep
+
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("pending", 2)
+    assert notification.next_attempt_at == now + timedelta(hours=6)
+    queued.clear()
+    requeue_pending(now=now + timedelta(hours=6))
+    assert (notification.pk, 2) not in queued
+    requeue_pending(now=now + timedelta(hours=6, seconds=1))
+    assert (notification.pk, 2) in queued
+
+    assert deliver(notification.pk, attempts=2, now=now + timedelta(hours=6)) is None
+    notification.refresh_from_db()
+    assert (notification.status, notification.attempts) == ("failed", 3)
+    assert notification.next_attempt_at is None
 
 
 # The messages: the applicant's language, the booking's details, one kind each.
@@ -451,3 +478,37 @@ def test_indonesian_messages_are_translated_and_the_sms_still_fits(office, now, 
     id_sms = sms_text(row(indonesian, channel="sms"))
     assert len(id_sms) <= 160
     assert id_sms.split(".")[0] != sms_text(row(english, channel="sms")).split(".")[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("id", "Tidak dikirim: sesi layanan sudah dimulai."),
+        ("en", "Not sent: the session had begun."),
+    ],
+)
+def test_a_skipped_reminder_says_why_in_the_applicants_language(
+    office, now, tomorrow, queued, language, reason
+):
+    booking = book(office, tomorrow, now=now, language=language)
+    create_due_reminders(now=booking.starts_at - timedelta(hours=1))
+    reminder = booking.notifications.get(kind="reminder", channel="email")
+
+    deliver(reminder.pk, now=booking.starts_at + timedelta(minutes=1))
+
+    reminder.refresh_from_db()
+    assert (reminder.status, reminder.last_error) == ("failed", reason)
+
+
+def test_a_message_for_a_cancelled_booking_says_its_status_in_the_applicants_language(
+    office, now, tomorrow, queued
+):
+    booking = book(office, tomorrow, now=now, language="id")
+    create_due_reminders(now=booking.starts_at - timedelta(hours=1))
+    reminder = booking.notifications.get(kind="reminder", channel="sms")
+    cancel_booking(booking=booking, now=now)
+
+    deliver(reminder.pk, now=now)
+
+    reminder.refresh_from_db()
+    assert reminder.last_error == "Tidak dikirim: pendaftaran kini berstatus dibatalkan."
