@@ -112,6 +112,11 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
             path("check-in/", view(staff_views.check_in), name="bookings_booking_check_in"),
             path("walk-in/", view(staff_views.walk_in), name="bookings_booking_walk_in"),
             path("find/", view(staff_views.find), name="bookings_booking_find"),
+            path(
+                "resend-failed/",
+                view(staff_views.resend_failed),
+                name="bookings_booking_resend_failed",
+            ),
             path("<int:pk>/ticket/", view(staff_views.ticket), name="bookings_booking_ticket"),
             *super().get_urls(),
         ]

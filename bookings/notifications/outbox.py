@@ -131,10 +131,32 @@ def retry_notification(*, notification: Notification) -> Notification:
             raise ValidationError(
                 _("Only a message that failed can be sent again."), code="not_failed"
             )
-        notification.status = Notification.Status.PENDING
-        notification.attempts = 0  # last_error stays until the next attempt, for staff
-        notification.next_attempt_at = clock.now() + settings.NOTIFICATION_REQUEUE_AFTER
-        notification.save(update_fields=["status", "attempts", "next_attempt_at"])
-        pk = notification.pk
-        transaction.on_commit(lambda: queue_delivery([(pk, 0)]))
+        _send_again([notification.pk])
+    notification.refresh_from_db()
     return notification
+
+
+def retry_failed_of_day(*, office, day) -> int:
+    """Give every failed message about an office-day's bookings a fresh set of attempts.
+
+    For the staff's "send again" on the day's page, after an SMS gateway or mail server
+    outage. Returns how many will be sent again when this commits.
+    """
+    with transaction.atomic():
+        pks = list(
+            Notification.objects.select_for_update()
+            .filter(booking__office=office, booking__date=day, status=Notification.Status.FAILED)
+            .values_list("pk", flat=True)
+        )
+        _send_again(pks)
+    return len(pks)
+
+
+def _send_again(pks):
+    # last_error stays until the next attempt, for staff to read.
+    Notification.objects.filter(pk__in=pks).update(
+        status=Notification.Status.PENDING,
+        attempts=0,
+        next_attempt_at=clock.now() + settings.NOTIFICATION_REQUEUE_AFTER,
+    )
+    transaction.on_commit(lambda: queue_delivery([(pk, 0) for pk in pks]))

@@ -16,11 +16,13 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from bookings import services
 from bookings.models import Booking
+from bookings.notifications import outbox
 from offices import clock
 from offices.access import changeable_offices, staff_offices
 from offices.models import OfficeDay
@@ -158,6 +160,7 @@ def today(request, *, model_admin):
         form=CheckInForm(),
         can_check_in=request.user.has_perm("bookings.change_booking"),
         can_walk_in=request.user.has_perm("bookings.add_booking"),
+        can_resend=request.user.has_perm("bookings.change_notification"),
     )
     return TemplateResponse(request, "bookings/staff/today.html", context)
 
@@ -205,6 +208,29 @@ def ticket(request, pk, *, model_admin):
         today_url=_today_url(office),
     )
     return TemplateResponse(request, "bookings/staff/ticket.html", context)
+
+
+@require_POST
+def resend_failed(request, *, model_admin):
+    """Send again every failed message about today's bookings at an office; back to the day."""
+    _require(request, "bookings.change_notification")
+    office = _office(request, request.POST.get("office"), to_change=True)
+    if office is None:
+        raise Http404
+    count = outbox.retry_failed_of_day(office=office, day=clock.office_today(office))
+    if count:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d failed message will be sent again.",
+                "%(count)d failed messages will be sent again.",
+                count,
+            )
+            % {"count": count},
+        )
+    else:
+        messages.info(request, _("No message about today's bookings has failed."))
+    return HttpResponseRedirect(_today_url(office))
 
 
 # Walk-ins ------------------------------------------------------------------------------

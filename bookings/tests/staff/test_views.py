@@ -373,3 +373,38 @@ def test_a_walk_ins_details_and_a_searched_nik_are_hidden_from_error_reports(cle
     assert "nik" in response.wsgi_request.sensitive_post_parameters
     response = clerk.post(reverse("admin:bookings_booking_find"), {"term": make_nik()})
     assert list(response.wsgi_request.sensitive_post_parameters) == ["term"]
+
+
+def test_the_failed_messages_of_today_are_sent_again_in_one_go(
+    clerk, world, now, monkeypatch, django_capture_on_commit_callbacks
+):
+    from bookings.models import Notification
+
+    queued = []
+    monkeypatch.setattr("bookings.notifications.outbox.queue_delivery", queued.extend)
+    today = [book(world.palembang, TODAY, now=now), book(world.palembang, TODAY, index=1, now=now)]
+    later = book(world.palembang, TODAY + timedelta(days=1), now=now)
+    Notification.objects.update(status="failed", attempts=5, last_error="GatewayDown")
+    page = clerk.get(reverse("admin:bookings_booking_today"))
+    assert reverse("admin:bookings_booking_resend_failed") in page.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = clerk.post(
+            reverse("admin:bookings_booking_resend_failed"),
+            {"office": world.palembang.pk},
+            follow=True,
+        )
+
+    assert "4 failed messages will be sent again." in _messages(response)
+    again = Notification.objects.filter(booking__in=today)
+    assert set(again.values_list("status", "attempts")) == {("pending", 0)}
+    assert sorted(queued) == sorted((pk, 0) for pk in again.values_list("pk", flat=True))
+    assert set(later.notifications.values_list("status", flat=True)) == {"failed"}
+
+
+def test_a_clerk_cannot_resend_another_offices_messages(client, world):
+    login(client, world.makassar_clerk)
+    response = client.post(
+        reverse("admin:bookings_booking_resend_failed"), {"office": world.palembang.pk}
+    )
+    assert response.status_code == 404
