@@ -126,7 +126,7 @@ class Booking(models.Model):
     reschedule_count = models.PositiveSmallIntegerField(_("reschedules"), default=0)
     # Raised each time a link from a message is exchanged for a browser session: every link
     # sent before stops working (notifications.links).
-    link_version = models.PositiveIntegerField(default=0, editable=False)
+    link_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

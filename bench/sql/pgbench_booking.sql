@@ -26,20 +26,23 @@ INSERT INTO bookings_booking
   (code, office_id, date, window_id, starts_at, ends_at, channel, status, uses_reserve,
    walk_in_reason, override_reason, nik, full_name, birth_date, birth_date_mismatch, email,
    phone, purpose, passport_type, application_type, language, queue_number, reschedule_count,
-   cancel_reason, created_at, updated_at)
+   cancel_reason, link_version, created_at, updated_at)
 SELECT 'Q' || lpad(upper(to_hex(n)), 9, '0'), {{office0}} + :k, date '{{day0}}' + :d,
        {{window0}} + 3 * :k + :j,
        (date '{{day0}}' + :d + time '08:00') AT TIME ZONE 'Asia/Jakarta',
        (date '{{day0}}' + :d + time '10:00') AT TIME ZONE 'Asia/Jakarta',
        'online', 'booked', false, '', '', '91' || lpad(n::text, 14, '0'), 'Pemohon Uji',
        date '1990-05-17', true, 'pemohon@example.com', '+6281234567890', 'umrah', 'ordinary',
-       'new', 'id', '', 0, '', now(), now()
+       'new', 'id', '', 0, '', 0, now(), now()
 FROM (SELECT nextval('bench_pgbench_seq') AS n) AS s
 RETURNING id AS booking_id \gset
 INSERT INTO bookings_notification
-  (booking_id, kind, channel, sequence, status, attempts, last_error, created_at)
-VALUES (:booking_id, 'confirmation', 'email', 0, 'pending', 0, '', now()),
-       (:booking_id, 'confirmation', 'sms', 0, 'pending', 0, '', now());
+  (booking_id, kind, channel, sequence, status, attempts, last_error, created_at,
+   next_attempt_at)
+VALUES (:booking_id, 'confirmation', 'email', 0, 'pending', 0, '', now(),
+        now() + interval '5 minutes'),
+       (:booking_id, 'confirmation', 'sms', 0, 'pending', 0, '', now(),
+        now() + interval '5 minutes');
 COMMIT;
 \else
 ROLLBACK;
