@@ -76,11 +76,6 @@ def check_birth_date(born: date, *, today: date) -> date:
     return born
 
 
-def birth_date_mismatch(nik: str, born: date) -> bool:
-    """Return whether a birth date differs from the NIK's: warn and flag, never refuse."""
-    return not parse_nik(nik).matches_birth_date(born)
-
-
 class ApplicantDetailsForm(forms.Form):
     """An online applicant's details, as the booking page and the API take them.
 
@@ -179,7 +174,8 @@ class ApplicantDetailsForm(forms.Form):
         """Whether the birth date differs from the NIK's: warn, but let the booking go on."""
         if self.errors or not self.is_valid():
             return False
-        return birth_date_mismatch(self.cleaned_data["nik"], self.cleaned_data["birth_date"])
+        nik = parse_nik(self.cleaned_data["nik"])
+        return not nik.matches_birth_date(self.cleaned_data["birth_date"])
 
     def applicant(self, language) -> Applicant:
         return Applicant.from_form(self.cleaned_data, language)

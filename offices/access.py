@@ -53,29 +53,34 @@ def can_see_monthly_report(user) -> bool:
     return is_supervisor(user) or offices_for(user).exists()
 
 
+def _once(request, name, compute):
+    """Return compute(), kept on the request under `name`: asked several times a request."""
+    if not hasattr(request, name):
+        setattr(request, name, compute())
+    return getattr(request, name)
+
+
 def staff_offices(request):
     """Return the offices the request's user may see, once per request."""
-    if not hasattr(request, "_staff_offices"):
-        request._staff_offices = offices_for(request.user)
-    return request._staff_offices
+    return _once(request, "_staff_offices", lambda: offices_for(request.user))
 
 
 def staff_office_ids(request) -> set:
-    if not hasattr(request, "_staff_office_ids"):
-        request._staff_office_ids = set(staff_offices(request).values_list("pk", flat=True))
-    return request._staff_office_ids
+    return _once(
+        request,
+        "_staff_office_ids",
+        lambda: set(staff_offices(request).values_list("pk", flat=True)),
+    )
 
 
 def changeable_offices(request):
     """Return the offices the request's user may change, once per request."""
-    if not hasattr(request, "_changeable_offices"):
-        request._changeable_offices = offices_to_change(request.user)
-    return request._changeable_offices
+    return _once(request, "_changeable_offices", lambda: offices_to_change(request.user))
 
 
 def changeable_office_ids(request) -> set:
-    if not hasattr(request, "_changeable_office_ids"):
-        request._changeable_office_ids = set(
-            changeable_offices(request).values_list("pk", flat=True)
-        )
-    return request._changeable_office_ids
+    return _once(
+        request,
+        "_changeable_office_ids",
+        lambda: set(changeable_offices(request).values_list("pk", flat=True)),
+    )
