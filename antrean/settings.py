@@ -243,6 +243,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Booking rules that are policy, not law.
 BOOKING_MAX_RESCHEDULES = env.int("BOOKING_MAX_RESCHEDULES", default=1)
+# Applicants one booking may hold: a family or a group travelling together.
+BOOKING_GROUP_MAX = env.int("BOOKING_GROUP_MAX", default=5)
 # Seconds an office's free places are kept for readers (0: always computed afresh).
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=2)
 REMINDER_LEAD_TIME = timedelta(hours=env.int("REMINDER_LEAD_HOURS", default=24))

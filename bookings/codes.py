@@ -1,33 +1,59 @@
-"""Booking codes: drawn unguessable, typed back by people and scanners in any shape."""
+"""Booking and group codes: drawn unguessable, typed back by people and scanners in any shape.
+
+A booking's code has 10 symbols and a group's 12, so the length alone tells which a code
+names: the two can never be mistaken for each other, whatever is drawn.
+"""
 
 import re
 import secrets
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0/O, 1/I
 CODE_LENGTH = 10  # 50 random bits
+GROUP_CODE_LENGTH = 12  # 60 random bits: it opens every member of the group
+_LENGTHS = (CODE_LENGTH, GROUP_CODE_LENGTH)
 
 _LINK_PARTS = re.compile(r"[/?=&#\s]+")
 
 
+def _draw(length) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
 def new_code() -> str:
     """Return a fresh booking code: 10 symbols from 32, 50 bits from the OS's random source."""
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return _draw(CODE_LENGTH)
+
+
+def new_group_code() -> str:
+    """Return a fresh group code: 12 symbols from 32, 60 bits from the OS's random source."""
+    return _draw(GROUP_CODE_LENGTH)
 
 
 def normalize_code(value) -> str:
-    """Return a booking code as stored: upper case, without spaces or dashes a clerk may type."""
-    return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()[: CODE_LENGTH + 2]
+    """Return a code as stored: upper case, without spaces or dashes a clerk may type."""
+    return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()[: GROUP_CODE_LENGTH + 2]
 
 
 def is_well_formed(code: str) -> bool:
-    """Return whether a normalised code has the length and the symbols of a booking code."""
-    return len(code) == CODE_LENGTH and set(code) <= set(CODE_ALPHABET)
+    """Return whether a normalised code is a booking's or a group's: its length, its symbols."""
+    return len(code) in _LENGTHS and set(code) <= set(CODE_ALPHABET)
+
+
+def is_group_code(code: str) -> bool:
+    """Return whether a normalised, well-formed code names a group rather than one booking."""
+    return len(code) == GROUP_CODE_LENGTH
+
+
+def grouped(code: str) -> str:
+    """Return a code in blocks for reading aloud and typing: ABCDE-FGHJK, ABCD-EFGH-JKLM."""
+    size = 4 if is_group_code(code) else 5
+    return "-".join(code[i : i + size] for i in range(0, len(code), size))
 
 
 def code_from_scan(value: str) -> str:
-    """Return the booking code in what a clerk typed or a scanner read (a code or a link)."""
+    """Return the code in what a clerk typed or a scanner read (a code or a link)."""
     code = normalize_code(value)
-    if len(code) == CODE_LENGTH:
+    if len(code) in _LENGTHS:
         return code
     for part in reversed(_LINK_PARTS.split(str(value or ""))):
         candidate = normalize_code(part)

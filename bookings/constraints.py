@@ -4,7 +4,7 @@ import re
 
 from django.db import IntegrityError
 
-from .models import Booking
+from .models import Booking, BookingGroup
 
 # PostgreSQL names the constraint (psycopg2's diag); SQLite names a CHECK, and for UNIQUE
 # only the columns.
@@ -27,8 +27,12 @@ def _unique_names(model) -> dict[frozenset, str]:
     return names
 
 
-def violated_constraint(exc: IntegrityError, model=Booking) -> str:
-    """Return the name of the constraint `exc` reports on `model`'s table, or ""."""
+# The tables whose unique constraints the services tell apart on SQLite.
+_MODELS = {model._meta.db_table: model for model in (Booking, BookingGroup)}
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """Return the name of the constraint `exc` reports (on SQLite: on a bookings table), or ""."""
     diag = getattr(exc.__cause__, "diag", None)
     if diag is not None:
         return diag.constraint_name or ""
@@ -38,12 +42,13 @@ def violated_constraint(exc: IntegrityError, model=Booking) -> str:
     found = _SQLITE_UNIQUE.search(str(exc))
     if found is None:
         return ""
-    table = model._meta.db_table
-    columns = frozenset(
-        column.strip().removeprefix(f"{table}.") for column in found["columns"].split(",")
-    )
-    return _unique_names(model).get(columns, "")
+    qualified = [column.strip().partition(".") for column in found["columns"].split(",")]
+    model = _MODELS.get(qualified[0][0])
+    if model is None:
+        return ""
+    return _unique_names(model).get(frozenset(column for _t, _dot, column in qualified), "")
 
 
 NIK_HELD = "booking_one_active_per_nik"
 CODE_TAKEN = f"{Booking._meta.db_table}_code_key"
+GROUP_CODE_TAKEN = f"{BookingGroup._meta.db_table}_code_key"

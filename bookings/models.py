@@ -18,6 +18,29 @@ class BookingQuerySet(models.QuerySet):
         return self.filter(office=office, date=day)
 
 
+class BookingGroup(models.Model):
+    """Applicants booked together in one window: a family, an umrah group.
+
+    Every member is a booking of its own (code, queue number, check-in); the group's code opens
+    them all. Members share the office, day and window, and the contact: a member moved alone
+    leaves the group. The group holds no personal data of its own.
+    """
+
+    code = models.CharField(_("group code"), max_length=12, unique=True)
+    # Raised with each move of the whole group: each move gets its own message, as a booking's.
+    reschedule_count = models.PositiveSmallIntegerField(_("reschedules"), default=0)
+    # As Booking.link_version: raised when a link from a message is exchanged for a session.
+    link_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("group booking")
+        verbose_name_plural = _("group bookings")
+
+    def __str__(self):
+        return self.code
+
+
 class Booking(models.Model):
     class Channel(models.TextChoices):
         ONLINE = "online", _("Online")
@@ -122,6 +145,14 @@ class Booking(models.Model):
         _("language"), max_length=5, choices=settings.LANGUAGES, default="id"
     )
 
+    group = models.ForeignKey(
+        BookingGroup,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("group"),
+        null=True,
+        blank=True,
+    )
     queue_number = models.CharField(_("queue number"), max_length=8, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(_("reschedules"), default=0)
     # Raised each time a link from a message is exchanged for a browser session: every link
@@ -223,8 +254,22 @@ class Notification(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
+    # What the message is about: one booking, or a whole group (to the contact they share).
     booking = models.ForeignKey(
-        Booking, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("booking")
+        Booking,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("booking"),
+        null=True,
+        blank=True,
+    )
+    group = models.ForeignKey(
+        BookingGroup,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("group"),
+        null=True,
+        blank=True,
     )
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
@@ -249,6 +294,14 @@ class Notification(models.Model):
                 fields=["booking", "kind", "channel", "sequence"],
                 name="notification_once_per_change",
             ),
+            models.UniqueConstraint(
+                fields=["group", "kind", "channel", "sequence"],
+                name="notification_once_per_group_change",
+            ),
+            models.CheckConstraint(
+                condition=Q(booking__isnull=True) ^ Q(group__isnull=True),
+                name="notification_one_subject",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="notification_pending"),
@@ -256,4 +309,5 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.get_channel_display()} {self.booking_id}"
+        subject = self.booking_id or f"G{self.group_id}"
+        return f"{self.get_kind_display()} {self.get_channel_display()} {subject}"

@@ -5,6 +5,7 @@ Each raises ValidationError with a code from MESSAGES when the change cannot be 
 """
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, date, timedelta
 from functools import partial
@@ -12,8 +13,9 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from offices import clock, places
 from offices.access import may_change_office
@@ -22,9 +24,9 @@ from offices.schedule import DayPlan, day_plan
 
 from . import codes
 from .applicants import Applicant
-from .constraints import CODE_TAKEN, NIK_HELD, violated_constraint
-from .models import Booking, Notification
-from .nik import normalize_nik, parse_nik
+from .constraints import CODE_TAKEN, GROUP_CODE_TAKEN, NIK_HELD, violated_constraint
+from .models import Booking, BookingGroup, Notification
+from .nik import mask_nik, normalize_nik, parse_nik
 from .notifications.outbox import record_notifications
 
 CODE_DRAWS = 3  # codes drawn at most for one booking before giving up
@@ -55,6 +57,29 @@ MESSAGES = {
         "At an office you are not staff of, you may register a walk-in only when its daily "
         "quota is full, with a written reason."
     ),
+    "group_size": _("A group booking holds from 2 to %(max)d applicants."),
+    "group_member": _("Applicant %(number)d: %(message)s"),
+    "group_repeated_nik": _(
+        "Applicant %(number)d has the same NIK (%(nik)s) as an applicant above. "
+        "Each applicant needs their own NIK."
+    ),
+    "group_nik_held": _(
+        "Applicant %(number)d (NIK %(nik)s) already holds an active booking. Cancel it first "
+        "or book without this applicant."
+    ),
+    "group_full": ngettext_lazy(
+        "This session has only %(left)d place left for %(count)d applicants.",
+        "This session has only %(left)d places left for %(count)d applicants.",
+        "left",
+    ),
+    "group_day_full": ngettext_lazy(
+        "This day has only %(left)d place left for %(count)d applicants.",
+        "This day has only %(left)d places left for %(count)d applicants.",
+        "left",
+    ),
+    "group_not_found": _("No group booking matches this code."),
+    "group_checked_in": _("Every applicant of this group has already checked in."),
+    "group_nothing_active": _("No applicant of this group holds a booking any more."),
 }
 
 
@@ -67,7 +92,13 @@ def _error(code, **params):
 NO_PLACE = {"window": "full", "day": "day_full"}
 
 
-def _no_place(exc: places.NoPlace) -> ValidationError:
+# The same for a group that asked for more places than are left (and some are).
+NO_PLACES_FOR_GROUP = {"window": "group_full", "day": "group_day_full"}
+
+
+def _no_place(exc: places.NoPlace, count=1) -> ValidationError:
+    if exc.left and count > 1:
+        return _error(NO_PLACES_FOR_GROUP[exc.scope], left=exc.left, count=count)
     return _error(NO_PLACE[exc.scope])
 
 
@@ -116,16 +147,26 @@ def _under_fresh_code(booking, write):
     In the 2^-50 case of a code clash the transaction is rolled back and made again under
     a new code. Returns the booking.
     """
-    for _attempt in range(CODE_DRAWS):
+
+    def draw():
         booking.code = codes.new_code()
+
+    _under_fresh_codes(draw, write)
+    return booking
+
+
+def _under_fresh_codes(draw, write):
+    # draw() gives every row to be inserted a new code, before each attempt.
+    for _attempt in range(CODE_DRAWS):
+        draw()
         try:
             with transaction.atomic():
                 write()
-            return booking
+            return
         except IntegrityError as exc:
-            if violated_constraint(exc) != CODE_TAKEN:
+            if violated_constraint(exc) not in (CODE_TAKEN, GROUP_CODE_TAKEN):
                 raise
-    raise RuntimeError("Could not draw an unused booking code.")
+    raise RuntimeError("Could not draw an unused code.")
 
 
 def _insert(booking):
@@ -173,6 +214,230 @@ def create_booking(
         if violated_constraint(exc) == NIK_HELD:
             raise _error("duplicate") from None
         raise
+
+
+# ---- groups: several applicants in one window, all or nothing ---------------------------------
+
+
+def book_applicants(
+    *, office: Office, day: date, window: ServiceWindow, applicants: Sequence[Applicant], now=None
+) -> list[Booking]:
+    """Book one applicant alone, or several as a group; return their bookings in order."""
+    if len(applicants) == 1:
+        return [create_booking(office=office, day=day, window=window, applicant=applicants[0])]
+    return create_group_booking(office=office, day=day, window=window, applicants=applicants)
+
+
+def _member_fields(number: int, applicant: Applicant) -> dict:
+    # The NIK's own checks, with the applicant they refuse named.
+    try:
+        return _applicant_fields(applicant)
+    except ValidationError as exc:
+        raise _error("group_member", number=number, message=exc.messages[0]) from None
+
+
+def _refuse_held_nik(niks: list[str]) -> None:
+    held = set(
+        Booking.objects.filter(nik__in=niks, status=Booking.Status.BOOKED).values_list(
+            "nik", flat=True
+        )
+    )
+    for number, nik in enumerate(niks, start=1):
+        if nik in held:
+            raise _error("group_nik_held", number=number, nik=mask_nik(nik))
+
+
+def create_group_booking(
+    *, office: Office, day: date, window: ServiceWindow, applicants: Sequence[Applicant], now=None
+) -> list[Booking]:
+    """Book 2 to BOOKING_GROUP_MAX applicants into one window together, all or none.
+
+    Each applicant gets a booking of their own under one group code; the contact of the
+    first is the group's, and hears once for all. Raises ValidationError coded group_size,
+    group_member, group_repeated_nik, group_nik_held, group_full, group_day_full, full,
+    day_full, closed, not_bookable, window_mismatch or window_started; nothing is written.
+    """
+    now = now or clock.now()
+    count = len(applicants)
+    if not 2 <= count <= settings.BOOKING_GROUP_MAX:
+        raise _error("group_size", max=settings.BOOKING_GROUP_MAX)
+    contact = {"email": applicants[0].email, "phone": applicants[0].phone}
+    members_fields = []
+    for number, applicant in enumerate(applicants, start=1):
+        member = {**_member_fields(number, applicant), **contact}
+        if any(seen["nik"] == member["nik"] for seen in members_fields):
+            raise _error("group_repeated_nik", number=number, nik=mask_nik(member["nik"]))
+        members_fields.append(member)
+    niks = [member["nik"] for member in members_fields]
+    _check_slot(office=office, day=day, window=window, now=now)
+    _refuse_held_nik(niks)
+    plan, window = _check_plan(office=office, day=day, window=window, now=now)
+    group = BookingGroup()
+    members = [
+        Booking(
+            office=office,
+            date=day,
+            window=window,
+            starts_at=office.local_datetime(day, window.start),
+            ends_at=office.local_datetime(day, window.end),
+            channel=Booking.Channel.ONLINE,
+            group=group,
+            **fields_,
+        )
+        for fields_ in members_fields
+    ]
+
+    def draw():
+        group.code = codes.new_group_code()
+        for member in members:
+            member.code = codes.new_code()
+
+    def write():
+        places.take(office, plan, window, count=count)
+        group.save(force_insert=True)
+        for member in members:
+            member.group = group  # the saved group's id
+        Booking.objects.bulk_create(members)
+        record_notifications(
+            members[0], Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
+        )
+
+    try:
+        _under_fresh_codes(draw, write)
+    except places.NoPlace as exc:
+        raise _no_place(exc, count) from None
+    except IntegrityError as exc:
+        if violated_constraint(exc) == NIK_HELD:  # booked elsewhere a moment ago
+            _refuse_held_nik(niks)
+        raise
+    return members
+
+
+def _locked_members(group) -> list[Booking]:
+    # The group's booked members, locked, in the order they were booked.
+    rows = Booking.objects.select_related("office").select_for_update(of=("self",))
+    return list(rows.filter(group=group, status=Booking.Status.BOOKED).order_by("pk"))
+
+
+def reschedule_group(
+    *, group: BookingGroup, day: date, window: ServiceWindow, now=None
+) -> list[Booking]:
+    """Move every booked member of a group to another window together, or none of them.
+
+    Raises ValidationError coded group_nothing_active, not_reschedulable, reschedule_limit,
+    same_slot, group_full, group_day_full, full, day_full, closed, not_bookable,
+    window_mismatch or window_started.
+    """
+    now = now or clock.now()
+    limit = settings.BOOKING_MAX_RESCHEDULES
+    try:
+        with transaction.atomic():
+            group = BookingGroup.objects.select_for_update().get(pk=group.pk)
+            members = _locked_members(group)
+            if not members:
+                raise _error("group_nothing_active")
+            for member in members:
+                refusal = member.reschedule_refusal(now)
+                if refusal:
+                    raise _error(refusal, limit=limit)
+            first = members[0]
+            office = first.office
+            if first.date == day and first.window_id == window.pk:
+                raise _error("same_slot")
+            plan = check_bookable(office=office, day=day, window=window, now=now)
+            places.move(
+                office,
+                plan,
+                window,
+                old_day=first.date,
+                old_window=first.window,
+                count=len(members),
+            )
+            Booking.objects.filter(pk__in=[m.pk for m in members]).update(
+                date=day,
+                window=window,
+                starts_at=office.local_datetime(day, window.start),
+                ends_at=office.local_datetime(day, window.end),
+                reschedule_count=F("reschedule_count") + 1,
+                updated_at=now,
+            )
+            group.reschedule_count += 1
+            group.save(update_fields=["reschedule_count"])
+            record_notifications(first, Notification.Kind.RESCHEDULE, group=group, now=now)
+    except places.NoPlace as exc:
+        raise _no_place(exc, len(members)) from None
+    return list(Booking.objects.filter(pk__in=[m.pk for m in members]).order_by("pk"))
+
+
+def cancel_group(*, group: BookingGroup, reason: str = "", by=None, now=None) -> list[Booking]:
+    """Cancel every booked member of a group together and free their places; the contact hears once.
+
+    All or none: if one member can no longer be cancelled, nobody is. Raises
+    ValidationError coded group_nothing_active or not_cancellable.
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        group = BookingGroup.objects.select_for_update().get(pk=group.pk)
+        members = _locked_members(group)
+        if not members:
+            raise _error("group_nothing_active")
+        if not all(member.can_cancel(now, by_staff=by is not None) for member in members):
+            raise _error("not_cancellable")
+        first = members[0]
+        places.release(
+            first.office, first.date, first.window, uses_reserve=False, count=len(members)
+        )
+        Booking.objects.filter(pk__in=[m.pk for m in members]).update(
+            status=Booking.Status.CANCELLED,
+            cancelled_at=now,
+            cancel_reason=(reason or CANCELLED_BY_APPLICANT if by is None else reason)[:200],
+            updated_at=now,
+        )
+        record_notifications(first, Notification.Kind.CANCELLATION, group=group, now=now)
+    return list(Booking.objects.filter(group=group).order_by("pk"))
+
+
+def check_in_group(*, office: Office, code: str, by=None, now=None) -> list[Booking]:
+    """Check in every booked member of a group at once, each with the next queue number.
+
+    Members already checked in or cancelled are left as they are. Raises ValidationError
+    coded group_not_found, other_office, other_day, group_checked_in or group_nothing_active.
+    """
+    now = now or clock.now()
+    group = BookingGroup.objects.filter(code=codes.normalize_code(code)).first()
+    if group is None:
+        raise _error("group_not_found")
+    with transaction.atomic():
+        everyone = list(Booking.objects.select_for_update().filter(group=group).order_by("pk"))
+        if not everyone:
+            raise _error("group_not_found")
+        first = everyone[0]  # members share their office and day
+        if first.office_id != office.pk:
+            raise _error("other_office")
+        if first.date != clock.office_today(office, now):
+            raise _error("other_day", date=first.date.isoformat())
+        members = [m for m in everyone if m.status == Booking.Status.BOOKED]
+        if not members:
+            if any(m.status == Booking.Status.CHECKED_IN for m in everyone):
+                raise _error("group_checked_in")
+            raise _error("group_nothing_active")
+        for member in members:
+            member.office = office
+            _give_queue_number(member, now)
+            member.save(update_fields=["queue_number", "status", "checked_in_at", "updated_at"])
+    return members
+
+
+def find_group(code: str, nik: str) -> BookingGroup | None:
+    """Return the group with this code only if the NIK is one of its members' (constant time).
+
+    An unknown code and a wrong NIK give the same answer, as find_booking's.
+    """
+    group = BookingGroup.objects.filter(code=code).first()
+    stored = list(group.members.values_list("nik", flat=True)) if group else []
+    given = normalize_nik(nik).encode()
+    matches = [hmac.compare_digest(nik_.encode(), given) for nik_ in stored or ["0" * 16]]
+    return group if group is not None and any(matches) else None
 
 
 # Whether the day, or the window on it, is full: office id, date, window id, date.
@@ -231,6 +496,8 @@ def _locked(booking) -> Booking:
 def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, now=None) -> Booking:
     """Move a booking to another window of its office; keep the old place if the new one fails.
 
+    A group's member moved alone leaves the group; the others keep their place.
+
     Raises ValidationError coded not_reschedulable, reschedule_limit, same_slot, full,
     day_full, closed, not_bookable, window_mismatch or window_started.
     """
@@ -252,6 +519,7 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
             booking.starts_at = office.local_datetime(day, window.start)
             booking.ends_at = office.local_datetime(day, window.end)
             booking.reschedule_count += 1
+            booking.group = None  # moved alone, a member leaves the group's window and its code
             booking.save(
                 update_fields=[
                     "date",
@@ -259,6 +527,7 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
                     "starts_at",
                     "ends_at",
                     "reschedule_count",
+                    "group",
                     "updated_at",
                 ]
             )
@@ -446,37 +715,49 @@ def mark_due_no_shows(*, now=None) -> int:
 def create_due_reminders(*, now=None) -> int:
     """Write the reminder of every booked appointment starting within the lead time.
 
+    One reminder per booking, and one per group for all its members to their shared contact.
     The lead time is a span of time, so "24 hours before" holds in WIB, WITA and WIT alike.
-    Safe to run as often as wished: the outbox holds one reminder per booking and change.
-    Returns how many bookings were reminded.
+    Safe to run as often as wished: the outbox holds one reminder per booking or group and
+    change. Returns how many reminders were written.
     """
     now = now or clock.now()
-    reminded = Notification.objects.filter(
-        booking=OuterRef("pk"),
-        kind=Notification.Kind.REMINDER,
-        sequence=OuterRef("reschedule_count"),
+    due = Booking.objects.filter(
+        status=Booking.Status.BOOKED,
+        starts_at__gt=now,
+        starts_at__lte=now + settings.REMINDER_LEAD_TIME,
+    ).exclude(email="", phone="")
+    reminded = Notification.objects.filter(kind=Notification.Kind.REMINDER)
+    alone = due.filter(group__isnull=True).exclude(
+        Exists(reminded.filter(booking=OuterRef("pk"), sequence=OuterRef("reschedule_count")))
     )
-    due = (
-        Booking.objects.filter(
-            status=Booking.Status.BOOKED,
-            starts_at__gt=now,
-            starts_at__lte=now + settings.REMINDER_LEAD_TIME,
+    grouped = due.exclude(
+        Exists(
+            reminded.filter(group=OuterRef("group"), sequence=OuterRef("group__reschedule_count"))
         )
-        .exclude(email="", phone="")
-        .exclude(Exists(reminded))
     )
     count = 0
-    for pk in list(due.values_list("pk", flat=True)):
+    for pk in list(alone.values_list("pk", flat=True)):
+        count += _remind(Booking.objects.filter(pk=pk), group=None, now=now)
+    for group_pk in set(grouped.filter(group__isnull=False).values_list("group", flat=True)):
         with transaction.atomic():
-            # Checked again under the lock: cancelling or rescheduling meanwhile wins.
-            booking = Booking.objects.select_for_update().get(pk=pk)
-            if booking.status != Booking.Status.BOOKED or not (
-                now < booking.starts_at <= now + settings.REMINDER_LEAD_TIME
-            ):
-                continue
-            record_notifications(booking, Notification.Kind.REMINDER, now=now)
-        count += 1
+            group = BookingGroup.objects.select_for_update().get(pk=group_pk)
+            count += _remind(Booking.objects.filter(group=group).order_by("pk"), group, now=now)
     return count
+
+
+def _remind(bookings, group, *, now) -> int:
+    # Checked again under the lock: cancelling or rescheduling meanwhile wins.
+    with transaction.atomic():
+        booked = [
+            booking
+            for booking in bookings.select_for_update()
+            if booking.status == Booking.Status.BOOKED
+            and now < booking.starts_at <= now + settings.REMINDER_LEAD_TIME
+        ]
+        if not booked:
+            return 0
+        record_notifications(booked[0], Notification.Kind.REMINDER, group=group, now=now)
+    return 1
 
 
 # The applicant's personal data, as a booking holds it; what forgetting leaves behind.
@@ -503,7 +784,7 @@ def forget_past_applicants(*, now=None) -> int:
     ).exclude(status=Booking.Status.BOOKED)
     with transaction.atomic():
         pks = list(due.select_for_update().values_list("pk", flat=True))
-        Notification.objects.filter(booking_id__in=pks).delete()
+        Notification.objects.filter(Q(booking_id__in=pks) | Q(group__members__in=pks)).delete()
         Booking.objects.filter(pk__in=pks).update(**FORGOTTEN, forgotten_at=now)
     return len(pks)
 

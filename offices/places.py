@@ -29,11 +29,12 @@ WINDOW_FULL_SQL = (
 
 
 class NoPlace(Exception):
-    """No place is left: `scope` is "day" or "window"."""
+    """Too few places are left: `scope` is "day" or "window", `left` how many it still has."""
 
-    def __init__(self, scope):
-        super().__init__(scope)
+    def __init__(self, scope, left=0):
+        super().__init__(scope, left)
         self.scope = scope
+        self.left = left
 
 
 def _require_transaction():
@@ -59,64 +60,78 @@ def _ensure_window_day(window, day):
     )
 
 
-def take_day(office, plan: DayPlan, *, uses_reserve):
-    """Count one more booking on an office-day, or raise NoPlace("day")."""
+def take_day(office, plan: DayPlan, *, uses_reserve, count=1):
+    """Count `count` more bookings on an office-day, all or none, or raise NoPlace("day")."""
     _require_transaction()
-    rows = OfficeDay.objects.filter(office=office, date=plan.date, booked__lt=F("quota"))
+    rows = OfficeDay.objects.filter(office=office, date=plan.date, booked__lte=F("quota") - count)
     if not uses_reserve:
-        rows = rows.filter(online_booked__lt=F("online_quota"))
-    changes = {"booked": F("booked") + 1}
+        rows = rows.filter(online_booked__lte=F("online_quota") - count)
+    changes = {"booked": F("booked") + count}
     if not uses_reserve:
-        changes["online_booked"] = F("online_booked") + 1
+        changes["online_booked"] = F("online_booked") + count
     if rows.update(**changes):
         return
     # No row matched: full, or not created yet. Create it if missing (another transaction
     # may be creating it right now; the insert then waits for it) and try once more.
     ensure_office_day(office, plan)
     if not rows.update(**changes):
-        raise NoPlace("day")
+        raise NoPlace("day", _day_left(office, plan.date, uses_reserve) if count > 1 else 0)
 
 
-def take_window(window, day):
-    """Count one more booking in a window on a date, or raise NoPlace("window")."""
+def _day_left(office, day, uses_reserve):
+    row = OfficeDay.objects.get(office=office, date=day)
+    left = row.quota - row.booked
+    if not uses_reserve:
+        left = min(left, row.online_quota - row.online_booked)
+    return max(left, 0)
+
+
+def take_window(window, day, count=1):
+    """Count `count` more bookings in a window on a date, all or none, or raise NoPlace."""
     _require_transaction()
-    rows = WindowDay.objects.filter(window=window, date=day, booked__lt=F("capacity"))
-    if rows.update(booked=F("booked") + 1):
+    rows = WindowDay.objects.filter(window=window, date=day, booked__lte=F("capacity") - count)
+    if rows.update(booked=F("booked") + count):
         return
     _ensure_window_day(window, day)  # as in take_day: this window's row only
-    if not rows.update(booked=F("booked") + 1):
-        raise NoPlace("window")
+    if not rows.update(booked=F("booked") + count):
+        left = 0
+        if count > 1:  # one place asked: none is left, no need to read
+            row = WindowDay.objects.get(window=window, date=day)
+            left = max(row.capacity - row.booked, 0)
+        raise NoPlace("window", left)
 
 
-def release_day(office, day, *, uses_reserve):
+def release_day(office, day, *, uses_reserve, count=1):
     _require_transaction()
-    changes = {"booked": F("booked") - 1}
+    changes = {"booked": F("booked") - count}
     if not uses_reserve:
-        changes["online_booked"] = F("online_booked") - 1
-    OfficeDay.objects.filter(office=office, date=day, booked__gt=0).update(**changes)
+        changes["online_booked"] = F("online_booked") - count
+    OfficeDay.objects.filter(office=office, date=day, booked__gte=count).update(**changes)
 
 
-def release_window(window, day):
+def release_window(window, day, count=1):
     _require_transaction()
-    WindowDay.objects.filter(window=window, date=day, booked__gt=0).update(booked=F("booked") - 1)
+    WindowDay.objects.filter(window=window, date=day, booked__gte=count).update(
+        booked=F("booked") - count
+    )
 
 
-def take(office, plan: DayPlan, window, *, uses_reserve=False):
-    """Take one place on an office-day and, unless it has none (a walk-in), in its window."""
-    take_day(office, plan, uses_reserve=uses_reserve)
+def take(office, plan: DayPlan, window, *, uses_reserve=False, count=1):
+    """Take `count` places, all or none, on an office-day and, unless a walk-in, its window."""
+    take_day(office, plan, uses_reserve=uses_reserve, count=count)
     if window is not None:
-        take_window(window, plan.date)
+        take_window(window, plan.date, count)
 
 
-def release(office, day, window, *, uses_reserve):
-    """Give back a booking's place on its office-day and in its window, if it has one."""
-    release_day(office, day, uses_reserve=uses_reserve)
+def release(office, day, window, *, uses_reserve, count=1):
+    """Give back places on an office-day and in their window, if they have one."""
+    release_day(office, day, uses_reserve=uses_reserve, count=count)
     if window is not None:
-        release_window(window, day)
+        release_window(window, day, count)
 
 
-def move(office, plan: DayPlan, window, *, old_day, old_window):
-    """Move an online place to `window` on the plan's day, taking the locks in their order.
+def move(office, plan: DayPlan, window, *, old_day, old_window, count=1):
+    """Move `count` online places to `window` on the plan's day, taking the locks in their order.
 
     Day counters first, then window counters, each in date (then start time) order.
     """
@@ -124,15 +139,15 @@ def move(office, plan: DayPlan, window, *, old_day, old_window):
     if old_day != day:
         for when in sorted([old_day, day]):
             if when == day:
-                take_day(office, plan, uses_reserve=False)
+                take_day(office, plan, uses_reserve=False, count=count)
             else:
-                release_day(office, old_day, uses_reserve=False)
+                release_day(office, old_day, uses_reserve=False, count=count)
     moves = sorted([(old_day, old_window.start, "release"), (day, window.start, "take")])
     for _when, _start, action in moves:
         if action == "take":
-            take_window(window, day)
+            take_window(window, day, count)
         else:
-            release_window(old_window, old_day)
+            release_window(old_window, old_day, count)
 
 
 def raise_quota_by_one(office, plan: DayPlan, *, uses_reserve):

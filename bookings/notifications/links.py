@@ -1,4 +1,4 @@
-"""Signed links that open a booking from a message without typing the NIK, once."""
+"""Signed links that open a booking or a group from a message without typing the NIK, once."""
 
 from urllib.parse import urlencode
 
@@ -7,7 +7,7 @@ from django.core import signing
 from django.db.models import F
 
 from bookings.codes import normalize_code
-from bookings.models import Booking
+from bookings.models import Booking, BookingGroup
 from offices import clock
 
 SALT = "bookings.links"
@@ -15,58 +15,89 @@ SEP = "."  # not in the token's alphabet, and needs no escaping in a query strin
 MAX_TOKEN_LENGTH = 100
 
 
-def _signer(booking):
-    # The booking's state is part of the key: once the booking is cancelled, checked in,
-    # marked no-show or rescheduled, or a link was used, every link sent before stops working.
-    state = f"{booking.status}:{booking.reschedule_count}"
-    if booking.link_version:
-        state += f":{booking.link_version}"
-    return signing.Signer(salt=f"{SALT}:{state}", sep=SEP)
+def _state(subject) -> str:
+    # The state is part of the key: once the booking is cancelled, checked in, marked no-show
+    # or rescheduled (for a group: one of its members, or all moved), or a link was used,
+    # every link sent before stops working.
+    if isinstance(subject, BookingGroup):
+        statuses = ",".join(subject.members.order_by("pk").values_list("status", flat=True))
+        state = f"group:{statuses}:{subject.reschedule_count}"
+    else:
+        state = f"{subject.status}:{subject.reschedule_count}"
+    if subject.link_version:
+        state += f":{subject.link_version}"
+    return state
 
 
-def booking_token(booking, *, now=None) -> str:
-    """Return a token for this booking in its present state: a timestamp and a signature."""
+def _signer(subject):
+    return signing.Signer(salt=f"{SALT}:{_state(subject)}", sep=SEP)
+
+
+def booking_token(subject, *, now=None) -> str:
+    """Return a token for a booking or group in its present state: a timestamp, a signature."""
     now = now or clock.now()
     stamp = signing.b62_encode(int(now.timestamp()))
-    return _signer(booking).sign(f"{booking.code}{SEP}{stamp}").removeprefix(booking.code + SEP)
+    return _signer(subject).sign(f"{subject.code}{SEP}{stamp}").removeprefix(subject.code + SEP)
 
 
-def booking_link(booking, *, now=None) -> str:
-    """Return the absolute URL that opens this booking: {SITE_URL}/bookings/{code}/?t=token."""
-    query = urlencode({"t": booking_token(booking, now=now)})
-    return f"{settings.SITE_URL.rstrip('/')}/bookings/{booking.code}/?{query}"
+def booking_link(subject, *, now=None) -> str:
+    """Return the absolute URL that opens a booking (/bookings/{code}/?t=…) or a group
+    (/groups/{code}/?t=…)."""
+    query = urlencode({"t": booking_token(subject, now=now)})
+    place = "groups" if isinstance(subject, BookingGroup) else "bookings"
+    return f"{settings.SITE_URL.rstrip('/')}/{place}/{subject.code}/?{query}"
+
+
+def _ends_at(subject):
+    if isinstance(subject, BookingGroup):
+        return max(subject.members.values_list("ends_at", flat=True), default=None)
+    return subject.ends_at
+
+
+def _from_token(rows, code, token, *, now=None):
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    subject = rows.filter(code=normalize_code(code)).first()
+    if subject is None:
+        return None
+    try:
+        _signer(subject).unsign(f"{subject.code}{SEP}{token}")
+    except signing.BadSignature:
+        return None
+    now = now or clock.now()
+    ends_at = _ends_at(subject)
+    if ends_at is None or now > ends_at + settings.BOOKING_LINK_AFTER:
+        return None
+    return subject
 
 
 def booking_from_token(code, token, *, now=None) -> Booking | None:
     """Return the booking a link names if its token is genuine, current and not expired."""
-    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    booking = (
-        Booking.objects.select_related("office", "window").filter(code=normalize_code(code)).first()
-    )
-    if booking is None:
-        return None
-    try:
-        _signer(booking).unsign(f"{booking.code}{SEP}{token}")
-    except signing.BadSignature:
-        return None
-    now = now or clock.now()
-    if now > booking.ends_at + settings.BOOKING_LINK_AFTER:
-        return None
-    return booking
+    return _from_token(Booking.objects.select_related("office", "window"), code, token, now=now)
+
+
+def group_from_token(code, token, *, now=None) -> BookingGroup | None:
+    """Return the group a link names if its token is genuine, current and not expired."""
+    return _from_token(BookingGroup.objects.all(), code, token, now=now)
+
+
+def _redeem(subject):
+    # Of two uses at once, one wins: the version is raised only from the one it was read at.
+    rows = type(subject).objects.filter(pk=subject.pk, link_version=subject.link_version)
+    return subject if rows.update(link_version=F("link_version") + 1) else None
 
 
 def redeem_booking_link(code, token, *, now=None) -> Booking | None:
     """Return the booking a link opens, and make this the link's one use.
 
     The caller hands the booking to the browser's session; the token then stops working,
-    so one left in a browser's history or a forwarded message opens nothing more. Of two
-    uses at once, one wins (the version is raised only from the one it was read at).
+    so one left in a browser's history or a forwarded message opens nothing more.
     """
     booking = booking_from_token(code, token, now=now)
-    if booking is None:
-        return None
-    used = Booking.objects.filter(pk=booking.pk, link_version=booking.link_version).update(
-        link_version=F("link_version") + 1
-    )
-    return booking if used else None
+    return None if booking is None else _redeem(booking)
+
+
+def redeem_group_link(code, token, *, now=None) -> BookingGroup | None:
+    """Return the group a link opens, and make this the link's one use (as a booking's)."""
+    group = group_from_token(code, token, now=now)
+    return None if group is None else _redeem(group)

@@ -7,6 +7,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from bookings.models import Booking, Notification
@@ -19,13 +20,17 @@ REQUEUE_BATCH = 1000
 logger = logging.getLogger(__name__)
 
 
-def record_notifications(booking: Booking, kind: str, *, new_booking=False, now=None) -> list[int]:
+def record_notifications(
+    booking: Booking, kind: str, *, group=None, new_booking=False, now=None
+) -> list[int]:
     """Write one pending row per channel the applicant can be reached on; queue them on commit.
 
+    With a group, the rows are about the whole group, sent once to the contact its members
+    share (`booking` is one of them); without, about the booking alone.
     Call it inside the transaction of the change it reports. A row that exists already for
-    this booking, kind and change is left as it is, so calling it twice writes nothing more.
-    With new_booking (the booking was inserted in this transaction, so none can exist) the
-    rows are inserted plainly and the database returns their ids with the insert.
+    this booking or group, kind and change is left as it is, so calling it twice writes
+    nothing more. With new_booking (the booking or group was inserted in this transaction,
+    so none can exist) the rows are inserted plainly and the database returns their ids.
     Returns the ids of the rows that wait for their first attempt.
     """
     channels = []
@@ -35,15 +40,13 @@ def record_notifications(booking: Booking, kind: str, *, new_booking=False, now=
         channels.append(Notification.Channel.SMS)
     if not channels:
         return []
+    subject = {"group": group} if group is not None else {"booking": booking}
+    sequence = (group or booking).reschedule_count
     # Lost on the way to the broker or in it, a row is queued again by the sweep from then on.
     lost_after = (now or clock.now()) + settings.NOTIFICATION_REQUEUE_AFTER
     rows = [
         Notification(
-            booking=booking,
-            kind=kind,
-            channel=channel,
-            sequence=booking.reschedule_count,
-            next_attempt_at=lost_after,
+            **subject, kind=kind, channel=channel, sequence=sequence, next_attempt_at=lost_after
         )
         for channel in channels
     ]
@@ -53,9 +56,9 @@ def record_notifications(booking: Booking, kind: str, *, new_booking=False, now=
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         waiting = list(
             Notification.objects.filter(
-                booking=booking,
+                **subject,
                 kind=kind,
-                sequence=booking.reschedule_count,
+                sequence=sequence,
                 status=Notification.Status.PENDING,
                 attempts=0,
             ).values_list("pk", flat=True)
@@ -137,15 +140,19 @@ def retry_notification(*, notification: Notification) -> Notification:
 
 
 def retry_failed_of_day(*, office, day) -> int:
-    """Give every failed message about an office-day's bookings a fresh set of attempts.
+    """Give every failed message about an office-day's bookings and groups fresh attempts.
 
     For the staff's "send again" on the day's page, after an SMS gateway or mail server
     outage. Returns how many will be sent again when this commits.
     """
+    groups = Booking.objects.filter(office=office, date=day, group__isnull=False).values("group")
     with transaction.atomic():
         pks = list(
             Notification.objects.select_for_update()
-            .filter(booking__office=office, booking__date=day, status=Notification.Status.FAILED)
+            .filter(
+                Q(booking__office=office, booking__date=day) | Q(group__in=groups),
+                status=Notification.Status.FAILED,
+            )
             .values_list("pk", flat=True)
         )
         _send_again(pks)

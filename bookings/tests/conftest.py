@@ -21,7 +21,8 @@ def world(db):
 
 # What a full NIK, an Indonesian mobile number or an e-mail address looks like in a log line.
 PERSONAL_DATA = re.compile(
-    r"(?<![0-9])[0-9]{16}(?![0-9])"  # `[0-9]`: `\d` would let ١٢٣ through
+    # `[0-9]`: `\d` would let ١٢٣ through; not after a point: the fraction of a duration.
+    r"(?<![0-9.])[0-9]{16}(?![0-9])"
     r"|(?:\+62|(?<![0-9])08)[0-9]{8,12}(?![0-9])"
     r"|[\w.+-]+@[\w-]+\.[\w.-]+"
 )

@@ -142,6 +142,35 @@ def book(office, day: date, *, index=0, now, **applicant):
     )
 
 
+FAMILY = ("Ahmad Fauzi", "Siti Aminah", "Nur Aisyah", "Muhammad Rizki", "Dewi Lestari")
+
+
+def make_family(size: int, **contact) -> list[Applicant]:
+    """Return `size` applicants with NIKs of their own, the first one's contact for all."""
+    births = [date(1970, 3, 2), date(1975, 8, 9), date(2005, 1, 20), date(2010, 6, 1)]
+    births.append(date(2015, 12, 24))
+    return [
+        make_applicant(
+            full_name=FAMILY[number % len(FAMILY)],
+            birth_date=births[number % len(births)],
+            **(contact if number == 0 else {"email": "", "phone": ""}),
+        )
+        for number in range(size)
+    ]
+
+
+def book_group(office, day: date, size=3, *, index=0, now, **contact) -> list[Booking]:
+    """Book a family of `size` together, as book() does one applicant."""
+    window = window_on(office, day, index)
+    return services.create_group_booking(
+        office=office,
+        day=day,
+        window=window,
+        applicants=make_family(size, **contact),
+        now=min(now, office.local_datetime(day, window.start)) - timedelta(days=1),
+    )
+
+
 def login(client, user, language="en"):
     """Log a user in; pages answer in English so tests read the code's own words."""
     client.force_login(user, backend=MODEL_BACKEND)
