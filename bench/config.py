@@ -30,6 +30,7 @@ REGIONS = {
     "spread": "317101",
     "profile": "910101",
     "warmup_html": "510101",
+    "group_rush": "947101",
 }
 
 

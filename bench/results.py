@@ -107,6 +107,22 @@ def _measure_lines(r):
                 f"{c['places_left']} left, {c['server_errors']} 5xx",
             ),
         )
+    group = r.get("group_rush")
+    if group and h:
+        c = group["check"]
+        add(
+            group,
+            (
+                f"Group rush: {group['answers']:,} groups of 2-5 on one office-day",
+                f"{group['rps']:,.0f} groups/s",
+                lat(group),
+                statuses_text(group),
+                f"{group['rps'] / h['rps']:.2f} of `/healthz`",
+                f"sold {c['bookings_after'] - c['bookings_before']} of {c['free_before']} free "
+                f"in {c['groups_booked']} groups, {c['groups_split']} split, "
+                f"{c['server_errors']} 5xx",
+            ),
+        )
     sp = r.get("spread")
     pg = r.get("pgbench", {})
     if sp:

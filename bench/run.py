@@ -19,6 +19,7 @@ from functools import partial
 
 from bench.config import BASE_DIR, OUT_DIR, RESULTS, Config, log
 from bench.floors import healthz, pgbench
+from bench.group_rush import group_rush
 from bench.load import measured
 from bench.machine import ensure_psql, ensure_wrk, machine, versions, wait_for_quiet
 from bench.phases import (
@@ -81,6 +82,10 @@ def run(config, stack, results):
                 name,
                 partial(rush, stack, plan, name, code, script, attempts, kind, success),
             )
+    if config.wants("group_rush"):
+        results["group_rush"] = measured(
+            stack, "group_rush", lambda attempt: group_rush(stack, plan, attempt)
+        )
     if config.wants("spread"):
         results["spread"] = measured(stack, "spread", lambda attempt: spread(stack, plan, attempt))
     if config.wants("healthz"):

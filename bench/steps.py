@@ -129,7 +129,17 @@ def _markers():
     return found
 
 
-COUNTS = ("served", "online", "walk_in", "priority", "no_show", "cancelled", "booked")
+COUNTS = (
+    "served",
+    "online",
+    "walk_in",
+    "priority",
+    "no_show",
+    "cancelled",
+    "booked",
+    "group_booked",
+    "group_checked_in",
+)
 PURPOSES = ("umrah", "hajj", "tourism", "work", "study", "family", "other")
 
 
@@ -152,6 +162,8 @@ FROM (
     count(*) FILTER (WHERE status = 'no_show') AS no_show,
     count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
     count(*) AS booked,
+    count(*) FILTER (WHERE group_id IS NOT NULL) AS group_booked,
+    count(*) FILTER (WHERE status = 'checked_in' AND group_id IS NOT NULL) AS group_checked_in,
 {purpose_counts}
   FROM {BOOKING_TABLE}
   WHERE date >= '{year}-01-01' AND date < '{year + 1}-01-01'

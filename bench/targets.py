@@ -90,6 +90,18 @@ def judge(results):
                 f"{c['places_left']} left, {c['server_errors']} 5xx",
             )
         )
+    group = results.get("group_rush")
+    if group:
+        c = group["check"]
+        found.append(
+            _check(
+                "Group rush: no overbooking, no group split, no place a pair could take, no 5xx",
+                group,
+                f"{_rush_sold(c)} applicants in {c['groups_booked']} groups answered 201 for "
+                f"{c['free_before']} free places, {c['groups_split']} split, "
+                f"{c['left_for_a_pair']} left for a pair, {c['server_errors']} 5xx",
+            )
+        )
     sp = results.get("spread")
     pg = results.get("pgbench", {})
     if sp and pg.get("spread"):

@@ -10,16 +10,21 @@ from functools import partial
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from offices import clock
-from offices.admin import ListFiltersOnlyMixin, OfficeListFilter, OfficeScopedMixin
+from offices.admin import (
+    ListFiltersOnlyMixin,
+    OfficeListFilter,
+    OfficeScopedMixin,
+)
 
 from . import services
-from .codes import normalize_code
+from .codes import CODE_LENGTH, normalize_code
 from .models import Booking, Notification
 from .nik import as_nik, mask_phone
 from .notifications.outbox import retry_notification
@@ -41,14 +46,15 @@ class ReadOnlyRowsMixin:
         return obj is None and super().has_change_permission(request, obj)
 
 
-def _report(model_admin, request, booking, exc):
-    model_admin.message_user(request, f"{booking.code}: {' '.join(exc.messages)}", messages.ERROR)
+def _report(model_admin, request, subject, exc):
+    model_admin.message_user(request, f"{subject.code}: {' '.join(exc.messages)}", messages.ERROR)
 
 
 @admin.register(Booking)
 class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
     list_display = [
         "code",
+        "group_code",
         "date",
         "window_label",
         "status",
@@ -66,15 +72,16 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
         OfficeListFilter,
         "birth_date_mismatch",
     ]
-    list_select_related = ["office", "window"]
-    search_fields = ["=code"]  # see get_search_results: a code, or an exact NIK
-    search_help_text = _("A booking code, or the applicant's full NIK.")
+    list_select_related = ["office", "window", "group"]
+    search_fields = ["=code"]  # see get_search_results: a code, a group's code, an exact NIK
+    search_help_text = _("A booking code, a group code, or the applicant's full NIK.")
     show_full_result_count = False
     extra_lookups = ["id__in"]  # the NIK search answers with the bookings' ids
     ordering = ["-date", "starts_at", "created_at"]
     actions = ["check_in_bookings", "mark_no_shows", "cancel_bookings"]
     fields = [
         "code",
+        "group",
         "office",
         "date",
         "window_label",
@@ -121,6 +128,10 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
             *super().get_urls(),
         ]
 
+    @admin.display(description=_("group code"), ordering="group__code")
+    def group_code(self, obj):
+        return obj.group.code if obj.group_id else ""
+
     @admin.display(description=_("service window"), ordering="starts_at")
     def window_label(self, obj):
         return obj.window.label if obj.window_id else _("Walk-in")
@@ -151,6 +162,8 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
         code = normalize_code(term)
         if not code:
             return queryset.none(), False
+        if len(code) > CODE_LENGTH:  # only a group's code is this long: its members
+            return queryset.filter(group__code__startswith=code), False
         return queryset.filter(code__startswith=code), False
 
     @admin.action(description=_("Check in (give a queue number)"), permissions=["change"])
@@ -220,20 +233,26 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
         return TemplateResponse(request, "admin/bookings/booking/cancel_selected.html", context)
 
 
+def subject_of(notification):
+    """Return what a message is about: its booking, or its group."""
+    return notification.booking if notification.group_id is None else notification.group
+
+
 @admin.register(Notification)
 class NotificationAdmin(
     ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin
 ):
-    office_path = "booking__office"
-    list_display = ["booking", "kind", "channel", "status", "attempts", "created_at", "sent_at"]
+    office_path = "booking__office"  # or the group's: see at_offices and office_id_of
+    list_display = ["about", "kind", "channel", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "kind", "channel", OfficeListFilter]
-    list_select_related = ["booking"]
+    list_select_related = ["booking", "group"]
     search_fields = ["=booking__code"]
-    search_help_text = _("A booking code.")
+    search_help_text = _("A booking code or a group code.")
     show_full_result_count = False
     actions = ["retry"]
     fields = [
         "booking",
+        "group",
         "kind",
         "channel",
         "sequence",
@@ -245,23 +264,47 @@ class NotificationAdmin(
     ]
     readonly_fields = fields
 
+    def at_offices(self, queryset, offices):
+        # A message has two paths to its office: its booking's, or its group's members'
+        # (who share their office; one of them booked there is enough).
+        group_there = Booking.objects.filter(group=OuterRef("group"), office__in=offices)
+        return queryset.filter(Q(booking__office__in=offices) | Exists(group_there))
+
+    def office_id_of(self, obj):
+        if obj.group_id is None:
+            return obj.booking.office_id
+        return obj.group.members.order_by("pk").values_list("office_id", flat=True).first()
+
+    @admin.display(description=_("booking or group"))
+    def about(self, obj):
+        return subject_of(obj).code
+
     def get_search_results(self, request, queryset, search_term):
         code = normalize_code(search_term)
         if not code:
             return queryset, False
-        return queryset.filter(booking__code__startswith=code), False
+        if len(code) > CODE_LENGTH:  # only a group's code is this long
+            return queryset.filter(group__code__startswith=code), False
+        # A member's code finds the messages about its group too.
+        groups = Booking.objects.filter(code__startswith=code, group__isnull=False)
+        return queryset.filter(
+            Q(booking__code__startswith=code) | Q(group__in=groups.values("group"))
+        ), False
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def retry(self, request, queryset):
-        for notification in list(queryset.select_related("booking")):
+        for notification in list(queryset.select_related("booking", "group")):
             try:
                 retry_notification(notification=notification)
             except ValidationError as exc:
-                _report(self, request, notification.booking, exc)
+                _report(self, request, subject_of(notification), exc)
             else:
                 self.message_user(
                     request,
                     _("%(code)s: the %(kind)s will be sent again.")
-                    % {"code": notification.booking.code, "kind": notification.get_kind_display()},
+                    % {
+                        "code": subject_of(notification).code,
+                        "kind": notification.get_kind_display(),
+                    },
                     messages.SUCCESS,
                 )

@@ -84,8 +84,8 @@ MESSAGES = {
 
 
 def _error(code, **params):
-    message = MESSAGES[code]
-    return ValidationError(message % params if params else message, code=code)
+    # The params stay on the error: the API reads a group's places left from them.
+    return ValidationError(MESSAGES[code], code=code, params=params or None)
 
 
 # Which counter ran out decides what the applicant hears: the window, or the whole day.
@@ -224,8 +224,11 @@ def book_applicants(
 ) -> list[Booking]:
     """Book one applicant alone, or several as a group; return their bookings in order."""
     if len(applicants) == 1:
-        return [create_booking(office=office, day=day, window=window, applicant=applicants[0])]
-    return create_group_booking(office=office, day=day, window=window, applicants=applicants)
+        applicant = applicants[0]
+        return [create_booking(office=office, day=day, window=window, applicant=applicant, now=now)]
+    return create_group_booking(
+        office=office, day=day, window=window, applicants=applicants, now=now
+    )
 
 
 def _member_fields(number: int, applicant: Applicant) -> dict:
@@ -794,7 +797,7 @@ def find_booking(code: str, nik: str) -> Booking | None:
 
     An unknown code and a wrong NIK give the same answer, so neither can be probed.
     """
-    booking = Booking.objects.select_related("office", "window").filter(code=code).first()
+    booking = Booking.objects.select_related("office", "window", "group").filter(code=code).first()
     stored = booking.nik if booking is not None else "0" * 16
     matches = hmac.compare_digest(stored.encode(), normalize_nik(nik).encode())
     return booking if booking is not None and matches else None

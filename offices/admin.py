@@ -80,10 +80,10 @@ class OfficeListFilter(admin.SimpleListFilter):
             return queryset
         if not str(value).isdigit():
             return queryset.none()
-        return queryset.filter(**{f"{self.model_admin_office_path}__pk": int(value)})
+        return self.model_admin.at_offices(queryset, [int(value)])
 
     def __init__(self, request, params, model, model_admin):
-        self.model_admin_office_path = model_admin.office_path or "pk"
+        self.model_admin = model_admin
         super().__init__(request, params, model, model_admin)
 
 
@@ -100,8 +100,12 @@ class OfficeScopedMixin:
         queryset = super().get_queryset(request)
         if sees_all_offices(request):
             return queryset
+        return self.at_offices(queryset, staff_offices(request))
+
+    def at_offices(self, queryset, offices):
+        """Narrow rows to those of these offices (a queryset of offices, or their ids)."""
         lookup = f"{self.office_path}__in" if self.office_path else "pk__in"
-        return queryset.filter(**{lookup: staff_offices(request)})
+        return queryset.filter(**{lookup: offices})
 
     def office_id_of(self, obj):
         if not self.office_path:
@@ -125,8 +129,7 @@ class OfficeScopedMixin:
 
     def only_changeable(self, request, queryset):
         """Narrow an action's rows to the offices the user may change."""
-        lookup = f"{self.office_path}__in" if self.office_path else "pk__in"
-        return queryset.filter(**{lookup: changeable_offices(request)})
+        return self.at_offices(queryset, changeable_offices(request))
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and self.may_change(request, obj)

@@ -123,6 +123,9 @@ ROUTES = [
     ("api/v1/bookings/<code>/lookup", "api-v1:lookup_booking"),
     ("api/v1/bookings/<code>/cancel", "api-v1:cancel_booking"),
     ("api/v1/bookings/<code>/reschedule", "api-v1:reschedule_booking"),
+    ("api/v1/groups/<code>/lookup", "api-v1:lookup_group"),
+    ("api/v1/groups/<code>/cancel", "api-v1:cancel_group"),
+    ("api/v1/groups/<code>/reschedule", "api-v1:reschedule_group"),
     ("api/v1/", "api-v1:api-root"),
     ("api/v1/", None),
     ("", "home"),
@@ -136,6 +139,11 @@ ROUTES = [
     ("bookings/<str:code>/booking.ics", "booking-ics"),
     ("bookings/<str:code>/cancel/", "booking-cancel"),
     ("bookings/<str:code>/reschedule/", "booking-reschedule"),
+    ("groups/<str:code>/", "group-detail"),
+    ("groups/<str:code>/print/", "group-print"),
+    ("groups/<str:code>/booking.ics", "group-ics"),
+    ("groups/<str:code>/cancel/", "group-cancel"),
+    ("groups/<str:code>/reschedule/", "group-reschedule"),
 ]
 
 

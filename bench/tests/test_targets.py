@@ -45,6 +45,24 @@ def rush_check(sold=135, free=135, left=0, over=0, errors=0, successes=None):
     }
 
 
+def group_check(sold=135, split=0, left=1, errors=0):
+    ok = split == 0 and left < 2 and errors == 0
+    return {
+        "office": "jayapura",
+        "date": "2026-12-02",
+        "free_before": 135,
+        "bookings_before": 0,
+        "bookings_after": sold,
+        "groups_booked": 39,
+        "places_answered": sold,
+        "groups_split": split,
+        "left_for_a_pair": left,
+        "windows_over_capacity": 0,
+        "server_errors": errors,
+        "ok": ok,
+    }
+
+
 def pgbench_case(tps, transactions, **extra):
     return {
         "tps": tps,
@@ -91,6 +109,14 @@ def run():
             1093,
             1246,
             check=rush_check(),
+        ),
+        "group_rush": wrk_run(
+            400,
+            {"group3 201": 39, "group2 409 group_full": 1, "group4 409 full": 960},
+            150,
+            200,
+            900,
+            check=group_check(sold=134),
         ),
         "spread": wrk_run(
             86,
@@ -150,7 +176,7 @@ def test_a_clean_run_passes_and_names_its_missed_speed_targets(run):
         "Bookings that all succeed: req/s ≥ 50% of pgbench tx/s, same SQL, same concurrency",
     ]
     lines = verdict_lines(targets)
-    assert lines[0] == "Correctness: all 5 checks passed."
+    assert lines[0] == "Correctness: all 6 checks passed."
     assert lines[1] == "Missed: 2 of 7 speed targets (not a failure):"
     assert lines[2] == "  - Rush: p99 < 200 ms: p99 1211 ms (6.05× the limit)"
     assert lines[3].endswith("concurrency: 6% (0.13× the target)")
@@ -178,6 +204,7 @@ def test_the_table_lists_the_targets_of_issue_8_in_order(run):
         "| Rush: p99 < 200 ms",
         "| Rush: no overbooking, no place left unsold, no 5xx",
         "| HTML rush: no overbooking, no place left unsold, no 5xx",
+        "| Group rush: no overbooking, no group split, no place a pair could take, no 5xx",
         "| Bookings that all succeed: req/s ≥ 50% of pgbench tx/s, same SQL, same concurrency",
         "| Availability: req/s ≥ 70% of `/healthz`",
         "| Report: within 2× the bare SQL",
@@ -196,7 +223,7 @@ def test_an_oversold_rush_fails_the_run(run):
     [failed] = failed_checks(targets)
     assert failed.name == "Rush: no overbooking, no place left unsold, no 5xx"
     assert failed.verdict.startswith("❌ missed: 136 bookings for 135 free places")
-    assert verdict_lines(targets)[0] == "FAILED: 1 of 5 correctness checks (exit 1):"
+    assert verdict_lines(targets)[0] == "FAILED: 1 of 6 correctness checks (exit 1):"
 
 
 @pytest.mark.parametrize(
@@ -273,3 +300,19 @@ def test_a_partial_run_judges_what_it_measured(run):
         "Reads: no 5xx",
     ]
     assert verdict_lines(judge({}))[0] == "Correctness: all 0 checks passed."
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        group_check(split=1),  # a group whose members are not all in one window
+        group_check(left=2),  # a pair could still have been booked
+        group_check(errors=1),  # a 5xx
+    ],
+)
+def test_a_group_rush_that_split_a_group_or_erred_fails_the_run(run, check):
+    run["group_rush"]["check"] = check
+
+    [failed] = failed_checks(judge(run))
+    assert failed.name.startswith("Group rush:")
+    assert "group" in build_table(run, judge(run)).lower()

@@ -1,11 +1,12 @@
 """The JSON API v1 for the mobile app, built on django-ninja: /api/v1/, docs at /api/v1/docs."""
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.urls import re_path
 from ninja import NinjaAPI, Swagger
 
-from . import errors
-from .endpoints import booking_example, router
+from . import errors, groups
+from .endpoints import booking_examples, router
 
 DESCRIPTION = """\
 Book a window at a passport office (Kantor Imigrasi) from the "Antrian Paspor Online" app.
@@ -15,6 +16,13 @@ time (WIB, WITA or WIT). The NIK travels only in request bodies, never in a URL,
 show it masked. Every error is a JSON body `{"error", "message"}` with a 4xx status; a 422
 also names each bad field in `fields`. Messages follow the request's `language` or its
 Accept-Language header (Indonesian by default).
+"""
+GROUPS = f"""
+A family or an umrah group books up to {settings.BOOKING_GROUP_MAX} applicants into one window
+in one request, all or none: `POST /bookings` with `applicants`. Each member gets a booking code
+of its own and the group a code (12 symbols) that, with any member's NIK, opens, cancels or
+reschedules them all under `/groups/{{code}}/`. One member alone keeps using
+`/bookings/{{code}}/`; moved to another window alone, it leaves the group.
 """
 
 HEALTH = {
@@ -50,22 +58,23 @@ class AntreanAPI(NinjaAPI):
         """Return the OpenAPI document, with the health check that lives beside the API."""
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schema["paths"]["/healthz"] = HEALTH
-        # An example that works today, so "Try it out" (and schemathesis) can make a booking.
+        # Examples that work today, so "Try it out" (and schemathesis) can book one applicant
+        # and a group.
         try:
-            example = booking_example()
+            examples = booking_examples()
         except DatabaseError:  # the document is still served (or exported) without a database
-            example = None
+            examples = None
         for path, operations in schema["paths"].items():
-            if path.endswith("/bookings") and example:
+            if path.endswith("/bookings") and examples:
                 body = operations["post"]["requestBody"]["content"]["application/json"]
-                body["example"] = example
+                body["examples"] = examples
         return schema
 
 
 api = AntreanAPI(
     title="Antrean API",
     version="1",
-    description=DESCRIPTION,
+    description=DESCRIPTION + GROUPS,
     urls_namespace="api-v1",
     # The app sends no cookies: no session authentication, hence no CSRF token either.
     auth=None,
@@ -73,6 +82,7 @@ api = AntreanAPI(
 )
 errors.install(api)
 api.add_router("", router)
+api.add_router("", groups.router)
 
 _patterns, _app, app_name = api.urls
 for _pattern in _patterns:

@@ -1,4 +1,7 @@
-"""The operations of the JSON API v1: each reads its input, calls one service or read, answers."""
+"""The operations of the JSON API v1: each reads its input, calls one service or read, answers.
+
+The group's own operations are in groups.py; booking one applicant or a group is one operation.
+"""
 
 import re
 from datetime import timedelta
@@ -9,28 +12,30 @@ from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
-from ninja import Query, Router, Status
+from ninja import Body, Query, Router, Status
 from ninja.throttling import BaseThrottle
 
 from bookings import services
-from bookings.applicants import ApplicantDetailsForm, clean_nik
+from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
 from bookings.availability import keep_briefly, office_availability
 from bookings.codes import normalize_code
 from bookings.models import Booking
-from bookings.nik import mask_nik
 from offices import clock
 from offices.models import Office, ServiceWindow
 
+from .answers import booking_answer, group_answer, time_of
 from .errors import BOOKING_NOT_FOUND, OFFICE_NOT_FOUND, request_language
 from .schemas import (
     MAX_DAYS,
     AvailabilityOut,
     AvailabilityQuery,
     BookingCode,
-    BookingIn,
     BookingOut,
+    BookingRequest,
     CancelledOut,
     ErrorOut,
+    GroupBookingIn,
+    GroupOut,
     NikIn,
     OfficeCode,
     OfficeOut,
@@ -62,15 +67,11 @@ BOOKING_LIMIT = RateLimit("api-booking", "RATELIMIT_BOOKING")
 LOOKUP_LIMIT = RateLimit("api-lookup", "RATELIMIT_LOOKUP")
 
 
-def _errors(*statuses):
+def error_statuses(*statuses):
     return dict.fromkeys(statuses, ErrorOut)
 
 
 router = Router(tags=["v1"])
-
-
-def _time(value):
-    return f"{value:%H:%M}"
 
 
 def _office(code) -> Office:
@@ -88,37 +89,15 @@ def _find(code, nik) -> Booking:
     return booking
 
 
-def _window(pk):
+def window_by_id(pk) -> ServiceWindow:
+    """Return the window a body names; a 422 on `window` when there is none."""
     window = ServiceWindow.objects.filter(pk=pk).first()
     if window is None:
         raise ValidationError(UNKNOWN_WINDOW, code="window_mismatch")
     return window
 
 
-def booking_answer(booking: Booking) -> dict:
-    """Return what the app is told about a booking: never the whole NIK."""
-    window = booking.window
-    return {
-        "code": booking.code,
-        "office": booking.office.code,
-        "date": booking.date,
-        "window": None
-        if window is None
-        else {
-            "id": window.pk,
-            "start": _time(window.start),
-            "end": _time(window.end),
-            "zone": booking.office.zone_abbreviation,
-        },
-        "status": booking.status,
-        "nik_masked": mask_nik(booking.nik),
-        "full_name": booking.full_name,
-        "purpose": booking.purpose,
-        "passport_type": booking.passport_type,
-        "birth_date_mismatch": booking.birth_date_mismatch,
-    }
-
-
+# A group refused for want of places: which count its message gives, the window's or the day's.
 def _day_answer(day) -> dict:
     # A day outside the booking range, or a window that has begun, has no place to offer.
     return {
@@ -129,8 +108,8 @@ def _day_answer(day) -> dict:
         "windows": [
             {
                 "id": w.window.pk,
-                "start": _time(w.window.start),
-                "end": _time(w.window.end),
+                "start": time_of(w.window.start),
+                "end": time_of(w.window.end),
                 "capacity": w.capacity,
                 "remaining": w.remaining if day.bookable_range and not w.started else 0,
             }
@@ -149,7 +128,7 @@ def list_offices(request):
 
 @router.get(
     "/offices/{code}/availability",
-    response={200: AvailabilityOut, **_errors(404, 422)},
+    response={200: AvailabilityOut, **error_statuses(404, 422)},
     operation_id="office_availability",
     summary="Days and windows with places left",
 )
@@ -196,55 +175,140 @@ def _window_with_office(pk) -> ServiceWindow | None:
     )
 
 
-def _link(operation, **body):
+def _link(operation, nik="$request.body#/nik"):
     return {
         "operationId": operation,
         "parameters": {"code": "$response.body#/code"},
-        "requestBody": {"nik": "$request.body#/nik", **body},
+        "requestBody": {"nik": nik},
     }
 
 
-# What a client can do next with the code it was given (OpenAPI links).
+def _group_link(operation):
+    return _link(operation, nik="$request.body#/applicants/0/nik")
+
+
+# What a client can do next with the code it was given (OpenAPI links): a booking's code for
+# one applicant, a group's code for several.
 BOOKING_LINKS = {
     "LookUp": _link("lookup_booking"),
     "Reschedule": _link("reschedule_booking"),
     "Cancel": _link("cancel_booking"),
+    "LookUpGroup": _group_link("lookup_group"),
+    "RescheduleGroup": _group_link("reschedule_group"),
+    "CancelGroup": _group_link("cancel_group"),
 }
 
+# A family of three for the group example; NIKs of their own, none the single example's.
+EXAMPLE_FAMILY = [
+    ("1671010203700002", "Ahmad Fauzi", "1970-03-02", "renewal"),
+    ("1671014908750003", "Siti Aminah", "1975-08-09", "new"),
+    ("1671012001050004", "Nur Aisyah", "2005-01-20", "new"),
+]
 
-def booking_example(now=None) -> dict | None:
-    """Return a booking body that can be sent as it is now: the first free window of an office."""
+
+def booking_examples(now=None) -> dict | None:
+    """Return a body for one applicant and one for a family that can be sent as they are now.
+
+    Both name the first window of an office with room for the family.
+    """
     now = now or clock.now()
     for office in Office.objects.all()[:3]:
         for day in office_availability(office, office.first_bookable_day(now), 14, now=now):
-            free = [w for w in day.windows if day.bookable_range and w.bookable]
+            free = [
+                w
+                for w in day.windows
+                if day.bookable_range and w.bookable and w.remaining >= len(EXAMPLE_FAMILY)
+            ]
             if free:
-                return {
+                where = {
                     "office": office.code,
                     "date": day.date.isoformat(),
                     "window": free[0].window.pk,
+                }
+                contact = {"email": "siti@example.com", "phone": "0812 3456 7890", "language": "id"}
+                one = {
+                    **where,
                     "nik": "1671015705900001",
                     "full_name": "Siti Aminah",
                     "birth_date": "1990-05-17",
-                    "email": "siti@example.com",
-                    "phone": "0812 3456 7890",
+                    **contact,
                     "purpose": "umrah",
                     "passport_type": "ordinary",
-                    "language": "id",
+                }
+                family = {
+                    **where,
+                    **contact,
+                    "applicants": [
+                        {
+                            "nik": nik,
+                            "full_name": name,
+                            "birth_date": born,
+                            "purpose": "umrah",
+                            "application_type": application,
+                            "passport_type": "ordinary",
+                        }
+                        for nik, name, born, application in EXAMPLE_FAMILY
+                    ],
+                }
+                return {
+                    "one_applicant": {"summary": "One applicant", "value": one},
+                    "group": {"summary": "A family of three, booked together", "value": family},
                 }
     return None
 
 
+def _applicants(payload, *, today, language) -> tuple[list[Applicant], dict]:
+    """Return the body's applicants checked as the booking page checks them, and the problems.
+
+    A group's applicant's field is named by its place in the list (`applicants.1.nik`); the
+    contact they share, once, as for one applicant.
+    """
+    if isinstance(payload, GroupBookingIn):
+        rows = [item.model_dump() for item in payload.applicants]
+        prefix = "applicants.{}."
+    else:
+        single = {"nik", "full_name", "birth_date", "purpose", "passport_type"}
+        rows = [
+            {**payload.model_dump(include=single), "application_type": Booking.ApplicationType.NEW}
+        ]
+        prefix = ""
+    contact = {"email": payload.email, "phone": payload.phone}
+    applicants, problems = [], {}
+    for index, row in enumerate(rows):
+        data = {**row, "birth_date": row["birth_date"].isoformat(), **contact}
+        form = ApplicantDetailsForm(data=data, today=today)
+        if form.is_valid():
+            applicants.append(form.applicant(language))
+            continue
+        for name, errors in form.errors.as_data().items():
+            if name not in contact:
+                problems[prefix.format(index) + name] = errors
+            elif index == 0:
+                problems[name] = errors
+    return applicants, problems
+
+
 @router.post(
     "/bookings",
-    response={201: BookingOut, **_errors(400, 409, 422, 429)},
+    response={201: BookingOut | GroupOut, **error_statuses(400, 409, 422, 429)},
     throttle=[BOOKING_LIMIT],
     operation_id="create_booking",
-    summary="Book a window",
-    openapi_extra={"responses": {201: {"links": BOOKING_LINKS}}},
+    summary="Book a window for one applicant or a group",
+    openapi_extra={
+        "requestBody": {
+            "description": "One applicant's details at the top level, or a group's "
+            f"(2 to {settings.BOOKING_GROUP_MAX}) in `applicants` with one contact; not both."
+        },
+        "responses": {201: {"links": BOOKING_LINKS}},
+    },
 )
-def create_booking(request, payload: BookingIn):
-    """Book a window; 409 `full` or `duplicate` when the place cannot be had."""
+def create_booking(request, payload: Body[BookingRequest]):
+    """Book a window for one applicant, or for a group together: all of them or none.
+
+    A group's members each get a booking code of their own, and the group a code that opens
+    them all; the contact hears once for the group. 409 `full`, `duplicate`, `group_full`
+    (with `places_left`) or `group_nik_held` when the places cannot be had.
+    """
     language = payload.language or request_language(request)
     with translation.override(language):
         window = _window_with_office(payload.window)
@@ -254,39 +318,25 @@ def create_booking(request, payload: BookingIn):
         else:
             office = Office.objects.filter(code=payload.office).first()
         now = clock.now()
-        form = ApplicantDetailsForm(
-            data={
-                "nik": payload.nik,
-                "full_name": payload.full_name,
-                "birth_date": payload.birth_date.isoformat(),
-                "email": payload.email,
-                "phone": payload.phone,
-                "purpose": payload.purpose,
-                "passport_type": payload.passport_type,
-                "application_type": Booking.ApplicationType.NEW,
-            },
-            today=clock.office_today(office, now) if office else timezone.localdate(now),
-        )
-        problems = {} if form.is_valid() else form.errors.as_data()
+        today = clock.office_today(office, now) if office else timezone.localdate(now)
+        applicants, problems = _applicants(payload, today=today, language=language)
         if office is None:
             problems["office"] = [ValidationError(OFFICE_NOT_FOUND)]
         if window is None:
             problems["window"] = [ValidationError(UNKNOWN_WINDOW)]
         if problems:
             raise ValidationError(problems)
-        booking = services.create_booking(
-            office=office,
-            day=payload.date,
-            window=window,
-            applicant=form.applicant(language),
-            now=now,
+        bookings = services.book_applicants(
+            office=office, day=payload.date, window=window, applicants=applicants, now=now
         )
-    return Status(201, booking_answer(booking))
+    if isinstance(payload, GroupBookingIn):
+        return Status(201, group_answer(bookings[0].group, bookings))
+    return Status(201, booking_answer(bookings[0]))
 
 
 @router.post(
     "/bookings/{code}/lookup",
-    response={200: BookingOut, **_errors(400, 404, 422, 429)},
+    response={200: BookingOut, **error_statuses(400, 404, 422, 429)},
     throttle=[LOOKUP_LIMIT],
     operation_id="lookup_booking",
     summary="Look up a booking",
@@ -298,28 +348,35 @@ def lookup_booking(request, code: BookingCode, payload: NikIn):
 
 @router.post(
     "/bookings/{code}/cancel",
-    response={200: CancelledOut, **_errors(400, 404, 409, 422, 429)},
+    response={200: CancelledOut, **error_statuses(400, 404, 409, 422, 429)},
     throttle=[LOOKUP_LIMIT],
     operation_id="cancel_booking",
     summary="Cancel a booking",
 )
 def cancel_booking(request, code: BookingCode, payload: NikIn):
-    """Cancel a booking until its window begins; its place is freed at once."""
+    """Cancel a booking until its window begins; its place is freed at once.
+
+    A member of a group cancelled alone stays in the group; the others keep their places.
+    """
     booking = services.cancel_booking(booking=_find(code, payload.nik))
-    return {"code": booking.code, "status": booking.status}
+    group_code = booking.group.code if booking.group_id else None
+    return {"code": booking.code, "status": booking.status, "group_code": group_code}
 
 
 @router.post(
     "/bookings/{code}/reschedule",
-    response={200: BookingOut, **_errors(400, 404, 409, 422, 429)},
+    response={200: BookingOut, **error_statuses(400, 404, 409, 422, 429)},
     throttle=[LOOKUP_LIMIT],
     operation_id="reschedule_booking",
     summary="Reschedule a booking",
 )
 def reschedule_booking(request, code: BookingCode, payload: RescheduleIn):
-    """Move a booking to another window of its office; it keeps its place if that fails."""
+    """Move a booking to another window of its office; it keeps its place if that fails.
+
+    A member of a group moved alone leaves the group (`group_code` becomes null).
+    """
     booking = _find(code, payload.nik)
     booking = services.reschedule_booking(
-        booking=booking, day=payload.date, window=_window(payload.window)
+        booking=booking, day=payload.date, window=window_by_id(payload.window)
     )
     return booking_answer(booking)

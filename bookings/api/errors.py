@@ -13,12 +13,17 @@ from django.views.decorators.csrf import csrf_exempt
 from ninja.errors import HttpError, Throttled
 from ninja.errors import ValidationError as RequestInvalid
 
+from bookings.services import MESSAGES
+
+from .schemas import SHAPES
+
 logger = logging.getLogger(__name__)
 
 LANGUAGES = {code for code, _name in settings.LANGUAGES}
 
 NOT_FOUND = _("Nothing was found here.")
 BOOKING_NOT_FOUND = _("No booking matches this code and NIK.")
+GROUP_NOT_FOUND = _("No group booking matches this code and NIK.")
 OFFICE_NOT_FOUND = _("No office has this code.")
 INVALID = _("Some fields are not valid; see each field's message.")
 BAD_BODY = _("The request body is not valid JSON.")
@@ -36,6 +41,10 @@ CONFLICTS = {
     "not_reschedulable": "not_reschedulable",
     "reschedule_limit": "reschedule_limit",
     "same_slot": "same_slot",
+    "group_full": "group_full",
+    "group_day_full": "group_full",
+    "group_nik_held": "group_nik_held",
+    "group_nothing_active": "group_nothing_active",
 }
 # Service error codes that say what is wrong with one field of the request.
 FIELD_OF_CODE = {
@@ -43,6 +52,9 @@ FIELD_OF_CODE = {
     "not_bookable": "date",
     "window_mismatch": "window",
     "window_started": "window",
+    "group_size": "applicants",
+    "group_member": "applicants",
+    "group_repeated_nik": "applicants",
 }
 
 # Messages for what pydantic finds wrong, by its error type (Django's own wording where it has one).
@@ -64,8 +76,18 @@ FIELD_MESSAGES = {
     "model_type": _("The body must be a JSON object."),
     "model_attributes_type": _("The body must be a JSON object."),
     "dict_type": _("The body must be a JSON object."),
+    "list_type": _("Enter a list."),
+    "booking_shape": _(
+        "Send one applicant's details, or several applicants in this list, but not both."
+    ),
 }
 INVALID_VALUE = _("Enter a valid value.")
+NOT_AN_OBJECT = _("Enter a JSON object.")
+OBJECT_TYPES = ("model_type", "model_attributes_type", "dict_type")
+# The one list a request may hold: a group's applicants.
+LIST_LENGTH = ("too_short", "too_long")
+# What pydantic finds wrong with the body as a whole that belongs to one field.
+FIELD_OF_TYPE = {"booking_shape": "applicants"}
 
 
 def request_language(request) -> str:
@@ -88,11 +110,20 @@ def _body_language(request):
     return language if isinstance(language, str) and language in LANGUAGES else None
 
 
-def error_response(status, error, message, fields=None):
-    """Return the error body {"error", "message"[, "fields"]}; call in the answer's language."""
+# The refusals of a group for want of places, whose `left` the answer carries.
+PLACES_LEFT = frozenset({"group_full", "group_day_full"})
+
+
+def error_response(status, error, message, fields=None, places_left=None):
+    """Return the error body {"error", "message"[, "fields"][, "places_left"]}.
+
+    Call it in the answer's language.
+    """
     body = {"error": error, "message": str(message)}
     if fields is not None:
         body["fields"] = {name: [str(text) for text in texts] for name, texts in fields.items()}
+    if places_left is not None:
+        body["places_left"] = places_left
     # ASCII escapes: a field name echoed from the request can never break the encoding.
     return JsonResponse(body, status=status)
 
@@ -107,12 +138,19 @@ def _in_request_language(handler):
 
 
 def _field_name(loc):
-    # ninja's locations: ("body", <argument>, field, ...) or ("query" | "path", field, ...).
+    # ninja's locations: ("body", <argument>, field, ...) or ("query" | "path", field, ...);
+    # a booking body's shape (one applicant or a group) comes after the argument.
     rest = loc[2:] if loc and loc[0] == "body" else loc[1:]
+    if loc[:1] == ("body",) and rest[:1] and rest[0] in SHAPES:
+        rest = rest[1:]
     return ".".join(str(part) for part in rest) or "body"
 
 
-def _field_message(error):
+def _field_message(error, name):
+    if error["type"] in LIST_LENGTH:
+        return MESSAGES["group_size"] % {"max": settings.BOOKING_GROUP_MAX}
+    if error["type"] in OBJECT_TYPES and name != "body":  # an item of a list
+        return NOT_AN_OBJECT
     message = FIELD_MESSAGES.get(error["type"], INVALID_VALUE)
     context = dict(error.get("ctx") or {})
     context["limit_value"] = context.get("ge", context.get("le"))
@@ -129,19 +167,24 @@ def on_request_invalid(request, exc: RequestInvalid):
     """Answer 422 naming each field the request's shape got wrong (types, lengths, choices)."""
     fields = {}
     for error in exc.errors:
-        name = _field_name(tuple(error.get("loc") or ()))
-        fields.setdefault(name, []).append(_field_message(error))
+        name = FIELD_OF_TYPE.get(error["type"]) or _field_name(tuple(error.get("loc") or ()))
+        fields.setdefault(name, []).append(_field_message(error, name))
     return error_response(422, "invalid", INVALID, fields)
 
 
 @_in_request_language
 def on_service_error(request, exc: ValidationError):
-    """Map a service's ValidationError code to 409, 404, or 422 naming the field."""
+    """Map a service's ValidationError code to 409, 404, or 422 naming the field.
+
+    A group refused for want of places says how many are left (`places_left`, the
+    number the service's message gives).
+    """
     if hasattr(exc, "error_dict"):
         return error_response(422, "invalid", INVALID, exc.message_dict)
     code = exc.code or ""
     if code in CONFLICTS:
-        return error_response(409, CONFLICTS[code], exc.messages[0])
+        left = (exc.params or {}).get("left") if code in PLACES_LEFT else None
+        return error_response(409, CONFLICTS[code], exc.messages[0], places_left=left)
     if code == "not_found":
         return error_response(404, "not_found", BOOKING_NOT_FOUND)
     field = "nik" if code.startswith("nik") else FIELD_OF_CODE.get(code, "__all__")
@@ -151,7 +194,7 @@ def on_service_error(request, exc: ValidationError):
 @_in_request_language
 def on_not_found(request, exc: Http404):
     """Answer 404 with the message the endpoint chose (the same for a wrong code or NIK)."""
-    known = (BOOKING_NOT_FOUND, OFFICE_NOT_FOUND)
+    known = (BOOKING_NOT_FOUND, GROUP_NOT_FOUND, OFFICE_NOT_FOUND)
     message = exc.args[0] if exc.args and exc.args[0] in known else NOT_FOUND
     return error_response(404, "not_found", message)
 

@@ -5,8 +5,9 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Literal
 
+from django.conf import settings
 from ninja import Field, P, PathEx, Schema
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Discriminator, Tag
 from pydantic_core import PydanticCustomError
 
 from bookings.models import Booking
@@ -41,10 +42,14 @@ IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 WindowId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, description="A service window's id.")]
 Purpose = Literal[tuple(Booking.Purpose.values)]
 PassportType = Literal[tuple(Booking.PassportType.values)]
+ApplicationType = Literal[tuple(Booking.ApplicationType.values)]
 Language = Literal["id", "en"]
 OfficeCode = PathEx[str, P(max_length=40, description="An office's code, as /offices lists it.")]
 BookingCode = PathEx[
     str, P(max_length=32, description="The booking code: 10 letters and digits; dashes ignored.")
+]
+GroupCode = PathEx[
+    str, P(max_length=32, description="The group code: 12 letters and digits; dashes ignored.")
 ]
 
 
@@ -107,22 +112,68 @@ class BookingOut(Schema):
     birth_date_mismatch: bool = Field(
         description="The birth date differs from the NIK's: staff check the KTP at the counter."
     )
+    group_code: str | None = Field(
+        examples=["4KQ2M9XH7TPW"],
+        description="The code of the group this applicant was booked with (it opens them all); "
+        "null when booked alone, or once moved to another window alone.",
+    )
 
 
 class CancelledOut(Schema):
     code: str
     status: Literal["cancelled"]
+    group_code: str | None = Field(
+        description="The group the booking belongs to (its other members keep their places)."
+    )
+
+
+class MemberOut(Schema):
+    code: str = Field(examples=["7KQ2M9XH4T"], description="The member's own booking code.")
+    status: str = Field(examples=["booked"], description="booked, checked_in, cancelled, no_show")
+    nik_masked: str = Field(examples=["1671••••••••0001"])
+    full_name: str
+    purpose: str
+    passport_type: str
+    application_type: str = Field(examples=["new"], description="new or renewal")
+    birth_date_mismatch: bool = Field(
+        description="The birth date differs from the NIK's: staff check the KTP at the counter."
+    )
+
+
+class GroupOut(Schema):
+    code: str = Field(
+        examples=["4KQ2M9XH7TPW"],
+        description="The group code: 12 letters and digits; with any member's NIK it opens "
+        "every member.",
+    )
+    office: str
+    date: Annotated[date, Field(description="The appointment of its members not cancelled.")]
+    window: WindowOut | None
+    members: list[MemberOut] = Field(
+        description="In the order they were booked. A member moved to another window alone "
+        "has left the group and is not listed; one cancelled alone is, as cancelled."
+    )
 
 
 class ErrorOut(Schema):
     error: str = Field(
         examples=["full"],
         description="invalid, bad_request, not_found, full, duplicate, not_cancellable, "
-        "not_reschedulable, reschedule_limit, same_slot, rate_limited",
+        "not_reschedulable, reschedule_limit, same_slot, rate_limited; for a group also "
+        "group_full, group_nik_held, group_nothing_active",
     )
     message: str = Field("", description="In the requested language.")
     fields: dict[str, list[str]] | None = Field(
-        None, description="With `invalid`: each bad field and what is wrong with it."
+        None,
+        description="With `invalid`: each bad field and what is wrong with it. A field of a "
+        "group's applicant is named by its place in the list, counted from 0: "
+        "`applicants.1.nik` is the second applicant's NIK.",
+    )
+    places_left: int | None = Field(
+        None,
+        examples=[2],
+        description="With `group_full`: how many applicants the window (or the day) can still "
+        "take, fewer than the group.",
     )
 
 
@@ -150,6 +201,62 @@ class BookingIn(Input):
     language: Language | None = Field(
         None, description="Language of the messages; defaults to Accept-Language, then id."
     )
+
+
+class ApplicantIn(Input):
+    """One applicant of a group: their own NIK, name, birth date and passport."""
+
+    nik: Text = Field(max_length=32, examples=["1671015705900001"], description=NIK_HELP)
+    full_name: Text = Field(max_length=120, examples=["Siti Aminah"])
+    birth_date: IsoDate
+    purpose: Purpose
+    application_type: ApplicationType = Booking.ApplicationType.NEW.value
+    passport_type: PassportType = Booking.PassportType.ORDINARY.value
+
+
+class GroupBookingIn(Input):
+    """Two or more applicants booked into one window together, all or none, one contact."""
+
+    office: Text = Field(max_length=40, examples=["palembang"], description="An office's code.")
+    date: IsoDate = Field(description="The office-local date of the appointment.")
+    window: WindowId
+    email: Text = Field(
+        max_length=254, examples=["siti@example.com"], description="The group's one contact."
+    )
+    phone: Text = Field(
+        max_length=24, examples=["081234567890"], description="The group's one contact."
+    )
+    language: Language | None = Field(
+        None, description="Language of the messages; defaults to Accept-Language, then id."
+    )
+    applicants: list[ApplicantIn] = Field(
+        min_length=2,
+        max_length=settings.BOOKING_GROUP_MAX,
+        description="Each applicant of the group, in the order the app shows them.",
+    )
+
+
+# A body with "applicants" books a group; without, one applicant as before. A body with both
+# the list and one applicant's own fields is refused as a whole, not field by field.
+ONE, GROUP = "one_applicant", "group"
+SHAPES = (ONE, GROUP)
+_ONE_APPLICANT_ONLY = frozenset(BookingIn.model_fields) - frozenset(GroupBookingIn.model_fields)
+
+
+def _shape(body):
+    if not isinstance(body, dict) or "applicants" not in body:
+        return ONE
+    return None if _ONE_APPLICANT_ONLY & body.keys() else GROUP
+
+
+BookingRequest = Annotated[
+    Annotated[BookingIn, Tag(ONE)] | Annotated[GroupBookingIn, Tag(GROUP)],
+    Discriminator(
+        _shape,
+        custom_error_type="booking_shape",
+        custom_error_message="one applicant's fields and applicants together",
+    ),
+]
 
 
 class NikIn(Input):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from bookings.models import Booking, Notification
 from offices import clock
 
-from .messages import email_message, sms_text
+from .messages import GROUP_MEMBERS, addressee, concerned, email_message, sms_text
 from .sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
             # skip_locked: a row locked right now is being sent by another worker, which
             # also takes care of its retry; waiting for it would only hold up this worker.
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("booking", "booking__office", "booking__window")
+            .select_related("booking", "booking__office", "booking__window", "group")
+            .prefetch_related(GROUP_MEMBERS)
             .filter(pk=notification_id, status=Notification.Status.PENDING)
             .first()
         )
@@ -112,10 +113,12 @@ def _record_failure(notification, exc, *, now) -> RetryLater | None:
 
 
 def obsolete_reason(notification, *, now) -> str:
-    """Return why a pending message no longer fits its booking, or an empty string.
+    """Return why a pending message no longer fits its booking or group, or an empty string.
 
     In the applicant's language, as staff read it in admin beside the booking.
     """
+    if notification.group_id is not None:
+        return _group_obsolete_reason(notification, now=now)
     booking = notification.booking
     if notification.kind == Notification.Kind.CANCELLATION:
         return ""
@@ -132,9 +135,25 @@ def obsolete_reason(notification, *, now) -> str:
     return ""
 
 
+def _group_obsolete_reason(notification, *, now) -> str:
+    # As a booking's, for the members the message would name: a cancellation names those it
+    # cancelled, any other kind those still booked.
+    contact = addressee(notification)
+    named = concerned(notification)
+    with translation.override(contact.language if contact else settings.LANGUAGE_CODE):
+        if not named:
+            return _("Not sent: no applicant of this group holds a booking any more.")
+        if notification.kind == Notification.Kind.REMINDER:
+            if notification.sequence != notification.group.reschedule_count:
+                return _("Not sent: the group was rescheduled after this reminder was written.")
+            if named[0].starts_at <= now:
+                return _("Not sent: the session had begun.")
+    return ""
+
+
 def send(notification, *, now=None):
     """Send one notification on its channel; raise whatever the channel raises."""
     if notification.channel == Notification.Channel.EMAIL:
         email_message(notification, now=now).send()
     else:
-        send_sms(notification.booking.phone, sms_text(notification))
+        send_sms(addressee(notification).phone, sms_text(notification))

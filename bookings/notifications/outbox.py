@@ -148,7 +148,8 @@ def retry_failed_of_day(*, office, day) -> int:
     groups = Booking.objects.filter(office=office, date=day, group__isnull=False).values("group")
     with transaction.atomic():
         pks = list(
-            Notification.objects.select_for_update()
+            # of=self: the booking is joined on the nullable side, which PostgreSQL cannot lock.
+            Notification.objects.select_for_update(of=("self",))
             .filter(
                 Q(booking__office=office, booking__date=day) | Q(group__in=groups),
                 status=Notification.Status.FAILED,

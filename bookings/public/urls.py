@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import groups, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,4 +20,9 @@ urlpatterns = [
     path("bookings/<str:code>/booking.ics", views.booking_calendar_file, name="booking-ics"),
     path("bookings/<str:code>/cancel/", views.cancel, name="booking-cancel"),
     path("bookings/<str:code>/reschedule/", views.reschedule, name="booking-reschedule"),
+    path("groups/<str:code>/", groups.group_detail, name="group-detail"),
+    path("groups/<str:code>/print/", groups.group_print, name="group-print"),
+    path("groups/<str:code>/booking.ics", groups.group_calendar_file, name="group-ics"),
+    path("groups/<str:code>/cancel/", groups.group_cancel, name="group-cancel"),
+    path("groups/<str:code>/reschedule/", groups.group_reschedule, name="group-reschedule"),
 ]

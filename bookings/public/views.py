@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -20,25 +19,53 @@ from django_ratelimit.decorators import ratelimit
 
 from bookings import services
 from bookings.availability import next_free_days, office_availability
-from bookings.codes import normalize_code
-from bookings.models import Booking
+from bookings.codes import is_group_code, normalize_code
 from bookings.nik import mask_nik
 from bookings.notifications.ics import booking_ics
 from bookings.notifications.links import redeem_booking_link
 from offices import clock
 from offices.models import Office, PassportFee, ServiceWindow, Weekday
 
-from .forms import ApplicantForm, CancelForm, LookupForm, RescheduleForm
+from .forms import (
+    ApplicantsForm,
+    CancelForm,
+    LookupForm,
+    RescheduleForm,
+    applicant_field_keys,
+    edited_applicants,
+)
+from .holding import (
+    applicants_session,
+    holds,
+    lookup_redirect,
+    owned_booking,
+    remember,
+    remember_group,
+)
 
 PENDING_KEY = "antrean_pending_booking"
-OWNED_KEY = "antrean_bookings"
 # The details typed into the form wait for "check your answers" this long, and no longer.
 PENDING_MAX_AGE = timedelta(minutes=30)
 BOOKING_RATE = "bookings.public.views.booking_rate"
+BOOKING_FORM_RATE = "bookings.public.views.booking_form_rate"
 LOOKUP_RATE = "bookings.public.views.lookup_rate"
+# Refusals of the session or the day, for which other days with places are offered; a refused
+# NIK is no reason to pick another day.
+SLOT_REFUSALS = frozenset(
+    {"full", "day_full", "group_full", "group_day_full", "closed", "not_bookable", "window_started"}
+)
+# What the error reports of the booking form leave out: every applicant's details.
+APPLICANT_DETAILS = applicant_field_keys(["nik", "full_name", "birth_date", "phone", "email"])
 
 
 def booking_rate(group, request):
+    return settings.RATELIMIT_BOOKING
+
+
+def booking_form_rate(group, request):
+    # Adding or removing an applicant only draws the form again: a family of five needs several.
+    if request.method == "POST" and edited_applicants(request.POST) is not None:
+        return None
     return settings.RATELIMIT_BOOKING
 
 
@@ -183,8 +210,8 @@ def _slot(code, day, window_id):
 
 
 @never_cache
-@sensitive_post_parameters("nik", "full_name", "birth_date", "phone", "email")
-@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@sensitive_post_parameters(*APPLICANT_DETAILS)
+@ratelimit(key="ip", rate=BOOKING_FORM_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def book(request, code, day, window_id):
     office, day, window = _slot(code, day, window_id)
@@ -196,36 +223,31 @@ def book(request, code, day, window_id):
         return _slot_unavailable(request, office, day, error)
     pending = _pending(request)
     if request.method == "POST":
-        form = ApplicantForm(request.POST, today=today)
+        edited = edited_applicants(request.POST)
+        if edited is not None:  # "add an applicant" or "remove": the same answers, redrawn
+            form = ApplicantsForm(initial=edited, today=today)
+        else:
+            form = ApplicantsForm(request.POST, today=today)
         if form.is_valid():
-            _applicants_session(request)
+            applicants_session(request)
             request.session[PENDING_KEY] = {
                 "saved": clock.now().isoformat(),
                 "office": office.code,
                 "date": day.isoformat(),
                 "window": window.pk,
-                "data": {
-                    **form.cleaned_data,
-                    "birth_date": form.cleaned_data["birth_date"].isoformat(),
-                },
+                "data": form.pending_data(),
             }
             return redirect(
                 "booking-check", code=office.code, day=day.isoformat(), window_id=window.pk
             )
     else:
         initial = pending["data"] if pending else None
-        form = ApplicantForm(initial=initial, today=today)
+        form = ApplicantsForm(initial=initial, today=today)
     return render(
         request,
         "bookings/public/book.html",
         {"office": office, "day": day, "window": window, "form": form},
     )
-
-
-def _applicants_session(request):
-    """An applicant's session ends with the browser (staff sessions keep their working day)."""
-    if not request.user.is_authenticated:
-        request.session.set_expiry(0)
 
 
 def _pending(request):
@@ -262,25 +284,29 @@ def check_answers(request, code, day, window_id):
     pending = _pending(request)
     if not pending or pending["office"] != office.code:
         return redirect("booking-form", code=office.code, day=day.isoformat(), window_id=window.pk)
-    form = ApplicantForm(pending["data"], today=clock.office_today(office))
+    form = ApplicantsForm(pending["data"], today=clock.office_today(office))
     if not form.is_valid():
         return redirect("booking-form", code=office.code, day=day.isoformat(), window_id=window.pk)
-    refused = False
+    refused = slot_refused = False
     if request.method == "POST":
         try:
-            booking = services.create_booking(
+            bookings = services.book_applicants(
                 office=office,
                 day=day,
                 window=window,
-                applicant=form.applicant(get_language()[:2]),
+                applicants=form.applicants(get_language()[:2]),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
-            refused = True
+            refused, slot_refused = True, exc.code in SLOT_REFUSALS
         else:
             del request.session[PENDING_KEY]
-            _remember(request, booking)
-            return redirect("booking-detail", code=booking.code)
+            group = bookings[0].group
+            if group is None:
+                remember(request, bookings[0].code)
+                return redirect("booking-detail", code=bookings[0].code)
+            remember_group(request, group, bookings)
+            return redirect("group-detail", code=group.code)
     return render(
         request,
         "bookings/public/check.html",
@@ -289,10 +315,13 @@ def check_answers(request, code, day, window_id):
             "day": day,
             "window": window,
             "form": form,
-            "mismatch": not refused and form.birth_date_mismatch,
-            "details": _answers(form),
+            "mismatches": [] if refused else form.birth_date_mismatches,
+            "applicants": [
+                {"number": number, "details": _answers(applicant)}
+                for number, applicant in form.numbered()
+            ],
             "alternatives": next_free_days_after(office, day - timedelta(days=1))
-            if refused
+            if slot_refused
             else [],
         },
         status=409 if refused else 200,
@@ -300,7 +329,7 @@ def check_answers(request, code, day, window_id):
 
 
 def _answers(form):
-    """Return the applicant's answers as label, shown value and the field's id, in form order."""
+    """Return an applicant's answers as label, shown value and the field's id, in form order."""
     data = form.cleaned_data
     shown = {
         "birth_date": date_format(data["birth_date"], "j F Y"),
@@ -313,47 +342,37 @@ def _answers(form):
         {
             "label": form[name].label,
             "value": shown.get(name, data[name]),
-            "id": form[name].id_for_label or f"id_{name}_0",
+            "id": form[name].id_for_label or f"{form[name].auto_id}_0",
         }
         for name in form.field_order
-        if name != "website"
+        if name in form.fields and name != "website"
     ]
 
 
 # ---- the booking: who may see it, and what they can do ----------------------------------------
 
 
-def _remember(request, booking):
-    _applicants_session(request)
-    owned = [code for code in request.session.get(OWNED_KEY, []) if code != booking.code]
-    request.session[OWNED_KEY] = [booking.code, *owned][:10]
+def qr_svg(code) -> str:
+    """Return the QR code of a booking code as inline SVG, for the counter's scanner."""
+    qr = segno.make(code, error="m")
+    return qr.svg_inline(scale=6, dark="#0b1f33", title=code, omitsize=True)
 
 
-def _owned_booking(request, code):
-    """Return the booking if this browser booked or looked it up; None otherwise."""
-    code = normalize_code(code)
-    if code not in request.session.get(OWNED_KEY, []):
-        return None
-    return Booking.objects.select_related("office", "window").filter(code=code).first()
-
-
-def _lookup_redirect(code):
-    return redirect(f"{reverse('booking-lookup')}?code={normalize_code(code)}")
-
-
-def _booking_context(booking):
+def _booking_context(request, booking):
     now = clock.now()
     fee = PassportFee.objects.filter(passport_type=booking.passport_type).first()
-    qr = segno.make(booking.code, error="m")
+    group = booking.group
     return {
         "booking": booking,
         "office": booking.office,
         "fee": fee,
-        "qr_svg": qr.svg_inline(scale=6, dark="#0b1f33", title=booking.code, omitsize=True),
+        "qr_svg": qr_svg(booking.code),
         "masked_nik": mask_nik(booking.nik),
         "can_cancel": booking.can_cancel(now),
         "can_reschedule": booking.can_reschedule(now),
         "max_reschedules": settings.BOOKING_MAX_RESCHEDULES,
+        "group": group,
+        "group_held": group is not None and holds(request, group.code),
     }
 
 
@@ -362,10 +381,10 @@ def booking_detail(request, code):
     token = request.GET.get("t")
     if token:
         return _open_signed_link(request, code, token)
-    booking = _owned_booking(request, code)
+    booking = owned_booking(request, code)
     if booking is None:
-        return _lookup_redirect(code)
-    return render(request, "bookings/public/booking.html", _booking_context(booking))
+        return lookup_redirect(code)
+    return render(request, "bookings/public/booking.html", _booking_context(request, booking))
 
 
 def _open_signed_link(request, code, token):
@@ -374,29 +393,29 @@ def _open_signed_link(request, code, token):
     A browser that holds the booking already is simply shown it: a second click on the
     same link is no reason for an error page.
     """
-    owned = _owned_booking(request, code)
+    owned = owned_booking(request, code)
     if owned is not None:
         return redirect("booking-detail", code=owned.code)
     booking = redeem_booking_link(code, token)
     if booking is None:
         return render(request, "bookings/public/link_expired.html", {"code": code}, status=410)
-    _remember(request, booking)
+    remember(request, booking.code)
     return redirect("booking-detail", code=booking.code)
 
 
 @never_cache
 def booking_print(request, code):
-    booking = _owned_booking(request, code)
+    booking = owned_booking(request, code)
     if booking is None:
-        return _lookup_redirect(code)
-    return render(request, "bookings/public/print.html", _booking_context(booking))
+        return lookup_redirect(code)
+    return render(request, "bookings/public/print.html", _booking_context(request, booking))
 
 
 @never_cache
 def booking_calendar_file(request, code):
-    booking = _owned_booking(request, code)
+    booking = owned_booking(request, code)
     if booking is None:
-        return _lookup_redirect(code)
+        return lookup_redirect(code)
     response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="antrean-{booking.code}.ics"'
     return response
@@ -410,10 +429,17 @@ def lookup(request):
     if request.method == "POST":
         form = LookupForm(request.POST)
         if form.is_valid():
-            booking = services.find_booking(form.cleaned_data["code"], form.cleaned_data["nik"])
-            if booking is not None:
-                _remember(request, booking)
-                return redirect("booking-detail", code=booking.code)
+            code, nik = form.cleaned_data["code"], form.cleaned_data["nik"]
+            if is_group_code(code):
+                group = services.find_group(code, nik)
+                if group is not None:
+                    remember(request, group.code)  # its members while they are in it
+                    return redirect("group-detail", code=group.code)
+            else:
+                booking = services.find_booking(code, nik)
+                if booking is not None:
+                    remember(request, booking.code)
+                    return redirect("booking-detail", code=booking.code)
             form.add_error(
                 None, _("No booking matches this code and NIK. Check both and try again.")
             )
@@ -426,9 +452,9 @@ def lookup(request):
 @ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def cancel(request, code):
-    booking = _owned_booking(request, code)
+    booking = owned_booking(request, code)
     if booking is None:
-        return _lookup_redirect(code)
+        return lookup_redirect(code)
     refused = False
     if request.method == "POST":
         form = CancelForm(request.POST)
@@ -442,7 +468,7 @@ def cancel(request, code):
                 return redirect("booking-detail", code=booking.code)
     else:
         form = CancelForm()
-    context = {**_booking_context(booking), "form": form}
+    context = {**_booking_context(request, booking), "form": form}
     return render(request, "bookings/public/cancel.html", context, status=409 if refused else 200)
 
 
@@ -450,9 +476,9 @@ def cancel(request, code):
 @ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def reschedule(request, code):
-    booking = _owned_booking(request, code)
+    booking = owned_booking(request, code)
     if booking is None:
-        return _lookup_redirect(code)
+        return lookup_redirect(code)
     office = booking.office
     now = clock.now()
     first, last = office.first_bookable_day(now), office.last_bookable_day(now)
@@ -482,8 +508,9 @@ def reschedule(request, code):
             form.add_error(None, exc)
             refused = True
         else:
+            remember(request, booking.code)  # held through its group, it has left the group now
             return redirect("booking-detail", code=booking.code)
-    context = {**_booking_context(booking), "days": days, "chosen": chosen, "form": form}
+    context = {**_booking_context(request, booking), "days": days, "chosen": chosen, "form": form}
     return render(
         request, "bookings/public/reschedule.html", context, status=409 if refused else 200
     )

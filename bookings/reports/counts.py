@@ -18,8 +18,21 @@ SERVED = Q(status=Booking.Status.CHECKED_IN)
 ONLINE = SERVED & Q(channel=Booking.Channel.ONLINE)
 WALK_IN = SERVED & Q(channel=Booking.Channel.WALK_IN)
 PRIORITY = WALK_IN & Q(walk_in_reason__in=sorted(Booking.PRIORITY_REASONS))
+# Booked as one of a group (only online bookings have one). A member rescheduled alone has
+# left its group and counts as a single booking; one cancelled alone is still a member.
+GROUP_MEMBER = Q(group__isnull=False)
 
-COUNTS = ("served", "online", "walk_in", "priority", "no_show", "cancelled", "booked")
+COUNTS = (
+    "served",
+    "online",
+    "walk_in",
+    "priority",
+    "no_show",
+    "cancelled",
+    "booked",
+    "group_booked",
+    "group_checked_in",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,8 @@ class MonthCount:
     no_show: int = 0
     cancelled: int = 0
     booked: int = 0
+    group_booked: int = 0
+    group_checked_in: int = 0
     served_by_purpose: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -59,6 +74,8 @@ def _aggregates():
         "no_show": Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
         "cancelled": Count("pk", filter=Q(status=Booking.Status.CANCELLED)),
         "booked": Count("pk"),
+        "group_booked": Count("pk", filter=GROUP_MEMBER),
+        "group_checked_in": Count("pk", filter=SERVED & GROUP_MEMBER),
     }
     for purpose in PURPOSES:
         counts[f"served_{purpose}"] = Count("pk", filter=SERVED & Q(purpose=purpose))

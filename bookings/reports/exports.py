@@ -32,6 +32,8 @@ def figure_titles() -> list[str]:
         _("No-shows"),
         _("Cancelled"),
         _("Total bookings"),
+        _("Group members booked"),
+        _("Group members checked in"),
         *[_("Served: %(purpose)s") % {"purpose": purposes[p]} for p in PURPOSES],
     ]
 

@@ -96,19 +96,27 @@ class WalkInForm(forms.Form):
 
 
 class CheckInForm(forms.Form):
-    """The booking code a clerk types or scans."""
+    """The booking or group code a clerk types or scans."""
 
     code = forms.CharField(
-        label=_("Booking code"),
+        label=_("Booking or group code"),
         max_length=300,
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autofocus": True, "autocapitalize": "characters"}
         ),
-        help_text=_("Type the code or scan the applicant's QR code."),
+        help_text=_(
+            "Type the code or scan the applicant's QR code. A group's code checks in every "
+            "applicant of the group who has not arrived yet."
+        ),
     )
 
     def clean_code(self):
         return code_from_scan(self.cleaned_data["code"])
+
+    def refuse(self, error: ValidationError) -> None:
+        """Put a service's refusal on the code; the box then holds the code read, not the scan."""
+        self.data = {"code": self.cleaned_data["code"]}
+        self.add_error("code", error)
 
 
 class CancelForm(forms.Form):

@@ -5,7 +5,7 @@ reads only the offices of the user (offices.access.staff_offices) and calls
 bookings.services for every change.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from bookings import services
+from bookings.codes import grouped, is_group_code
 from bookings.models import Booking
 from bookings.notifications import outbox
 from offices import clock
@@ -68,7 +69,7 @@ def _context(request, model_admin, title, **extra):
 
 
 def _today_url(office, **params):
-    query = urlencode({"office": office.pk, **params})
+    query = urlencode({"office": office.pk, **params}, doseq=True)
     return f"{reverse('admin:bookings_booking_today')}?{query}"
 
 
@@ -123,6 +124,43 @@ def _queue_rows(plan, counts, office_day):
     return rows, total
 
 
+@dataclass
+class QueueBlock:
+    """Bookings listed together on the day's page: a group's members, or single bookings."""
+
+    group_code: str = ""
+    bookings: list[Booking] = field(default_factory=list)
+
+    @property
+    def shown_code(self) -> str:
+        """Return the group's code in blocks, as applicants read it out."""
+        return grouped(self.group_code)
+
+    @property
+    def waiting(self) -> int:
+        """Return how many of the block's bookings may still be checked in."""
+        return sum(booking.status == Booking.Status.BOOKED for booking in self.bookings)
+
+
+def queue_blocks(bookings) -> list[QueueBlock]:
+    """Return the day's bookings in order, each group's members together where its first stands."""
+    blocks: list[QueueBlock] = []
+    groups: dict[int, QueueBlock] = {}
+    for booking in bookings:
+        if booking.group_id is None:
+            if not blocks or blocks[-1].group_code:
+                blocks.append(QueueBlock())
+            blocks[-1].bookings.append(booking)
+        elif booking.group_id in groups:
+            groups[booking.group_id].bookings.append(booking)
+        else:
+            groups[booking.group_id] = QueueBlock(booking.group.code, [booking])
+            blocks.append(groups[booking.group_id])
+    for block in groups.values():
+        block.bookings.sort(key=lambda booking: booking.pk)
+    return blocks
+
+
 def today(request, *, model_admin):
     """Show an office's day: counts per window, the bookings, the check-in box."""
     _require(request, "bookings.view_booking")
@@ -133,17 +171,21 @@ def today(request, *, model_admin):
             "bookings/staff/today.html",
             _context(request, model_admin, _("Today"), no_office=STAFF_MESSAGES["no_office"]),
         )
+    return _today_page(request, model_admin, office, CheckInForm())
+
+
+def _today_page(request, model_admin, office, form):
     day = clock.office_today(office)
     plan = day_plan(office, day)
     office_day = OfficeDay.objects.filter(office=office, date=day).first()
     rows, total = _queue_rows(plan, day_counts(office, day), office_day)
     bookings = list(
         Booking.objects.filter(office=office, date=day)
-        .select_related("window")
-        .order_by("starts_at", "created_at")
+        .select_related("window", "group")
+        .order_by("starts_at", "created_at", "pk")
     )
-    ticket = request.GET.get("ticket", "")
-    last = next((b for b in bookings if str(b.pk) == ticket and b.queue_number), None)
+    tickets = set(request.GET.getlist("ticket"))
+    checked_in = [b for b in bookings if str(b.pk) in tickets and b.queue_number]
     context = _context(
         request,
         model_admin,
@@ -156,8 +198,9 @@ def today(request, *, model_admin):
         rows=rows,
         total=total,
         bookings=bookings,
-        last=last,
-        form=CheckInForm(),
+        blocks=queue_blocks(bookings),
+        checked_in=checked_in,
+        form=form,
         can_check_in=request.user.has_perm("bookings.change_booking"),
         can_walk_in=request.user.has_perm("bookings.add_booking"),
         can_resend=request.user.has_perm("bookings.change_notification"),
@@ -165,30 +208,49 @@ def today(request, *, model_admin):
     return TemplateResponse(request, "bookings/staff/today.html", context)
 
 
+def _checked_in_message(code, checked_in) -> str:
+    if not is_group_code(code):
+        booking = checked_in[0]
+        return _("%(code)s checked in: queue number %(number)s.") % {
+            "code": booking.code,
+            "number": booking.queue_number,
+        }
+    return ngettext(
+        "Group %(code)s: %(count)d applicant checked in, queue number %(numbers)s.",
+        "Group %(code)s: %(count)d applicants checked in, queue numbers %(numbers)s.",
+        len(checked_in),
+    ) % {
+        "code": grouped(code),
+        "count": len(checked_in),
+        "numbers": ", ".join(booking.queue_number for booking in checked_in),
+    }
+
+
 @require_POST
 def check_in(request, *, model_admin):
-    """Check in the applicant whose code was typed or scanned; go back to the day's page."""
+    """Check in the applicant or the group whose code was typed or scanned; back to the day."""
     _require(request, "bookings.change_booking")
     office = _office(request, request.POST.get("office"), to_change=True)
     if office is None:
         raise Http404
     form = CheckInForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("code", [])))
-        return HttpResponseRedirect(_today_url(office))
+        return _today_page(request, model_admin, office, form)
+    code = form.cleaned_data["code"]
     try:
-        booking = services.check_in(
-            office=office, code=form.cleaned_data["code"], by=request.user, now=clock.now()
-        )
+        if is_group_code(code):
+            checked_in = services.check_in_group(
+                office=office, code=code, by=request.user, now=clock.now()
+            )
+        else:
+            checked_in = [
+                services.check_in(office=office, code=code, by=request.user, now=clock.now())
+            ]
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return HttpResponseRedirect(_today_url(office))
-    messages.success(
-        request,
-        _("%(code)s checked in: queue number %(number)s.")
-        % {"code": booking.code, "number": booking.queue_number},
-    )
-    return HttpResponseRedirect(_today_url(office, ticket=booking.pk))
+        form.refuse(exc)
+        return _today_page(request, model_admin, office, form)
+    messages.success(request, _checked_in_message(code, checked_in))
+    return HttpResponseRedirect(_today_url(office, ticket=[b.pk for b in checked_in]))
 
 
 def ticket(request, pk, *, model_admin):

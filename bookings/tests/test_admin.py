@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from bookings.codes import grouped
 from bookings.models import Booking, Notification
-from bookings.tests.factories import TODAY, book, login
+from bookings.tests.factories import TODAY, book, book_group, login
 
 pytestmark = pytest.mark.django_db
 
@@ -360,3 +361,144 @@ def test_the_notifications_own_filters_still_work(client, world, ours):
     login(client, world.clerk)
     url = reverse("admin:bookings_notification_changelist")
     assert client.get(f"{url}?status__exact=pending&kind__exact=confirmation").status_code == 200
+
+
+# Groups: the group code in the bookings list, and the messages about a whole group.
+
+NOTIFICATIONS = "admin:bookings_notification_changelist"
+
+
+@pytest.fixture
+def our_group(world, now):
+    return book_group(world.palembang, TODAY, 3, now=now)
+
+
+@pytest.fixture
+def their_group(world, now):
+    return book_group(world.makassar, TODAY, 2, now=now)
+
+
+def _listed(response):
+    return [row.pk for row in response.context["cl"].result_list]
+
+
+def test_the_bookings_list_shows_each_members_group_code(client, world, ours, our_group):
+    login(client, world.clerk)
+    group = our_group[0].group
+    response = client.get(reverse(CHANGELIST), {"o": "2"})  # by group code
+
+    assert response.status_code == 200
+    assert response.content.decode().count(group.code) == len(our_group)
+    page = client.get(reverse("admin:bookings_booking_change", args=[our_group[1].pk]))
+    assert group.code in page.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["plain", "lower", "grouped"])
+def test_searching_a_group_code_finds_its_members(
+    client, world, ours, our_group, their_group, typed
+):
+    login(client, world.clerk)
+    code = our_group[0].group.code
+    term = {"plain": code, "lower": code.lower(), "grouped": grouped(code)}[typed]
+
+    response = client.get(reverse(CHANGELIST), {"q": term})
+
+    assert sorted(_listed(response)) == sorted(m.pk for m in our_group)
+    theirs_code = their_group[0].group.code
+    assert _listed(client.get(reverse(CHANGELIST), {"q": theirs_code})) == []
+    # A member's own code still finds that member alone.
+    assert _listed(client.get(reverse(CHANGELIST), {"q": our_group[1].code})) == [our_group[1].pk]
+
+
+def test_the_staff_search_box_finds_a_group_too(client, world, our_group):
+    login(client, world.clerk)
+    found = client.post(reverse("admin:bookings_booking_find"), {"term": our_group[0].group.code})
+    page = client.get(found["Location"])
+    assert sorted(_listed(page)) == sorted(m.pk for m in our_group)
+
+
+def test_a_groups_messages_are_listed_once_with_its_code_and_scoped(
+    client, world, ours, our_group, their_group
+):
+    login(client, world.clerk)
+    group, other = our_group[0].group, their_group[0].group
+    url = reverse(NOTIFICATIONS)
+
+    response = client.get(url)
+    assert response.status_code == 200
+    listed = Notification.objects.filter(pk__in=_listed(response))
+    assert set(listed.values_list("booking", "group")) == {(ours.pk, None), (None, group.pk)}
+    assert group.code in response.content.decode()
+    assert other.code not in response.content.decode()
+
+    by_office = client.get(url, {"office": world.palembang.pk})
+    assert sorted(_listed(by_office)) == sorted(_listed(response))
+    assert _listed(client.get(url, {"office": world.makassar.pk})) == []
+
+    login(client, world.supervisor)
+    everyone = Notification.objects.filter(pk__in=_listed(client.get(url)))
+    assert {n.group_id for n in everyone} == {None, group.pk, other.pk}
+    makassar = Notification.objects.filter(
+        pk__in=_listed(client.get(url, {"office": world.makassar.pk}))
+    )
+    assert {(n.booking_id, n.group_id) for n in makassar} == {(None, other.pk)}
+
+
+@pytest.mark.parametrize("term", ["group", "member"])
+def test_a_groups_messages_are_found_by_its_code_or_a_members(client, world, ours, our_group, term):
+    login(client, world.clerk)
+    group = our_group[0].group
+    code = group.code if term == "group" else our_group[2].code
+
+    response = client.get(reverse(NOTIFICATIONS), {"q": code})
+
+    found = Notification.objects.filter(pk__in=_listed(response))
+    assert set(found.values_list("group", flat=True)) == {group.pk}
+    assert found.count() == 2  # the confirmation's e-mail and SMS
+
+
+def test_a_group_message_opens_for_the_offices_clerk_only(client, world, our_group, their_group):
+    login(client, world.clerk)
+    mine = Notification.objects.get(group=our_group[0].group, channel="email")
+    other = Notification.objects.get(group=their_group[0].group, channel="email")
+
+    page = client.get(reverse("admin:bookings_notification_change", args=[mine.pk]))
+    assert page.status_code == 200
+    assert mine.group.code in page.content.decode()
+    response = client.get(
+        reverse("admin:bookings_notification_change", args=[other.pk]), follow=True
+    )
+    assert other.group.code not in response.content.decode()
+
+
+def test_a_failed_group_message_is_sent_again(client, world, our_group, their_group):
+    Notification.objects.update(status=Notification.Status.FAILED, attempts=5)
+    login(client, world.clerk)
+    mine = Notification.objects.get(group=our_group[0].group, channel="email")
+    other = Notification.objects.get(group=their_group[0].group, channel="email")
+
+    response = client.post(
+        reverse(NOTIFICATIONS),
+        {"action": "retry", "_selected_action": [mine.pk, other.pk], "index": 0},
+        follow=True,
+    )
+
+    mine.refresh_from_db()
+    other.refresh_from_db()
+    assert (mine.status, mine.attempts) == (Notification.Status.PENDING, 0)
+    assert other.status == Notification.Status.FAILED
+    assert _messages(response) == [f"{mine.group.code}: the Confirmation will be sent again."]
+
+
+@pytest.mark.parametrize("groups", [1, 8])
+def test_the_lists_cost_the_same_whatever_how_many_groups(
+    client, world, now, groups, django_assert_max_num_queries
+):
+    for n in range(groups):
+        book_group(world.palembang, TODAY, 3, index=n % 3, now=now)
+    login(client, world.clerk)
+    for url, rows in [(reverse(CHANGELIST), 3 * groups), (reverse(NOTIFICATIONS), 2 * groups)]:
+        client.get(url)
+        with django_assert_max_num_queries(9):
+            response = client.get(url)
+        assert len(response.context["cl"].result_list) == rows

@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
-from bookings.models import Booking
+from bookings import services
+from bookings.models import Booking, BookingGroup
 from bookings.services import (
     cancel_booking,
     check_in,
@@ -423,4 +424,98 @@ def test_taking_a_full_window_waits_for_no_other_counter_row(now):
     assert isinstance(moved.get("error"), ValidationError), moved
     assert moved["error"].code == "full"
     assert Booking.objects.get(pk=moving.pk).window.start == time(8)
+    assert_counters_match_bookings()
+
+
+def book_group_of(office, day, hour, size, now):
+    return services.create_group_booking(
+        office=office,
+        day=day,
+        window=window_at(office, day, hour),
+        applicants=[silent_applicant() for _ in range(size)],
+        now=now,
+    )
+
+
+@pytest.mark.parametrize("capacity", [7, 12])
+def test_groups_and_single_bookings_racing_never_overfill_and_never_split(capacity):
+    # Forty threads want the last places of one window: groups of two to five and single
+    # applicants, each on its own connection, released at once.
+    office = OfficeFactory(windows=[(time(8), time(10), capacity)])
+    now = datetime(2017, 9, 5, 9, 0, tzinfo=WIB)
+    sizes = [1, 2, 3, 4, 5] * 8
+    outcomes = run_together(
+        [
+            partial(book, office, WEDNESDAY, 8, now)
+            if size == 1
+            else partial(book_group_of, office, WEDNESDAY, 8, size, now)
+            for size in sizes
+        ]
+    )
+
+    taken = sum(size for size, (kind, _r) in zip(sizes, outcomes, strict=True) if kind == "ok")
+    assert taken == Booking.objects.count() <= capacity
+    assert set(tally(outcomes)) <= {"ok", "full", "group_full"}
+    # Nobody left out while places remained for one: the window is full for a single booking.
+    assert WindowDay.objects.get().booked == capacity or "full" not in tally(outcomes)
+    for group in BookingGroup.objects.all():
+        members = list(group.members.all())
+        assert len({(m.date, m.window_id, m.status) for m in members}) == 1
+        assert len(members) == next(
+            size
+            for size, (kind, result) in zip(sizes, outcomes, strict=True)
+            if kind == "ok" and size > 1 and result[0].group_id == group.pk
+        )
+    assert_counters_match_bookings()
+
+
+def test_a_group_and_a_single_booking_race_for_the_same_nik():
+    office = OfficeFactory()
+    now = datetime(2017, 9, 5, 9, 0, tzinfo=WIB)
+    shared = make_nik()
+    family = [silent_applicant(nik=shared), silent_applicant(), silent_applicant()]
+    actions = [
+        partial(
+            services.create_group_booking,
+            office=office,
+            day=WEDNESDAY,
+            window=window_at(office, WEDNESDAY, 8),
+            applicants=family,
+            now=now,
+        ),
+        partial(
+            create_booking,
+            office=office,
+            day=THURSDAY,
+            window=window_at(office, THURSDAY, 8),
+            applicant=silent_applicant(nik=shared),
+            now=now,
+        ),
+    ]
+
+    outcomes = run_together(actions)
+
+    assert sorted(kind for kind, _code in outcomes) == ["ok", "refused"]
+    assert Booking.objects.filter(nik=shared).count() == 1
+    assert Booking.objects.count() in (1, 3)  # the single booking alone, or the whole family
+    assert_counters_match_bookings()
+
+
+def test_whole_groups_moving_and_singles_booking_keep_the_counters_true():
+    office = OfficeFactory(windows=[(time(8), time(10), 45), (time(10), time(12), 6)])
+    now = datetime(2017, 9, 5, 9, 0, tzinfo=WIB)
+    groups = [book_group_of(office, WEDNESDAY, 8, size, now)[0].group for size in (2, 3, 4)]
+    target = window_at(office, WEDNESDAY, 10)
+    actions = [
+        partial(services.reschedule_group, group=group, day=WEDNESDAY, window=target, now=now)
+        for group in groups
+    ] + [partial(book, office, WEDNESDAY, 10, now) for _ in range(4)]
+
+    outcomes = run_together(actions)
+
+    assert WindowDay.objects.get(window=target).booked <= 6
+    for group in groups:
+        windows = set(group.members.values_list("window_id", flat=True))
+        assert len(windows) == 1  # all moved, or none
+    assert set(tally(outcomes)) <= {"ok", "full", "group_full"}
     assert_counters_match_bookings()

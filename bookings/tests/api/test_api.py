@@ -256,6 +256,7 @@ def test_booking_answers_201_with_the_booking_and_a_masked_nik(client, office, t
         "purpose": "umrah",
         "passport_type": "ordinary",
         "birth_date_mismatch": False,
+        "group_code": None,
     }
     assert NIK not in response.content.decode()
     assert booking.nik == NIK
@@ -550,7 +551,7 @@ def test_cancel_answers_cancelled_and_frees_the_place(client, booking, document)
     response = post(client, f"/bookings/{booking.code}/cancel", {"nik": NIK})
 
     assert response.status_code == 200
-    assert response.json() == {"code": booking.code, "status": "cancelled"}
+    assert response.json() == {"code": booking.code, "status": "cancelled", "group_code": None}
     conforms(document, "/api/v1/bookings/{code}/cancel", "post", 200, response.json())
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
@@ -760,6 +761,9 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/bookings/{code}/lookup", "post"),
         ("/api/v1/bookings/{code}/cancel", "post"),
         ("/api/v1/bookings/{code}/reschedule", "post"),
+        ("/api/v1/groups/{code}/lookup", "post"),
+        ("/api/v1/groups/{code}/cancel", "post"),
+        ("/api/v1/groups/{code}/reschedule", "post"),
         ("/healthz", "get"),
     }
     booking = document["paths"]["/api/v1/bookings"]["post"]
@@ -845,5 +849,5 @@ def test_a_client_knowing_only_the_table_books_looks_up_reschedules_and_cancels(
     assert (moved.json()["date"], moved.json()["window"]["id"]) == (new_day, new_window)
 
     cancelled = post(client, f"/bookings/{booking}/cancel", {"nik": NIK})
-    assert cancelled.json() == {"code": booking, "status": "cancelled"}
+    assert cancelled.json() == {"code": booking, "status": "cancelled", "group_code": None}
     assert post(client, f"/bookings/{booking}/lookup", {"nik": NIK}).json()["status"] == "cancelled"

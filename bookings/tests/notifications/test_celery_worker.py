@@ -26,7 +26,7 @@ from bookings import tasks
 from bookings.models import Booking, Notification
 from bookings.notifications.outbox import requeue_pending
 from bookings.services import create_booking
-from bookings.tests.factories import make_applicant
+from bookings.tests.factories import book_group, make_applicant
 from offices.tests.factories import OfficeFactory
 
 pytestmark = [
@@ -155,6 +155,22 @@ def test_a_booking_confirmation_arrives_once_through_the_worker(worker, now):
     assert booking.code in "".join(p.read_text() for p in worker.mail_dir.glob("*"))
 
 
+def test_a_group_confirmation_arrives_once_naming_every_member(worker, now):
+    office = OfficeFactory(code="palembang", timezone="Asia/Jakarta")
+
+    members = book_group(office, WEDNESDAY, 3, now=now, email="family@example.com", phone="")
+    group = members[0].group
+    wait_for(lambda: worker.mails_to("family@example.com"), "the confirmation", log=worker.log)
+
+    assert worker.mails_to("family@example.com") == 1
+    mail = "".join(p.read_text() for p in worker.mail_dir.glob("*") if "family@" in p.read_text())
+    for code in [group.code, *(member.code for member in members)]:
+        assert code in mail
+    notification = Notification.objects.get(group=group, channel="email")
+    assert (notification.status, notification.attempts) == ("sent", 1)
+    assert not Notification.objects.filter(booking__in=members).exists()
+
+
 # Booking while the broker cannot be reached: in another process, whose broker is dead.
 
 BOOK_WITH_ANOTHER_BROKER = """
@@ -163,7 +179,7 @@ import django
 django.setup()
 from datetime import date, datetime
 from bookings.services import create_booking
-from bookings.tests.factories import make_applicant
+from bookings.tests.factories import book_group, make_applicant
 from offices.models import Office, ServiceWindow
 args = json.loads(sys.argv[1])
 started = time.monotonic()

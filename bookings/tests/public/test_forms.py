@@ -263,11 +263,25 @@ def test_lookup_normalises_the_code_and_the_nik():
 
 @pytest.mark.parametrize(
     "code",
-    ["ABCDE", "ABCDEFGHJKL", "0O1IL0O1IL", "١٢٣٤٥٦٧٨٩٠", "ابتثجحخدذر", "ÄBCDEFGHJK"],
+    [
+        "ABCDE",
+        "ABCDEFGHJKL",
+        "ABCDEFGHJKLMN",
+        "0O1IL0O1IL",
+        "١٢٣٤٥٦٧٨٩٠",
+        "ابتثجحخدذر",
+        "ÄBCDEFGHJK",
+    ],
 )
 def test_lookup_refuses_what_cannot_be_a_code(code):
     form = LookupForm({"code": code, "nik": "1671011705900001"})
-    assert errors_of(form, "code") == ["A booking code has 10 letters and digits."]
+    assert errors_of(form, "code") == ["A booking code has 10 letters and digits, a group code 12."]
+
+
+def test_lookup_takes_a_group_code_in_blocks():
+    form = LookupForm({"code": "abcd-efgh-jklm", "nik": "1671 0117 0590 0001"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["code"] == "ABCDEFGHJKLM"
 
 
 def test_lookup_has_the_honeypot():

@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import translation
 
-from bookings.tests.factories import EXPECTED_2017, KNOWN_BOOKINGS, build_bookings, make_offices
+from bookings.tests.factories import KNOWN_BOOKINGS, build_bookings, make_offices
+from bookings.tests.reports import EXPECTED_2017
 from offices.access import SUPERVISOR_GROUP
 
 pytestmark = pytest.mark.django_db

@@ -14,12 +14,12 @@ from bookings.reports import exports
 from bookings.reports.counts import monthly_counts
 from bookings.tests.factories import (
     CHECKED_IN,
-    EXPECTED_2017,
     KNOWN_BOOKINGS,
     ONLINE,
     build_bookings,
     make_offices,
 )
+from bookings.tests.reports import EXPECTED_2017
 from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,8 @@ ENGLISH_HEADER = [
     "No-shows",
     "Cancelled",
     "Total bookings",
+    "Group members booked",
+    "Group members checked in",
     "Served: Umrah",
     "Served: Hajj",
     "Served: Tourism",

@@ -1,0 +1,67 @@
+"""What this browser holds: the bookings and groups it booked, looked up or opened from a link.
+
+Only a browser that holds a booking is shown its personal data. A group's code opens the group
+and the page of every member still in it. The browser that booked a group holds the members'
+own codes too, so a member moved out of the group (from anywhere) stays open there.
+"""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from bookings.codes import is_group_code, is_well_formed, normalize_code
+from bookings.models import Booking, BookingGroup
+
+OWNED_KEY = "antrean_bookings"
+# The codes held, newest first: a group of five and its members take six of them.
+OWNED_MAX = 20
+
+
+def applicants_session(request):
+    """An applicant's session ends with the browser (staff sessions keep their working day)."""
+    if not request.user.is_authenticated:
+        request.session.set_expiry(0)
+
+
+def held_codes(request) -> list[str]:
+    return request.session.get(OWNED_KEY, [])
+
+
+def remember(request, *codes):
+    """Hold these booking or group codes in this browser's session, newest first."""
+    applicants_session(request)
+    owned = [code for code in held_codes(request) if code not in codes]
+    request.session[OWNED_KEY] = [*codes, *owned][:OWNED_MAX]
+
+
+def remember_group(request, group, members):
+    """Hold a group just booked here, and each of its members."""
+    remember(request, group.code, *(member.code for member in members))
+
+
+def holds(request, code) -> bool:
+    return normalize_code(code) in held_codes(request)
+
+
+def owned_booking(request, code) -> Booking | None:
+    """Return the booking if this browser holds it or its group; None otherwise (one query)."""
+    code = normalize_code(code)
+    owned = held_codes(request)
+    groups = [held for held in owned if is_group_code(held)]
+    if code not in owned and not groups:
+        return None
+    rows = Booking.objects.select_related("office", "window", "group").filter(code=code)
+    if code not in owned:
+        rows = rows.filter(group__code__in=groups)
+    return rows.first()
+
+
+def owned_group(request, code) -> BookingGroup | None:
+    """Return the group if this browser booked it, looked it up or opened its link."""
+    code = normalize_code(code)
+    if not (is_well_formed(code) and is_group_code(code)) or code not in held_codes(request):
+        return None
+    return BookingGroup.objects.filter(code=code).first()
+
+
+def lookup_redirect(code):
+    return redirect(f"{reverse('booking-lookup')}?code={normalize_code(code)}")
