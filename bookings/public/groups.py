@@ -35,6 +35,8 @@ def _group_context(group, members):
     return {
         "group": group,
         "group_code": grouped(group.code),
+        # One scan at the counter checks in every member still booked.
+        "group_qr_svg": qr_svg(group.code) if booked else "",
         "members": [
             {
                 "booking": member,

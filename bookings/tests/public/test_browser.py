@@ -5,6 +5,7 @@ live server. Screenshots of every step go to a temporary directory (printed with
 """
 
 import re
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from bookings.tests.factories import make_nik
 from offices.models import PassportFee
 
 CHROMIUM = Path("/usr/bin/chromium")
+WEDNESDAY = date(2017, 9, 6)  # the day after the pinned clock's
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = [
@@ -289,3 +291,82 @@ def test_no_page_breaks_the_content_security_policy(
         assert page.goto(f"{live_server.url}{path}").ok, path
         page.wait_for_load_state("networkidle")
     assert refused == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_family_of_three_books_on_a_phone_and_one_checks_in_at_the_counter(
+    live_server, office, clock, phone, screenshots, queued, plain_http_cookies, own_connections
+):
+    from bookings.tests.factories import PASSWORD, make_user
+    from offices.access import OFFICE_STAFF_GROUP
+
+    # Tuesday 5 September 2017 09:00 WIB (the pinned clock): Wednesday is the first free day.
+    family = [
+        ("Ahmad Fauzi", "1970-03-02", make_nik(date(1970, 3, 2))),
+        ("Siti Aminah", "1975-08-09", make_nik(date(1975, 8, 9), female=True)),
+        ("Nur Aisyah", "2005-01-20", make_nik(date(2005, 1, 20), female=True)),
+    ]
+    window = office.windows.get(weekday=WEDNESDAY.weekday(), start=time(8))
+    page = phone("id-ID")
+    page.goto(f"{live_server.url}/offices/{office.code}/{WEDNESDAY.isoformat()}/{window.pk}/book/")
+
+    # The first applicant and the contact, then two more, without any script of ours.
+    def fill(number, name, born, nik):
+        prefix = "id_" if number == 1 else f"id_applicant{number}-"
+        page.fill(f"#{prefix}nik", nik)
+        page.fill(f"#{prefix}full_name", name)
+        page.fill(f"#{prefix}birth_date", born)
+        page.check(f"#{prefix}purpose_0")
+        page.check(f"#{prefix}application_type_0")
+        page.check(f"#{prefix}passport_type_0")
+
+    fill(1, *family[0])
+    page.fill("#id_phone", "0812 3456 7890")
+    page.fill("#id_email", "ahmad@example.com")
+    for number, applicant in enumerate(family[1:], start=2):
+        page.get_by_role("button", name="Tambah pemohon").click()
+        page.wait_for_selector(f"#id_applicant{number}-nik")
+        fill(number, *applicant)
+    screenshots(page, "group-form")
+    assert page.locator("#id_applicant4-nik").count() == 0
+    page.get_by_role("button", name="Lanjutkan").last.click()
+
+    # Check your answers lists everyone; confirm.
+    page.wait_for_url("**/check/")
+    answers = page.inner_text("main")
+    assert all(name in answers for name, _born, _nik in family)
+    screenshots(page, "group-check")
+    page.locator("main form button[type=submit]").click()
+
+    # The group page: the group code, and each applicant's own code and QR code.
+    page.wait_for_url("**/groups/*/")
+    members = list(Booking.objects.filter(nik__in=[n for *_r, n in family]).order_by("pk"))
+    assert [m.full_name for m in members] == [name for name, *_rest in family]
+    group = members[0].group
+    assert {m.group_id for m in members} == {group.pk}
+    text = page.inner_text("main")
+    assert all(member.code in text for member in members)
+    assert page.locator(".member-qr svg").count() == 3
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshots(page, "group-page")
+    assert len(queued) == 2  # one e-mail and one SMS for the whole family
+
+    # Wednesday at the counter: the clerk checks the second applicant in by their own code.
+    clock.now = clock.now.replace(day=6, hour=7, minute=45)
+    make_user("petugas.rombongan", group=OFFICE_STAFF_GROUP, offices=[office], password=PASSWORD)
+    counter = phone("id-ID")
+    counter.goto(f"{live_server.url}/admin/login/?next=/admin/bookings/booking/today/")
+    counter.fill("#id_username", "petugas.rombongan")
+    counter.fill("#id_password", PASSWORD)
+    counter.click("input[type=submit]")
+    counter.wait_for_url("**/today/")
+    assert group.code[:4] in counter.inner_text("#content")  # the family stands together
+    counter.fill("form.staff-check-in input[name=code]", members[1].code.lower())
+    counter.click("form.staff-check-in input[type=submit]")
+    counter.wait_for_load_state("networkidle")
+    screenshots(counter, "counter-checked-in")
+
+    statuses = [m.status for m in Booking.objects.filter(group=group).order_by("pk")]
+    assert statuses == ["booked", "checked_in", "booked"]
+    assert Booking.objects.get(pk=members[1].pk).queue_number == "A-001"
+    assert "A-001" in counter.inner_text("#content")
