@@ -431,6 +431,16 @@ def check_in_group(*, office: Office, code: str, by=None, now=None) -> list[Book
     return members
 
 
+def check_in_by_code(*, office: Office, code: str, by=None, now=None) -> list[Booking]:
+    """Check in what a code typed or scanned at the counter names: one applicant (a booking's
+    code) or every booked member of a group (a group's code). Raises as check_in and
+    check_in_group do."""
+    code = codes.normalize_code(code)
+    if codes.is_group_code(code):
+        return check_in_group(office=office, code=code, by=by, now=now)
+    return [check_in(office=office, code=code, by=by, now=now)]
+
+
 def find_group(code: str, nik: str) -> BookingGroup | None:
     """Return the group with this code only if the NIK is one of its members' (constant time).
 

@@ -238,14 +238,9 @@ def check_in(request, *, model_admin):
         return _today_page(request, model_admin, office, form)
     code = form.cleaned_data["code"]
     try:
-        if is_group_code(code):
-            checked_in = services.check_in_group(
-                office=office, code=code, by=request.user, now=clock.now()
-            )
-        else:
-            checked_in = [
-                services.check_in(office=office, code=code, by=request.user, now=clock.now())
-            ]
+        checked_in = services.check_in_by_code(
+            office=office, code=code, by=request.user, now=clock.now()
+        )
     except ValidationError as exc:
         form.refuse(exc)
         return _today_page(request, model_admin, office, form)

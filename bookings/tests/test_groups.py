@@ -476,3 +476,17 @@ def test_a_groups_messages_are_forgotten_with_its_members(office, now, tomorrow,
     assert not Notification.objects.exists()
     assert set(Booking.objects.values_list("nik", "email")) == {("", "")}
     assert BookingGroup.objects.count() == 1  # no personal data of its own
+
+
+def test_a_code_at_the_counter_checks_in_one_applicant_or_the_whole_group(office, now, tomorrow):
+    members = book_family(office, tomorrow, 3, now=now)
+
+    (one,) = services.check_in_by_code(
+        office=office, code=codes.grouped(members[0].code), now=ON_WEDNESDAY
+    )
+    rest = services.check_in_by_code(office=office, code=members[0].group.code, now=ON_WEDNESDAY)
+
+    assert one.pk == members[0].pk and one.queue_number == "A-001"
+    assert [m.pk for m in rest] == [members[1].pk, members[2].pk]
+    with refused("already_checked_in"):
+        services.check_in_by_code(office=office, code=members[2].code, now=ON_WEDNESDAY)
