@@ -72,6 +72,19 @@ def office_availability(
     )
 
 
+def days_with_room(office, needed=1, *, now=None) -> list[tuple[DayAvailability, list]]:
+    """Return the bookable days of an office's horizon, each with its windows that still have
+    a place for each of `needed` applicants (a booking, or a group's booked members)."""
+    now = now or clock.now()
+    first, last = office.first_bookable_day(now), office.last_bookable_day(now)
+    found = []
+    for day in office_availability(office, first, (last - first).days + 1, now=now):
+        windows = [w for w in day.windows if w.bookable and w.remaining >= needed]
+        if day.bookable and windows:
+            found.append((day, windows))
+    return found
+
+
 def keep_briefly(key, compute):
     """Return compute(), kept under key for AVAILABILITY_CACHE_SECONDS (0: computed each time).
 

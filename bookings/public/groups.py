@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from bookings import services
-from bookings.availability import office_availability
+from bookings.availability import days_with_room
 from bookings.codes import grouped
 from bookings.models import Booking
 from bookings.nik import mask_nik
@@ -19,9 +19,9 @@ from bookings.notifications.ics import group_ics
 from bookings.notifications.links import redeem_group_link
 from offices import clock
 
-from .forms import GroupCancelForm, RescheduleForm
+from .forms import GroupCancelForm
 from .holding import lookup_redirect, owned_group, remember
-from .views import BOOKING_RATE, LOOKUP_RATE, qr_svg
+from .views import BOOKING_RATE, LOOKUP_RATE, RescheduleChoice, qr_svg
 
 
 def _members(group) -> list[Booking]:
@@ -136,19 +136,6 @@ def group_cancel(request, code):
     )
 
 
-def _days_for(office, needed, now):
-    """Return the bookable days with the windows that have a place for each of `needed`."""
-    if not needed:
-        return []
-    first, last = office.first_bookable_day(now), office.last_bookable_day(now)
-    days = []
-    for day in office_availability(office, first, (last - first).days + 1, now=now):
-        windows = [w for w in day.windows if not w.started and w.remaining >= needed]
-        if day.bookable_range and windows:
-            days.append((day, windows))
-    return days
-
-
 @never_cache
 @ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
@@ -158,38 +145,19 @@ def group_reschedule(request, code):
         return lookup_redirect(code)
     members = _members(group)
     context = _group_context(group, members)
-    now = clock.now()
-    days = _days_for(context["office"], len(context["booked"]), now) if members else []
-    chosen_value = request.POST.get("date") or request.GET.get("date")
-    chosen, windows = next(
-        ((day, windows) for day, windows in days if day.date.isoformat() == chosen_value),
-        (None, []),
+    booked = len(context["booked"])
+    choice = RescheduleChoice(request, days_with_room(members[0].office, booked) if booked else [])
+
+    def move(day, window):
+        services.reschedule_group(group=group, day=day, window=window)
+        return redirect("group-detail", code=group.code)
+
+    refused = choice.submit(
+        move, no_day=_("Choose a day with a session that has places for the group.")
     )
-    form = RescheduleForm(
-        request.POST if request.method == "POST" else None,
-        windows=windows,
-        initial={"date": chosen.date if chosen else None},
-    )
-    refused = False
-    if request.method == "POST" and chosen is None:
-        form.is_valid()  # a bound form answers its own errors beside this one
-        form.add_error(None, _("Choose a day with a session that has places for the group."))
-        refused = True
-    elif request.method == "POST" and form.is_valid():
-        window = next(w.window for w in windows if w.window.pk == form.cleaned_data["window"])
-        try:
-            services.reschedule_group(group=group, day=chosen.date, window=window)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            refused = True
-        else:
-            return redirect("group-detail", code=group.code)
-    context = {
-        **context,
-        "days": [day for day, _windows in days],
-        "chosen": chosen,
-        "form": form,
-    }
+    if choice.done:
+        return choice.done
+    context = {**context, **choice.context()}
     return render(
         request, "bookings/public/group_reschedule.html", context, status=409 if refused else 200
     )

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from bookings import services
-from bookings.availability import next_free_days, office_availability
+from bookings.availability import days_with_room, next_free_days, office_availability
 from bookings.codes import is_group_code, normalize_code
 from bookings.nik import mask_nik
 from bookings.notifications.ics import booking_ics
@@ -479,38 +479,66 @@ def reschedule(request, code):
     booking = owned_booking(request, code)
     if booking is None:
         return lookup_redirect(code)
-    office = booking.office
-    now = clock.now()
-    first, last = office.first_bookable_day(now), office.last_bookable_day(now)
-    days = [
-        d
-        for d in office_availability(office, first, (last - first).days + 1, now=now)
-        if d.bookable
-    ]
-    chosen_value = request.POST.get("date") or request.GET.get("date")
-    chosen = next((d for d in days if d.date.isoformat() == chosen_value), None)
-    windows = [w for w in chosen.windows if w.bookable] if chosen else []
-    form = RescheduleForm(
-        request.POST if request.method == "POST" else None,
-        windows=windows,
-        initial={"date": chosen.date if chosen else None},
-    )
-    refused = False
-    if request.method == "POST" and chosen is None:
-        form.is_valid()  # a bound form answers its own errors beside this one
-        form.add_error(None, _("Choose a day with places left."))
-        refused = True
-    elif request.method == "POST" and form.is_valid():
-        window = next(w.window for w in windows if w.window.pk == form.cleaned_data["window"])
-        try:
-            services.reschedule_booking(booking=booking, day=chosen.date, window=window)
-        except ValidationError as exc:
-            form.add_error(None, exc)
-            refused = True
-        else:
-            remember(request, booking.code)  # held through its group, it has left the group now
-            return redirect("booking-detail", code=booking.code)
-    context = {**_booking_context(request, booking), "days": days, "chosen": chosen, "form": form}
+    choice = RescheduleChoice(request, days_with_room(booking.office))
+
+    def move(day, window):
+        services.reschedule_booking(booking=booking, day=day, window=window)
+        remember(request, booking.code)  # held through its group, it has left the group now
+        return redirect("booking-detail", code=booking.code)
+
+    refused = choice.submit(move, no_day=_("Choose a day with places left."))
+    if choice.done:
+        return choice.done
+    context = {**_booking_context(request, booking), **choice.context()}
     return render(
         request, "bookings/public/reschedule.html", context, status=409 if refused else 200
     )
+
+
+class RescheduleChoice:
+    """The day and window a reschedule form chose among the days with room, and its outcome.
+
+    Serves the move of one booking and of a whole group alike.
+    """
+
+    def __init__(self, request, days):
+        self.request = request
+        self.days = days
+        chosen_value = request.POST.get("date") or request.GET.get("date")
+        self.chosen, self.windows = next(
+            ((day, windows) for day, windows in days if day.date.isoformat() == chosen_value),
+            (None, []),
+        )
+        self.form = RescheduleForm(
+            request.POST if request.method == "POST" else None,
+            windows=self.windows,
+            initial={"date": self.chosen.date if self.chosen else None},
+        )
+        self.done = None
+
+    def submit(self, move, *, no_day) -> bool:
+        """On a POST, call move(day, window) and keep its answer in `done`; return whether the
+        move was refused (its reason then stands on the form)."""
+        if self.request.method != "POST":
+            return False
+        if self.chosen is None:
+            self.form.is_valid()  # a bound form answers its own errors beside this one
+            self.form.add_error(None, no_day)
+            return True
+        if not self.form.is_valid():
+            return False
+        chosen_pk = self.form.cleaned_data["window"]
+        window = next(w.window for w in self.windows if w.window.pk == chosen_pk)
+        try:
+            self.done = move(self.chosen.date, window)
+        except ValidationError as exc:
+            self.form.add_error(None, exc)
+            return True
+        return False
+
+    def context(self) -> dict:
+        return {
+            "days": [day for day, _windows in self.days],
+            "chosen": self.chosen,
+            "form": self.form,
+        }

@@ -482,7 +482,9 @@ def test_the_group_page_shows_every_member(en_client, family):
         assert member.masked_nik in text
         assert member.nik not in text
         assert f'href="{detail_url(member)}"' in html
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 4  # each member's QR code, and the group's
+    assert html.count('<figure class="qr-code member-qr">') == 3
+    assert f"<title>{group.code}</title>" in html  # the group's QR: one scan checks all in
     for name in ("group-print", "group-ics", "group-cancel", "group-reschedule"):
         assert f'href="{group_url(group, name)}"' in html
 
