@@ -4,7 +4,7 @@ import re
 
 from django.db import IntegrityError
 
-from .models import Booking, BookingGroup
+from .models import Booking, BookingGroup, EntryApplicant
 
 # PostgreSQL names the constraint (psycopg2's diag); SQLite names a CHECK, and for UNIQUE
 # only the columns.
@@ -28,7 +28,7 @@ def _unique_names(model) -> dict[frozenset, str]:
 
 
 # The tables whose unique constraints the services tell apart on SQLite.
-_MODELS = {model._meta.db_table: model for model in (Booking, BookingGroup)}
+_MODELS = {model._meta.db_table: model for model in (Booking, BookingGroup, EntryApplicant)}
 
 
 def violated_constraint(exc: IntegrityError) -> str:

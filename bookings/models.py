@@ -311,3 +311,136 @@ class Notification(models.Model):
     def __str__(self):
         subject = self.booking_id or f"G{self.group_id}"
         return f"{self.get_kind_display()} {self.get_channel_display()} {subject}"
+
+
+class Release(models.Model):
+    """A ballot for an office's days: entries while it is open, then one draw anyone can check.
+
+    The seed is drawn when the release is made and kept secret until the draw; its SHA-256 is
+    public from the start. At the close the list of entries is fixed and its hash published;
+    at the draw the seed and a public value named in advance are revealed.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open for entries")
+        CLOSED = "closed", _("Closed, waiting for the draw")
+        DRAWN = "drawn", _("Drawn")
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="releases", verbose_name=_("office")
+    )
+    first_day = models.DateField(_("first day released"))
+    last_day = models.DateField(_("last day released"))
+    opens_at = models.DateTimeField(_("entries open"))
+    closes_at = models.DateTimeField(_("entries close"))
+    draw_at = models.DateTimeField(_("draw"))
+    public_value_source = models.TextField(
+        _("public value"),
+        help_text=_(
+            "Named before entries open: which publicly announced number the draw uses, when "
+            "it is announced, and the fallback if it is not."
+        ),
+    )
+    public_value = models.CharField(_("public value as announced"), max_length=200, blank=True)
+    seed = models.CharField(max_length=64, editable=False)  # secret until the draw
+    seed_hash = models.CharField(_("SHA-256 of the seed"), max_length=64, editable=False)
+    state = models.CharField(
+        _("state"), max_length=8, choices=State.choices, default=State.OPEN, editable=False
+    )
+    # Fixed at the close: [{"receipt", "size", "preferences"}], never changed after.
+    entries_list = models.JSONField(null=True, editable=False)
+    entries_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("ballot release")
+        verbose_name_plural = _("ballot releases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(first_day__lte=F("last_day")), name="release_days_in_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__lt=F("closes_at")) & Q(closes_at__lte=F("draw_at")),
+                name="release_times_in_order",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.office} {self.first_day}–{self.last_day}"
+
+    def is_open(self, now) -> bool:
+        """Return whether entries are taken, changed and withdrawn now."""
+        return self.state == self.State.OPEN and self.opens_at <= now < self.closes_at
+
+
+class Entry(models.Model):
+    """One applicant's, or one group's, entry in a release: up to three ranked preferences."""
+
+    class Status(models.TextChoices):
+        ENTERED = "entered", _("Entered")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, related_name="entries", verbose_name=_("release")
+    )
+    code = models.CharField(_("entry code"), max_length=12, unique=True)
+    # SHA-256 over the secret salt and the entry's details (bookings.draw.receipt_of).
+    receipt = models.CharField(_("receipt"), max_length=64, unique=True)
+    salt = models.CharField(max_length=32, editable=False)
+    # [[day, window id or null], ...]: null is "any session of that day".
+    preferences = models.JSONField(_("preferences"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ENTERED
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("mobile phone"), max_length=16, blank=True)
+    language = models.CharField(
+        _("language"), max_length=5, choices=settings.LANGUAGES, default="id"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("ballot entry")
+        verbose_name_plural = _("ballot entries")
+
+    def __str__(self):
+        return self.code
+
+
+class EntryApplicant(models.Model):
+    """An applicant of an entry: their own NIK, name and passport, as a booking would hold."""
+
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="applicants", verbose_name=_("entry")
+    )
+    # The entry's release, kept here so the database holds one entry per NIK per release.
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="+")
+    entered = models.BooleanField(default=True)  # false once the entry is withdrawn
+    nik = models.CharField(_("NIK"), max_length=16)
+    full_name = models.CharField(_("full name as on the KTP"), max_length=120)
+    birth_date = models.DateField(_("birth date"))
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Booking.Purpose.choices)
+    passport_type = models.CharField(
+        _("passport type"), max_length=10, choices=Booking.PassportType.choices
+    )
+    application_type = models.CharField(
+        _("application"), max_length=10, choices=Booking.ApplicationType.choices
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("applicant of an entry")
+        verbose_name_plural = _("applicants of an entry")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "nik"],
+                condition=Q(entered=True),
+                name="entry_one_per_nik_per_release",
+            ),
+        ]
+
+    def __str__(self):
+        return mask_nik(self.nik)

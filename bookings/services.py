@@ -239,7 +239,20 @@ def _member_fields(number: int, applicant: Applicant) -> dict:
         raise _error("group_member", number=number, message=exc.messages[0]) from None
 
 
-def _refuse_held_nik(niks: list[str]) -> None:
+def group_applicant_fields(applicants: Sequence[Applicant]) -> list[dict]:
+    """Return each applicant's booking fields in order; raise naming the first applicant
+    whose NIK cannot be one (group_member) or is given twice (group_repeated_nik)."""
+    members_fields = []
+    for number, applicant in enumerate(applicants, start=1):
+        member = _member_fields(number, applicant)
+        if any(seen["nik"] == member["nik"] for seen in members_fields):
+            raise _error("group_repeated_nik", number=number, nik=mask_nik(member["nik"]))
+        members_fields.append(member)
+    return members_fields
+
+
+def refuse_held_niks(niks: list[str]) -> None:
+    """Raise group_nik_held naming the first of these NIKs that holds an active booking."""
     held = set(
         Booking.objects.filter(nik__in=niks, status=Booking.Status.BOOKED).values_list(
             "nik", flat=True
@@ -265,15 +278,10 @@ def create_group_booking(
     if not 2 <= count <= settings.BOOKING_GROUP_MAX:
         raise _error("group_size", max=settings.BOOKING_GROUP_MAX)
     contact = {"email": applicants[0].email, "phone": applicants[0].phone}
-    members_fields = []
-    for number, applicant in enumerate(applicants, start=1):
-        member = {**_member_fields(number, applicant), **contact}
-        if any(seen["nik"] == member["nik"] for seen in members_fields):
-            raise _error("group_repeated_nik", number=number, nik=mask_nik(member["nik"]))
-        members_fields.append(member)
+    members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
     niks = [member["nik"] for member in members_fields]
     _check_slot(office=office, day=day, window=window, now=now)
-    _refuse_held_nik(niks)
+    refuse_held_niks(niks)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
     group = BookingGroup()
     members = [
@@ -311,7 +319,7 @@ def create_group_booking(
         raise _no_place(exc, count) from None
     except IntegrityError as exc:
         if violated_constraint(exc) == NIK_HELD:  # booked elsewhere a moment ago
-            _refuse_held_nik(niks)
+            refuse_held_niks(niks)
         raise
     return members
 

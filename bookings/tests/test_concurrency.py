@@ -2,7 +2,7 @@
 
 import threading
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
-from bookings import services
-from bookings.models import Booking, BookingGroup
+from bookings import ballots, services
+from bookings.models import Booking, BookingGroup, EntryApplicant
 from bookings.services import (
     cancel_booking,
     check_in,
@@ -519,3 +519,34 @@ def test_whole_groups_moving_and_singles_booking_keep_the_counters_true():
         assert len(windows) == 1  # all moved, or none
     assert set(tally(outcomes)) <= {"ok", "full", "group_full"}
     assert_counters_match_bookings()
+
+
+def test_entries_racing_with_the_same_nik_leave_exactly_one():
+    office = OfficeFactory()
+    opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
+    release = ballots.make_release(
+        office=office,
+        first_day=date(2017, 9, 11),
+        last_day=date(2017, 9, 15),
+        opens_at=opens,
+        closes_at=opens + timedelta(days=3),
+        draw_at=opens + timedelta(days=3, hours=1),
+        public_value_source="-",
+    )
+    shared = make_nik()
+    monday = date(2017, 9, 11)
+
+    def entry_with(nik, *others):
+        return partial(
+            ballots.enter,
+            release=release,
+            applicants=[silent_applicant(nik=nik), *(silent_applicant() for _ in others)],
+            preferences=[(monday, window_at(office, monday))],
+            now=opens + timedelta(hours=1),
+        )
+
+    # Twenty entries hold the same NIK: alone, or inside a group of two or three.
+    outcomes = run_together([entry_with(shared, *range(n % 3)) for n in range(20)])
+
+    assert tally(outcomes) == Counter({"ok": 1, "entered_already": 19})
+    assert EntryApplicant.objects.filter(nik=shared, entered=True).count() == 1

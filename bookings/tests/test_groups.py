@@ -161,7 +161,7 @@ def test_a_nik_booked_a_moment_ago_is_named_too(office, now, tomorrow, monkeypat
     # The early read saw nothing; the booking committed before the group's insert.
     family = make_family(2)
     book(office, THURSDAY, nik=family[1].nik, now=now)
-    real = services._refuse_held_nik
+    real = services.refuse_held_niks
     calls = []
 
     def only_the_second_time(niks):
@@ -169,7 +169,7 @@ def test_a_nik_booked_a_moment_ago_is_named_too(office, now, tomorrow, monkeypat
         if len(calls) > 1:
             real(niks)
 
-    monkeypatch.setattr(services, "_refuse_held_nik", only_the_second_time)
+    monkeypatch.setattr(services, "refuse_held_niks", only_the_second_time)
     with refused("group_nik_held"):
         book_family(office, tomorrow, now=now, family=family)
     assert len(calls) == 2
