@@ -239,6 +239,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=15),
         "options": {"expires": 15 * 60},
     },
+    "run-due-ballots": {
+        "task": "bookings.tasks.run_due_ballots",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 60},
+    },
 }
 
 # Booking rules that are policy, not law.

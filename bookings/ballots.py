@@ -1,4 +1,4 @@
-"""Ballot releases: make one, take and withdraw entries, close and publish the list of entries.
+"""Ballot releases: make one, take and withdraw entries, close the list, draw, publish it all.
 
 Every change of a release or an entry goes through these functions. Each raises
 ValidationError with a code from MESSAGES (or from services.MESSAGES for an applicant's
@@ -12,16 +12,18 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from offices import clock
+from offices import clock, places
 from offices.models import Office, ServiceWindow
 from offices.schedule import day_plan
 
 from . import codes, draw, services
 from .applicants import Applicant
+from .availability import office_availability
 from .constraints import violated_constraint
-from .models import Entry, EntryApplicant, Release
+from .models import Booking, Entry, EntryApplicant, Release
 from .nik import mask_nik
 
 MAX_PREFERENCES = 3
@@ -40,6 +42,10 @@ MESSAGES = {
         "withdraw that entry instead."
     ),
     "entry_not_changeable": _("This entry can no longer be changed or withdrawn."),
+    "release_not_drawable": _(
+        "This release can be drawn only once it is closed and its time has come."
+    ),
+    "public_value_missing": _("Type in the public value as it was announced before the draw."),
 }
 
 
@@ -145,6 +151,10 @@ def enter(
                 )
                 for member in members
             )
+            # The insert holds the release row (its foreign key) until this commits, so the
+            # close waits for this entry; an entry written after the close sees it here.
+            if not Release.objects.filter(pk=release.pk, state=Release.State.OPEN).exists():
+                raise _error("release_not_open")
     except IntegrityError as exc:
         if violated_constraint(exc) != ONE_ENTRY_PER_NIK:
             raise
@@ -181,6 +191,7 @@ def withdraw_entry(*, entry: Entry, now=None) -> Entry:
     """
     now = now or clock.now()
     with transaction.atomic():
+        # The release row too: a withdrawal and the draw do not pass each other.
         entry = Entry.objects.select_for_update().select_related("release").get(pk=entry.pk)
         if entry.status != Entry.Status.ENTERED or not entry.release.is_open(now):
             raise _error("entry_not_changeable")
@@ -221,14 +232,142 @@ def _listed(release):
     return [(e.receipt, len(e.applicants.all()), e.preferences) for e in entries]
 
 
+def draw_release(*, release: Release, public_value: str = "", now=None) -> Release:
+    """Draw a closed release once its time has come, exactly once, and book the winners.
+
+    The seed and the public value are revealed; an entry one of whose applicants holds a
+    booking by now is struck. The free places of the release's days are read under the
+    days' locks, so no booking made meanwhile takes one twice. Winners get their bookings
+    and the usual confirmation; the others their place on the waiting list, in draw order.
+    Drawing again returns the release as drawn. Raises ValidationError coded
+    release_not_drawable or public_value_missing.
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        # of=self: locking the office row too would hold off every booking's insert there.
+        rows = Release.objects.select_for_update(of=("self",)).select_related("office")
+        release = rows.get(pk=release.pk)
+        if release.state == Release.State.DRAWN:
+            return release
+        if release.state != Release.State.CLOSED or now < release.draw_at:
+            raise _error("release_not_drawable")
+        release.public_value = (public_value or release.public_value).strip()[:200]
+        if not release.public_value:
+            raise _error("public_value_missing")
+        _strike_booked(release, now)
+        release.places = _free_places(release)
+        release.outcome = draw.recompute(_published_draw(release))
+        release.state = Release.State.DRAWN
+        release.drawn_at = now
+        release.save(update_fields=["public_value", "places", "outcome", "state", "drawn_at"])
+        _book_winners(release, now)
+    return release
+
+
+def run_due(*, now=None) -> tuple[int, int]:
+    """Close every release whose entries are over and draw every closed one that is due and
+    has its public value; return how many were closed and drawn. Safe to run as often as
+    wished: each release is closed once and drawn once, whoever runs it."""
+    now = now or clock.now()
+    closed = drawn = 0
+    for release in Release.objects.filter(state=Release.State.OPEN, closes_at__lte=now):
+        closed += close_release(release=release, now=now).state != Release.State.OPEN
+    due = Release.objects.filter(state=Release.State.CLOSED, draw_at__lte=now).exclude(
+        public_value=""
+    )
+    for release in due:
+        drawn += draw_release(release=release, now=now).state == Release.State.DRAWN
+    return closed, drawn
+
+
+def _strike_booked(release, now):
+    # An applicant who booked elsewhere since entering cannot be given a second place.
+    held = Booking.objects.filter(status=Booking.Status.BOOKED, nik=OuterRef("nik"))
+    booked = EntryApplicant.objects.filter(
+        entry__release=release, entry__status=Entry.Status.ENTERED
+    ).filter(Exists(held))
+    Entry.objects.filter(pk__in=booked.values("entry")).update(
+        status=Entry.Status.WITHDRAWN, withdrawn_at=now
+    )
+
+
+def _free_places(release) -> dict:
+    """Return the online places free on the release's days, read under the days' locks."""
+    office = release.office
+    span = (release.last_day - release.first_day).days + 1
+    days = office_availability(office, release.first_day, span, now=release.opens_at)
+    # Every booking takes its day's counter first: holding the days holds their windows too.
+    with transaction.atomic():
+        places.hold_days(office, {d.date: (d.plan.quota, d.plan.online_quota) for d in days})
+        list(places.counted_days(office, [d.date for d in days], lock=True))
+    days = office_availability(office, release.first_day, span, now=release.opens_at)
+    return {
+        "days": {d.date.isoformat(): d.remaining for d in days if d.plan.open},
+        "windows": {
+            d.date.isoformat(): [[w.window.pk, w.remaining] for w in d.windows]
+            for d in days
+            if d.plan.open
+        },
+    }
+
+
+def _book_winners(release, now):
+    entries = {
+        e.receipt: e
+        for e in release.entries.select_related("release__office").prefetch_related("applicants")
+    }
+    windows = {w.pk: w for w in release.office.windows.all()}
+    for receipt, result in release.outcome.items():
+        entry = entries[receipt]
+        if result["result"] == "won":
+            members = services.book_drawn(
+                office=release.office,
+                day=date.fromisoformat(result["day"]),
+                window=windows[result["window"]],
+                applicants=[_applicant(entry, a) for a in entry.applicants.all()],
+                now=now,
+            )
+            entry.status, entry.booking = Entry.Status.WON, members[0]
+            entry.won_preference = result["preference"]
+        elif result["result"] == "waiting":
+            entry.status, entry.waiting_position = Entry.Status.WAITING, result["position"]
+        else:
+            continue
+        entry.save(update_fields=["status", "booking", "won_preference", "waiting_position"])
+
+
+def _applicant(entry, applicant) -> Applicant:
+    return Applicant(
+        **{name: getattr(applicant, name) for name in APPLICANT_FIELDS},
+        email=entry.email,
+        phone=entry.phone,
+        language=entry.language,
+    )
+
+
+def _published_draw(release) -> dict:
+    return {
+        **published(release),
+        "seed": release.seed,
+        "public_value": release.public_value,
+        "places": release.places,
+    }
+
+
 def published(release: Release) -> dict:
     """Return what a release publishes: the seed's hash from the start, the list and its hash
-    from the close (with the entries withdrawn since struck), and no personal data."""
+    from the close (with the entries withdrawn since struck), and once drawn the seed, the
+    public value, the free places and the outcome per receipt. No personal data."""
     struck = set(
         release.entries.filter(status=Entry.Status.WITHDRAWN).values_list("receipt", flat=True)
     )
     listed = release.entries_list
+    drawn = release.state == Release.State.DRAWN
     return {
+        "seed": release.seed if drawn else None,
+        "public_value": release.public_value if drawn else None,
+        "places": release.places,
+        "outcome": release.outcome,
         "office": release.office.code,
         "first_day": release.first_day.isoformat(),
         "last_day": release.last_day.isoformat(),

@@ -350,6 +350,10 @@ class Release(models.Model):
     # Fixed at the close: [{"receipt", "size", "preferences"}], never changed after.
     entries_list = models.JSONField(null=True, editable=False)
     entries_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # Fixed at the draw: the free places it handed out and what each receipt got.
+    places = models.JSONField(null=True, editable=False)
+    outcome = models.JSONField(null=True, editable=False)
+    drawn_at = models.DateTimeField(_("drawn"), null=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -380,6 +384,8 @@ class Entry(models.Model):
     class Status(models.TextChoices):
         ENTERED = "entered", _("Entered")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+        WON = "won", _("Won a place")
+        WAITING = "waiting", _("On the waiting list")
 
     release = models.ForeignKey(
         Release, on_delete=models.PROTECT, related_name="entries", verbose_name=_("release")
@@ -400,6 +406,20 @@ class Entry(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    # What the draw gave: the first applicant's booking (a group's members share its group)
+    # and which preference it met, or the place on the waiting list.
+    booking = models.ForeignKey(
+        Booking,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("booking"),
+    )
+    won_preference = models.PositiveSmallIntegerField(_("preference met"), null=True, blank=True)
+    waiting_position = models.PositiveIntegerField(
+        _("waiting list position"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["created_at"]

@@ -283,7 +283,20 @@ def create_group_booking(
     _check_slot(office=office, day=day, window=window, now=now)
     refuse_held_niks(niks)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
-    group = BookingGroup()
+    try:
+        return _insert_members(office, plan, window, members_fields, now=now)
+    except IntegrityError as exc:
+        if violated_constraint(exc) == NIK_HELD:  # booked elsewhere a moment ago
+            refuse_held_niks(niks)
+        raise
+
+
+def _insert_members(office, plan, window, members_fields, *, now) -> list[Booking]:
+    """Take the places of one or more applicants in a window and insert their bookings: one
+    alone, or a group's members under a group code; the contact hears once."""
+    day = plan.date
+    count = len(members_fields)
+    group = BookingGroup() if count > 1 else None
     members = [
         Booking(
             office=office,
@@ -299,15 +312,17 @@ def create_group_booking(
     ]
 
     def draw():
-        group.code = codes.new_group_code()
+        if group is not None:
+            group.code = codes.new_group_code()
         for member in members:
             member.code = codes.new_code()
 
     def write():
         places.take(office, plan, window, count=count)
-        group.save(force_insert=True)
-        for member in members:
-            member.group = group  # the saved group's id
+        if group is not None:
+            group.save(force_insert=True)
+            for member in members:
+                member.group = group  # the saved group's id
         Booking.objects.bulk_create(members)
         record_notifications(
             members[0], Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
@@ -317,11 +332,22 @@ def create_group_booking(
         _under_fresh_codes(draw, write)
     except places.NoPlace as exc:
         raise _no_place(exc, count) from None
-    except IntegrityError as exc:
-        if violated_constraint(exc) == NIK_HELD:  # booked elsewhere a moment ago
-            refuse_held_niks(niks)
-        raise
     return members
+
+
+def book_drawn(*, office: Office, day: date, window: ServiceWindow, applicants, now=None):
+    """Book the applicants a ballot's draw gave a window, as one booking or one group.
+
+    The draw holds the day's counters and gave only places it saw free, so no place is
+    refused here; the slot rules of online booking do not apply (the days were the
+    ballot's). Returns the bookings in order.
+    """
+    now = now or clock.now()
+    plan = day_plan(office, day)
+    stored = next(w for w in plan.windows if w.pk == window.pk)
+    contact = {"email": applicants[0].email, "phone": applicants[0].phone}
+    members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
+    return _insert_members(office, plan, stored, members_fields, now=now)
 
 
 def _locked_members(group) -> list[Booking]:

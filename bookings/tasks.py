@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.core.management import call_command
 
-from . import services
+from . import ballots, services
 from .notifications import outbox
 
 # Registered with the worker from here, where Celery looks for an app's tasks.
@@ -38,3 +38,9 @@ def create_due_reminders():
 def mark_no_shows():
     """Mark bookings still booked after their office-day as no-shows (every 15 minutes)."""
     return services.mark_due_no_shows()
+
+
+@shared_task
+def run_due_ballots():
+    """Close the ballots whose entries are over and draw those that are due (every minute)."""
+    return ballots.run_due()

@@ -1,7 +1,11 @@
 """Ballot releases: entries while open, one per NIK, the list fixed at the close."""
 
+import json
+import subprocess
+import sys
+from collections import Counter
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,9 +13,15 @@ from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from bookings import ballots, draw
-from bookings.models import Entry, EntryApplicant, Release
-from bookings.tests.factories import book_at, make_applicant, make_family, window_at
-from offices.tests.factories import DayOverrideFactory
+from bookings.models import Booking, Entry, EntryApplicant, Notification, Release
+from bookings.tests.factories import (
+    assert_counters_match_bookings,
+    book_at,
+    make_applicant,
+    make_family,
+    window_at,
+)
+from offices.tests.factories import DayOverrideFactory, OfficeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -221,3 +231,188 @@ def test_the_list_is_in_receipt_order_not_in_the_order_of_entry(release):
     closed = ballots.close_release(release=release, now=CLOSES)
     listed = [e["receipt"] for e in ballots.published(closed)["entries"]]
     assert listed == sorted(entered)
+
+
+# The draw.
+
+
+@pytest.fixture
+def small_release(db):
+    # Monday's 08.00 session has 3 places, its 10.00 session 2; the other days are closed.
+    office = OfficeFactory(windows=[(time(8), time(10), 3), (time(10), time(12), 2)])
+    for day in (date(2017, 9, 12), date(2017, 9, 13), date(2017, 9, 14), FRIDAY):
+        DayOverrideFactory(office=office, date=day)
+    return ballots.make_release(
+        office=office,
+        first_day=MONDAY,
+        last_day=FRIDAY,
+        opens_at=OPENS,
+        closes_at=CLOSES,
+        draw_at=DRAW,
+        public_value_source="The closing IDX composite index of Monday, to two decimals.",
+    )
+
+
+def fill(release):
+    """Enter four singles and a family of three for Monday's sessions; return the entries."""
+    office = release.office
+    eight, ten = window_at(office, MONDAY, 8), window_at(office, MONDAY, 10)
+    singles = [enter(release, preferences=[(MONDAY, eight), (MONDAY, ten)]) for _ in range(4)]
+    family = enter(release, make_family(3, email="a@example.com"), [(MONDAY, None)])
+    return [*singles, family]
+
+
+def test_a_release_is_drawn_only_once_closed_and_due_with_its_public_value(small_release):
+    fill(small_release)
+    with pytest.raises(ValidationError) as caught:
+        ballots.draw_release(release=small_release, public_value="7310.52", now=DRAW)
+    assert caught.value.code == "release_not_drawable"
+    closed = ballots.close_release(release=small_release, now=CLOSES)
+    with pytest.raises(ValidationError) as caught:
+        ballots.draw_release(release=closed, public_value="7310.52", now=CLOSES)
+    assert caught.value.code == "release_not_drawable"
+    with pytest.raises(ValidationError) as caught:
+        ballots.draw_release(release=closed, now=DRAW)
+    assert caught.value.code == "public_value_missing"
+    assert not Booking.objects.exists()
+
+
+def test_the_draw_books_the_winners_and_lists_the_rest_and_anyone_can_check_it(small_release):
+    entries = fill(small_release)
+    ballots.close_release(release=small_release, now=CLOSES)
+
+    drawn = ballots.draw_release(release=small_release, public_value="7310.52", now=DRAW)
+
+    assert drawn.state == Release.State.DRAWN
+    published = ballots.published(drawn)
+    assert draw.check(json.loads(json.dumps(published))) == []
+    assert published["seed"] == drawn.seed and published["public_value"] == "7310.52"
+    results = Counter(o["result"] for o in published["outcome"].values())
+    taken = Booking.objects.filter(status=Booking.Status.BOOKED).count()
+    assert taken <= 5 and results["won"] >= 1 and results["waiting"] >= 1
+    for entry in Entry.objects.filter(pk__in=[e.pk for e in entries]):
+        outcome = published["outcome"][entry.receipt]
+        assert entry.status == outcome["result"]
+        if entry.status == Entry.Status.WON:
+            members = (
+                [entry.booking]
+                if entry.booking.group_id is None
+                else list(entry.booking.group.members.all())
+            )
+            assert len(members) == entry.applicants.count()  # a group is never split
+            assert {m.window_id for m in members} == {outcome["window"]}
+        else:
+            assert entry.waiting_position == outcome["position"]
+    assert_counters_match_bookings()
+    # Drawn twice (two beats, a retry): the same outcome, nothing booked again.
+    again = ballots.draw_release(release=small_release, public_value="9999", now=DRAW)
+    assert again.outcome == drawn.outcome and again.public_value == "7310.52"
+    assert Booking.objects.count() == taken
+
+
+def test_the_script_says_the_published_draw_matches_and_not_once_a_receipt_changes(
+    small_release, tmp_path
+):
+    fill(small_release)
+    ballots.close_release(release=small_release, now=CLOSES)
+    drawn = ballots.draw_release(release=small_release, public_value="7310.52", now=DRAW)
+    path = tmp_path / "release.json"
+    published = ballots.published(drawn)
+    path.write_text(json.dumps(published), encoding="utf-8")
+    script = [sys.executable, "-I", draw.__file__, str(path)]
+
+    assert subprocess.run(script, capture_output=True, check=False).returncode == 0
+    published["entries"][0]["receipt"] = draw.sha256_hex("forged")
+    path.write_text(json.dumps(published), encoding="utf-8")
+    assert subprocess.run(script, capture_output=True, check=False).returncode == 1
+
+
+def test_an_applicant_who_booked_elsewhere_since_entering_is_struck(small_release, now):
+    applicant = make_applicant()
+    struck = enter(small_release, [applicant])
+    ballots.close_release(release=small_release, now=CLOSES)
+    book_at(OfficeFactory(), date(2017, 9, 6), nik=applicant.nik, now=now)
+
+    drawn = ballots.draw_release(release=small_release, public_value="1", now=DRAW)
+
+    assert drawn.outcome[struck.receipt] == {"result": "withdrawn"}
+    assert Booking.objects.filter(nik=applicant.nik).count() == 1
+
+
+def test_a_winning_group_hears_once_and_its_members_get_their_own_codes(small_release):
+    office = small_release.office
+    family = enter(small_release, make_family(3, email="a@example.com"), [(MONDAY, None)])
+    ballots.close_release(release=small_release, now=CLOSES)
+
+    ballots.draw_release(release=small_release, public_value="1", now=DRAW)
+
+    family.refresh_from_db()
+    group = family.booking.group
+    assert group.members.count() == 3
+    assert {m.window for m in group.members.all()} == {window_at(office, MONDAY, 8)}
+    assert Notification.objects.filter(group=group, kind="confirmation").count() == 2
+
+
+def test_an_entry_written_as_the_release_closes_is_refused_not_lost(release, monkeypatch):
+    # The entry passed the time check; the close committed before its insert.
+    real_is_open = Release.is_open
+
+    def open_then_closed(self, now):
+        opened = real_is_open(self, now)
+        ballots.close_release(release=Release.objects.get(pk=self.pk), now=CLOSES)
+        return opened
+
+    monkeypatch.setattr(Release, "is_open", open_then_closed)
+    with refused("release_not_open"):
+        enter(release)
+    assert ballots.published(Release.objects.get(pk=release.pk))["entries"] == []
+
+
+def test_beat_closes_and_draws_each_release_once_when_due(small_release):
+    fill(small_release)
+
+    assert ballots.run_due(now=DURING) == (0, 0)
+    assert ballots.run_due(now=CLOSES) == (1, 0)
+    assert ballots.run_due(now=DRAW) == (0, 0)  # no public value typed in yet
+    Release.objects.filter(pk=small_release.pk).update(public_value="7310.52")
+    assert ballots.run_due(now=DRAW) == (0, 1)
+    assert ballots.run_due(now=DRAW) == (0, 0)
+    assert Release.objects.get(pk=small_release.pk).state == Release.State.DRAWN
+
+
+def test_a_supervisor_draws_a_late_release_by_hand(small_release, clock):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    fill(small_release)
+    ballots.close_release(release=small_release, now=CLOSES)
+    clock.now = DRAW + timedelta(days=1)
+    out = StringIO()
+
+    call_command("draw_release", str(small_release.pk), "7310.52", stdout=out)
+
+    assert out.getvalue().startswith("Drawn: ")
+    assert Release.objects.get(pk=small_release.pk).public_value == "7310.52"
+    with pytest.raises(CommandError, match="No ballot release"):
+        call_command("draw_release", "999999", "1")
+
+
+def test_the_published_json_from_the_command_is_what_the_script_checks(small_release, tmp_path):
+    from django.core.management import call_command
+
+    fill(small_release)
+    ballots.close_release(release=small_release, now=CLOSES)
+    ballots.draw_release(release=small_release, public_value="7310.52", now=DRAW)
+    path = tmp_path / "release.json"
+    with path.open("w", encoding="utf-8") as out:
+        call_command("release_json", str(small_release.pk), stdout=out)
+
+    result = subprocess.run(
+        [sys.executable, "-I", draw.__file__, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0 and result.stdout.startswith("matches"), result.stdout

@@ -550,3 +550,40 @@ def test_entries_racing_with_the_same_nik_leave_exactly_one():
 
     assert tally(outcomes) == Counter({"ok": 1, "entered_already": 19})
     assert EntryApplicant.objects.filter(nik=shared, entered=True).count() == 1
+
+
+def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice():
+    office = OfficeFactory(windows=[(time(8), time(10), 6)])
+    monday = date(2017, 9, 11)
+    opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
+    release = ballots.make_release(
+        office=office,
+        first_day=monday,
+        last_day=monday,
+        opens_at=opens,
+        closes_at=opens + timedelta(days=3),
+        draw_at=opens + timedelta(days=3, hours=1),
+        public_value_source="-",
+    )
+    for size in (1, 2, 3, 1, 2):
+        ballots.enter(
+            release=release,
+            applicants=[silent_applicant() for _ in range(size)],
+            preferences=[(monday, window_at(office, monday))],
+            now=opens + timedelta(hours=1),
+        )
+    ballots.close_release(release=release, now=opens + timedelta(days=3))
+    now = datetime(2017, 9, 5, 9, 0, tzinfo=WIB)
+    early = [book(office, monday, 8, now) for _ in range(2)]
+    actions = [
+        partial(ballots.draw_release, release=release, public_value="42", now=release.draw_at),
+        *(partial(book, office, monday, 8, now) for _ in range(6)),
+        *(partial(cancel_booking, booking=booking, now=now) for booking in early),
+    ]
+
+    outcomes = run_together(actions)
+
+    assert outcomes[0][0] == "ok"
+    assert set(tally(outcomes[1:])) <= {"ok", "full"}
+    assert WindowDay.objects.get().booked <= 6
+    assert_counters_match_bookings()
