@@ -10,7 +10,7 @@ from functools import partial
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -23,9 +23,9 @@ from offices.admin import (
     OfficeScopedMixin,
 )
 
-from . import services
+from . import ballots, services
 from .codes import CODE_LENGTH, normalize_code
-from .models import Booking, Notification
+from .models import Booking, Notification, Release
 from .nik import as_nik, mask_phone
 from .notifications.outbox import retry_notification
 from .staff import views as staff_views
@@ -308,3 +308,78 @@ class NotificationAdmin(
                     },
                     messages.SUCCESS,
                 )
+
+
+@admin.register(Release)
+class ReleaseAdmin(ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
+    """Ballot releases: made through bookings.ballots with a secret seed; once made, only the
+    public value is typed in (until the draw). The list, the draw and the waiting list are
+    nobody's to change."""
+
+    list_display = [
+        "office",
+        "first_day",
+        "last_day",
+        "closes_at",
+        "draw_at",
+        "state",
+        "entry_count",
+    ]
+    list_filter = ["state", OfficeListFilter]
+    list_select_related = ["office"]
+    fields = [
+        "office",
+        "first_day",
+        "last_day",
+        "opens_at",
+        "closes_at",
+        "draw_at",
+        "public_value_source",
+        "public_value",
+        "seed_hash",
+        "state",
+        "entry_count",
+        "entries_hash",
+        "drawn_at",
+    ]
+    made = ["seed_hash", "state", "entry_count", "entries_hash", "drawn_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(entry_total=Count("entries"))
+
+    @admin.display(description=_("entries"), ordering="entry_total")
+    def entry_count(self, obj):
+        return getattr(obj, "entry_total", 0)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return [*self.made, "public_value"]  # typed in when it is announced
+        return [name for name in self.fields if name != "public_value"]
+
+    def has_change_permission(self, request, obj=None):
+        # A drawn release is shown, never changed: its record is what anyone checks.
+        drawn = obj is not None and obj.state == Release.State.DRAWN
+        return not drawn and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.public_value = ballots.set_public_value(
+                release=obj, value=form.cleaned_data["public_value"]
+            ).public_value
+            return
+        made = ballots.make_release(**{name: form.cleaned_data[name] for name in RELEASE_FIELDS})
+        obj.pk, obj.seed_hash = made.pk, made.seed_hash
+
+
+RELEASE_FIELDS = (
+    "office",
+    "first_day",
+    "last_day",
+    "opens_at",
+    "closes_at",
+    "draw_at",
+    "public_value_source",
+)

@@ -46,6 +46,7 @@ MESSAGES = {
         "This release can be drawn only once it is closed and its time has come."
     ),
     "public_value_missing": _("Type in the public value as it was announced before the draw."),
+    "release_drawn": _("This release has been drawn: nothing in it can change any more."),
 }
 
 
@@ -261,6 +262,20 @@ def draw_release(*, release: Release, public_value: str = "", now=None) -> Relea
         release.drawn_at = now
         release.save(update_fields=["public_value", "places", "outcome", "state", "drawn_at"])
         _book_winners(release, now)
+    return release
+
+
+def set_public_value(*, release: Release, value: str) -> Release:
+    """Type in the public value as announced, for the draw to use; refused once drawn.
+
+    Raises ValidationError coded release_drawn.
+    """
+    with transaction.atomic():
+        release = Release.objects.select_for_update().get(pk=release.pk)
+        if release.state == Release.State.DRAWN:
+            raise _error("release_drawn")
+        release.public_value = value.strip()[:200]
+        release.save(update_fields=["public_value"])
     return release
 
 
