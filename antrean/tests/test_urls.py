@@ -150,6 +150,9 @@ ROUTES = [
     ("groups/<str:code>/booking.ics", "group-ics"),
     ("groups/<str:code>/cancel/", "group-cancel"),
     ("groups/<str:code>/reschedule/", "group-reschedule"),
+    ("ballots/<int:pk>/", "ballot"),
+    ("ballots/<int:pk>/release.json", "ballot-json"),
+    ("ballots/draw.py", "ballot-draw-script"),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import groups, views
+from . import ballots, groups, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,4 +25,7 @@ urlpatterns = [
     path("groups/<str:code>/booking.ics", groups.group_calendar_file, name="group-ics"),
     path("groups/<str:code>/cancel/", groups.group_cancel, name="group-cancel"),
     path("groups/<str:code>/reschedule/", groups.group_reschedule, name="group-reschedule"),
+    path("ballots/<int:pk>/", ballots.release_page, name="ballot"),
+    path("ballots/<int:pk>/release.json", ballots.release_json, name="ballot-json"),
+    path("ballots/draw.py", ballots.draw_script, name="ballot-draw-script"),
 ]

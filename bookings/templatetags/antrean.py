@@ -25,6 +25,13 @@ def session(window):
 
 
 @register.filter
+def local_time(value, office):
+    """Return 'Jumat, 1 September 2017, 14.00 WIB': an instant in the office's own time."""
+    local = value.astimezone(office.zone)
+    return f"{long_date(local.date())}, {_time(local)} {office.zone_abbreviation}"
+
+
+@register.filter
 def appointment(booking):
     """Return 'Rabu, 6 September 2017, 08.00–10.00 WIB' for a booking."""
     zone = booking.office.zone_abbreviation
