@@ -3,13 +3,26 @@ JSON and the script anyone uses to check the draw. No personal data."""
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.decorators import ratelimit
 
 from bookings import ballots, draw
 from bookings.codes import normalize_code
 from bookings.models import Entry, Release
+from bookings.templatetags.antrean import long_date, session
+from offices import clock
+from offices.schedule import day_plans
+
+from .forms import ApplicantsForm, ChoicesForm, edited_applicants
+from .views import BOOKING_RATE
 
 SCRIPT = Path(draw.__file__)
 
@@ -40,6 +53,7 @@ def release_page(request, pk):
             "entry": entry,
             "result": outcome.get(entry.receipt) if entry else None,
             "withdrawn": entry is not None and entry.status == Entry.Status.WITHDRAWN,
+            "can_enter": release.is_open(clock.now()),
         },
     )
 
@@ -59,3 +73,58 @@ def draw_script(request):
     response = HttpResponse(SCRIPT.read_bytes(), content_type="text/x-python; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="draw.py"'
     return response
+
+
+def _choices(release):
+    """Return the options of a release's choices and its windows by id, from its open days."""
+    office = release.office
+    options, windows = [], {}
+    for plan in day_plans(office, release.first_day, release.last_day):
+        if not plan.open:
+            continue
+        day = plan.date
+        options.append((day.isoformat(), _("%(day)s, any session") % {"day": long_date(day)}))
+        for window in plan.windows:
+            windows[window.pk] = window
+            label = f"{long_date(day)}, {session(window)} {office.zone_abbreviation}"
+            options.append((f"{day.isoformat()}/{window.pk}", label))
+    return options, windows
+
+
+@never_cache
+@sensitive_post_parameters("nik", "full_name", "birth_date", "phone", "email")
+@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def enter(request, pk):
+    """Enter a ballot: the applicants (one, or a group as one entry) and up to three choices."""
+    release = _release(pk)
+    if not release.is_open(clock.now()):
+        return redirect("ballot", pk=release.pk)
+    today = clock.office_today(release.office)
+    options, windows = _choices(release)
+    data = request.POST if request.method == "POST" else None
+    edited = edited_applicants(request.POST) if data is not None else None
+    if edited is not None:  # "add an applicant" or "remove": the same answers, redrawn
+        form = ApplicantsForm(initial=edited, today=today)
+        choices = ChoicesForm(initial=request.POST.dict(), options=options, windows=windows)
+    else:
+        form = ApplicantsForm(data, today=today)
+        choices = ChoicesForm(data, options=options, windows=windows)
+    refused = False
+    # `&`, not `and`: both forms are checked, so both show their errors at once.
+    if data is not None and edited is None and form.is_valid() & choices.is_valid():
+        try:
+            entry = ballots.enter(
+                release=release,
+                applicants=form.applicants(get_language()[:2]),
+                preferences=choices.preferences(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            refused = True
+        else:
+            return redirect(f"{reverse('ballot', args=[release.pk])}?code={entry.code}")
+    context = {"release": release, "office": release.office, "form": form, "choices": choices}
+    return render(
+        request, "bookings/public/ballot_enter.html", context, status=409 if refused else 200
+    )

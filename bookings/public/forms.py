@@ -296,3 +296,34 @@ class RescheduleForm(forms.Form):
             "Choose one of the sessions with places left."
         )
         self.fields["window"].error_messages["required"] = _("Choose a session.")
+
+
+class ChoicesForm(forms.Form):
+    """Up to three ranked choices in a ballot: a session of a day, or any session of a day.
+
+    A choice's value is "YYYY-MM-DD" (any session) or "YYYY-MM-DD/<window id>"; the options
+    are the release's open days and their sessions.
+    """
+
+    choice1 = forms.ChoiceField(label=_("First choice"))
+    choice2 = forms.ChoiceField(label=_("Second choice"), required=False)
+    choice3 = forms.ChoiceField(label=_("Third choice"), required=False)
+
+    def __init__(self, *args, options, windows, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.windows = windows  # {id: window} of the options
+        self.fields["choice1"].choices = [("", _("Choose a session or a day")), *options]
+        for name in ("choice2", "choice3"):
+            self.fields[name].choices = [("", _("No other choice")), *options]
+
+    def preferences(self) -> list[tuple]:
+        """Return the chosen (day, window or None) in rank, the empty ones left out."""
+        chosen = []
+        for name in ("choice1", "choice2", "choice3"):
+            value = self.cleaned_data.get(name)
+            if value:
+                day, _slash, window = value.partition("/")
+                chosen.append(
+                    (date.fromisoformat(day), self.windows[int(window)] if window else None)
+                )
+        return chosen

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookings import ballots, draw
+from bookings.models import Entry
 from bookings.tests.factories import make_applicant, make_family, window_at
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +130,119 @@ def test_the_page_reads_the_release_not_each_entry(client, release, django_asser
     drawn(release)
     with django_assert_num_queries(3):
         assert page(client, release, code="AAAAAAAAAA").status_code == 200
+
+
+# Entering from the page.
+
+
+@pytest.fixture
+def entering(clock, release):
+    clock.now = OPENS + timedelta(hours=2)
+    return release
+
+
+def entry_data(release, **overrides):
+    window = window_at(release.office, MONDAY)
+    applicant = make_applicant()
+    data = {
+        "applicants": "1",
+        "nik": applicant.nik,
+        "full_name": "Siti Aminah",
+        "birth_date": applicant.birth_date.isoformat(),
+        "phone": "0812 3456 7890",
+        "email": "siti@example.com",
+        "purpose": "umrah",
+        "application_type": "new",
+        "passport_type": "ordinary",
+        "choice1": f"{MONDAY.isoformat()}/{window.pk}",
+        "choice2": MONDAY.isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def enter_url(release):
+    return f"/ballots/{release.pk}/enter/"
+
+
+def test_an_applicant_enters_from_the_page_and_sees_the_receipt(client, entering):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert "Enter the ballot" in client.get(f"/ballots/{entering.pk}/").content.decode()
+
+    response = client.post(enter_url(entering), entry_data(entering))
+
+    entry = Entry.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/ballots/{entering.pk}/?code={entry.code}"
+    window = window_at(entering.office, MONDAY)
+    assert entry.preferences == [[MONDAY.isoformat(), window.pk], [MONDAY.isoformat(), None]]
+    assert entry.receipt in client.get(response["Location"]).content.decode()
+
+
+def test_a_family_adds_applicants_without_javascript_and_enters_as_one(client, entering):
+    data = entry_data(entering)
+    response = client.post(enter_url(entering), {**data, "add": "Add another applicant"})
+    assert response.status_code == 200 and 'name="applicant2-nik"' in response.content.decode()
+    second = make_applicant()
+    data.update(
+        {
+            "applicants": "2",
+            "applicant2-nik": second.nik,
+            "applicant2-full_name": "Nur Aisyah",
+            "applicant2-birth_date": second.birth_date.isoformat(),
+            "applicant2-purpose": "umrah",
+            "applicant2-application_type": "new",
+            "applicant2-passport_type": "ordinary",
+        }
+    )
+
+    assert client.post(enter_url(entering), data).status_code == 302
+    assert Entry.objects.get().applicants.count() == 2
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"choice1": ""}, "This field is required."),
+        ({"choice1": "2017-09-11/999999"}, "Select a valid choice."),
+        ({"choice1": "2017-09-18"}, "Select a valid choice."),
+        ({"choice2": "2017-09-11", "choice1": "2017-09-11"}, "each once"),
+        ({"nik": "1234"}, "16"),
+        ({"website": "http://spam.example"}, "could not be sent"),
+    ],
+)
+def test_a_bad_entry_is_refused_with_a_message_and_writes_nothing(
+    client, entering, change, message
+):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    response = client.post(enter_url(entering), entry_data(entering, **change))
+
+    assert response.status_code in (200, 409)
+    assert message in response.content.decode()
+    assert not Entry.objects.exists()
+
+
+def test_the_same_nik_cannot_enter_twice(client, entering):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    data = entry_data(entering)
+    client.post(enter_url(entering), data)
+
+    response = client.post(enter_url(entering), data)
+
+    assert response.status_code == 409
+    assert "has already entered this ballot" in response.content.decode()
+    assert Entry.objects.count() == 1
+
+
+def test_a_closed_ballot_takes_no_entry(client, entering, clock):
+    clock.now = entering.closes_at
+    assert client.get(enter_url(entering))["Location"] == f"/ballots/{entering.pk}/"
+    assert client.post(enter_url(entering), entry_data(entering)).status_code == 302
+    assert not Entry.objects.exists()
+
+
+def test_the_entry_form_costs_the_same_whatever_the_days(
+    client, entering, django_assert_num_queries
+):
+    with django_assert_num_queries(3):  # the release, its windows, its day overrides
+        assert client.get(enter_url(entering)).status_code == 200
