@@ -5,7 +5,7 @@ from django.db import DatabaseError
 from django.urls import re_path
 from ninja import NinjaAPI, Swagger
 
-from . import errors, groups
+from . import ballots, errors, groups
 from .endpoints import booking_examples, router
 
 DESCRIPTION = """\
@@ -83,6 +83,7 @@ api = AntreanAPI(
 errors.install(api)
 api.add_router("", router)
 api.add_router("", groups.router)
+api.add_router("", ballots.router)
 
 _patterns, _app, app_name = api.urls
 for _pattern in _patterns:

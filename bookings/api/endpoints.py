@@ -74,7 +74,7 @@ def error_statuses(*statuses):
 router = Router(tags=["v1"])
 
 
-def _office(code) -> Office:
+def office_by_code(code) -> Office:
     office = Office.objects.filter(code=code).first() if _OFFICE_CODE.fullmatch(code) else None
     if office is None:
         raise Http404(OFFICE_NOT_FOUND)
@@ -144,7 +144,7 @@ def availability(request, code: OfficeCode, query: Query[AvailabilityQuery]):
 
 
 def _availability_answer(code, query) -> dict:
-    office = _office(code)
+    office = office_by_code(code)
     now = clock.now()
     today = clock.office_today(office, now)
     first, last = today - EARLIEST_START, today + LATEST_START

@@ -764,6 +764,9 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/groups/{code}/lookup", "post"),
         ("/api/v1/groups/{code}/cancel", "post"),
         ("/api/v1/groups/{code}/reschedule", "post"),
+        ("/api/v1/offices/{code}/releases", "get"),
+        ("/api/v1/releases/{release_id}", "get"),
+        ("/api/v1/releases/{release_id}/entries/{entry_code}", "get"),
         ("/healthz", "get"),
     }
     booking = document["paths"]["/api/v1/bookings"]["post"]

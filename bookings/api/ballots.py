@@ -1,0 +1,130 @@
+"""The JSON API v1 for ballots: an office's releases, a release's published record, an entry."""
+
+from datetime import date, datetime
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Router, Schema
+
+from bookings import ballots
+from bookings.codes import normalize_code
+from bookings.models import Release
+
+from .endpoints import error_statuses, office_by_code
+from .schemas import OfficeCode
+
+router = Router(tags=["v1"])
+
+RELEASE_NOT_FOUND = _("No ballot release has this id.")
+ENTRY_NOT_FOUND = _("No entry of this ballot has this code.")
+
+
+class ReleaseOut(Schema):
+    id: int
+    office: str = Field(examples=["jayapura"])
+    first_day: date
+    last_day: date
+    opens_at: datetime = Field(description="When entries open (with the office's offset).")
+    closes_at: datetime
+    draw_at: datetime
+    state: str = Field(examples=["open"], description="open, closed or drawn")
+    public_value_source: str = Field(
+        description="Named before entries open: the public value the draw uses."
+    )
+    seed_hash: str = Field(description="SHA-256 of the secret seed, public from the start.")
+
+
+class PublishedOut(Schema):
+    """What a release publishes: what bookings/draw.py (GET /ballots/draw.py) checks."""
+
+    office: str
+    first_day: str
+    last_day: str
+    opens_at: str
+    closes_at: str
+    draw_at: str
+    public_value_source: str
+    state: str
+    seed_hash: str
+    entries_hash: str | None = Field(description="From the close.")
+    entries: list[dict] | None = Field(
+        description="From the close: receipt, size, preferences ([day, window id or null]) "
+        "and withdrawn, in receipt order. No personal data."
+    )
+    seed: str | None = Field(description="From the draw.")
+    public_value: str | None = Field(description="From the draw.")
+    places: dict | None = Field(description="From the draw: the free places it handed out.")
+    outcome: dict | None = Field(
+        description='From the draw: per receipt {"result": "won", "preference", "day", '
+        '"window"}, {"result": "waiting", "position"} or {"result": "withdrawn"}.'
+    )
+
+
+class EntryOut(Schema):
+    code: str
+    receipt: str = Field(description="The entry's line in the published list.")
+    status: str = Field(examples=["entered"], description="entered, withdrawn, won, waiting")
+    result: dict | None = Field(description="Its outcome once the release is drawn.")
+
+
+def _release(pk) -> Release:
+    release = Release.objects.select_related("office").filter(pk=pk).first()
+    if release is None:
+        raise Http404(RELEASE_NOT_FOUND)
+    return release
+
+
+def _release_answer(release) -> dict:
+    return {
+        "id": release.pk,
+        "office": release.office.code,
+        **{
+            name: getattr(release, name)
+            for name in ("first_day", "last_day", "opens_at", "closes_at", "draw_at", "state")
+        },
+        "public_value_source": release.public_value_source,
+        "seed_hash": release.seed_hash,
+    }
+
+
+@router.get(
+    "/offices/{code}/releases",
+    response={200: list[ReleaseOut], **error_statuses(404)},
+    operation_id="list_releases",
+    summary="List an office's ballot releases",
+)
+def list_releases(request, code: OfficeCode):
+    """The office's ballot releases, the latest first: days, times, state, the seed's hash."""
+    office = office_by_code(code)
+    return [_release_answer(r) for r in office.releases.select_related("office")]
+
+
+@router.get(
+    "/releases/{release_id}",
+    response={200: PublishedOut, **error_statuses(404)},
+    operation_id="published_release",
+    summary="A ballot release's published record",
+)
+def published_release(request, release_id: int):
+    """What the release publishes at its stage; run bookings/draw.py on it to check a draw."""
+    return ballots.published(_release(release_id))
+
+
+@router.get(
+    "/releases/{release_id}/entries/{entry_code}",
+    response={200: EntryOut, **error_statuses(404)},
+    operation_id="ballot_entry",
+    summary="An entry's receipt and outcome",
+)
+def ballot_entry(request, release_id: int, entry_code: str):
+    """An entry by its code: its receipt, its status and, once drawn, its outcome."""
+    release = _release(release_id)
+    entry = release.entries.filter(code=normalize_code(entry_code)).first()
+    if entry is None:
+        raise Http404(ENTRY_NOT_FOUND)
+    return {
+        "code": entry.code,
+        "receipt": entry.receipt,
+        "status": entry.status,
+        "result": (release.outcome or {}).get(entry.receipt),
+    }

@@ -1,0 +1,85 @@
+"""The ballot's API: an office's releases, a release's published record, an entry's outcome."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bookings import ballots, draw
+from bookings.tests.factories import make_applicant, make_family, window_at
+
+pytestmark = pytest.mark.django_db
+
+API = "/api/v1"
+WIB = ZoneInfo("Asia/Jakarta")
+OPENS = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
+MONDAY = date(2017, 9, 11)
+
+
+@pytest.fixture
+def release(office):
+    return ballots.make_release(
+        office=office,
+        first_day=MONDAY,
+        last_day=MONDAY,
+        opens_at=OPENS,
+        closes_at=OPENS + timedelta(days=3),
+        draw_at=OPENS + timedelta(days=3, hours=1),
+        public_value_source="The closing IDX composite index of Monday.",
+    )
+
+
+def entries(release):
+    window = window_at(release.office, MONDAY)
+    return [
+        ballots.enter(
+            release=release,
+            applicants=applicants,
+            preferences=[(MONDAY, window)],
+            now=OPENS + timedelta(hours=1),
+        )
+        for applicants in ([make_applicant()], make_family(2))
+    ]
+
+
+def test_an_office_lists_its_releases_with_the_seeds_hash(client, release):
+    response = client.get(f"{API}/offices/{release.office.code}/releases")
+
+    assert response.status_code == 200
+    (listed,) = response.json()
+    assert listed["id"] == release.pk and listed["state"] == "open"
+    assert listed["seed_hash"] == release.seed_hash
+    assert release.seed not in response.content.decode()
+    assert listed["opens_at"].endswith("+07:00") or listed["opens_at"].endswith("Z")
+
+
+def test_an_unknown_office_or_release_or_entry_is_404(client, release):
+    assert client.get(f"{API}/offices/nowhere/releases").status_code == 404
+    assert client.get(f"{API}/releases/999999").json()["error"] == "not_found"
+    assert client.get(f"{API}/releases/{release.pk}/entries/AAAAAAAAAA").status_code == 404
+
+
+def test_the_published_record_from_the_api_is_what_the_script_checks(client, release):
+    made = entries(release)
+    ballots.close_release(release=release, now=release.closes_at)
+    assert client.get(f"{API}/releases/{release.pk}").json()["seed"] is None
+    ballots.draw_release(release=release, public_value="7310.52", now=release.draw_at)
+
+    published = client.get(f"{API}/releases/{release.pk}").json()
+
+    assert draw.check(published) == []
+    entry = client.get(f"{API}/releases/{release.pk}/entries/{made[1].code.lower()}").json()
+    assert entry["receipt"] == made[1].receipt
+    assert entry["result"] == published["outcome"][made[1].receipt]
+    for made_entry in made:
+        for applicant in made_entry.applicants.all():
+            assert applicant.nik not in str(published)
+
+
+def test_reading_a_release_costs_the_same_whatever_its_entries(
+    client, release, django_assert_num_queries
+):
+    entries(release)
+    ballots.close_release(release=release, now=release.closes_at)
+    with django_assert_num_queries(2):  # the release and its office; the struck receipts
+        assert client.get(f"{API}/releases/{release.pk}").status_code == 200
