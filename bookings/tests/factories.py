@@ -7,15 +7,16 @@ through the pages; a known data set for the monthly counts; reading a page's err
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import services
+from bookings import ballots, services
 from bookings.applicants import Applicant
 from bookings.availability import office_availability
 from bookings.codes import new_code
@@ -168,6 +169,25 @@ def book_group(office, day: date, size=3, *, index=0, now, **contact) -> list[Bo
         window=window,
         applicants=make_family(size, **contact),
         now=min(now, office.local_datetime(day, window.start)) - timedelta(days=1),
+    )
+
+
+# A ballot for the week after next: entries open on Friday 1 September 2017 at 14.00 WIB.
+BALLOT_OPENS = datetime(2017, 9, 1, 14, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+BALLOT_MONDAY = date(2017, 9, 11)
+
+
+def make_release(office, first_day=BALLOT_MONDAY, last_day=None, *, opens_at=BALLOT_OPENS):
+    """Make a ballot release of an office's days: entries open for three days, then the
+    draw an hour later."""
+    return ballots.make_release(
+        office=office,
+        first_day=first_day,
+        last_day=last_day or first_day,
+        opens_at=opens_at,
+        closes_at=opens_at + timedelta(days=3),
+        draw_at=opens_at + timedelta(days=3, hours=1),
+        public_value_source="The closing IDX composite index of Monday.",
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from bookings import ballots
 from bookings.models import Release
-from bookings.tests.factories import login, make_applicant, window_at
+from bookings.tests.factories import login, make_applicant, make_release, window_at
 
 pytestmark = pytest.mark.django_db
 
@@ -22,15 +22,7 @@ def change_url(release):
 
 
 def make(office):
-    return ballots.make_release(
-        office=office,
-        first_day=MONDAY,
-        last_day=MONDAY + timedelta(days=4),
-        opens_at=OPENS,
-        closes_at=OPENS + timedelta(days=3),
-        draw_at=OPENS + timedelta(days=3, hours=1),
-        public_value_source="The closing IDX composite index of Monday.",
-    )
+    return make_release(office, MONDAY, MONDAY + timedelta(days=4))
 
 
 def test_an_administrator_makes_a_release_whose_seed_stays_secret(client, world):

@@ -19,6 +19,7 @@ from bookings.tests.factories import (
     book_at,
     make_applicant,
     make_family,
+    make_release,
     window_at,
 )
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
@@ -41,15 +42,7 @@ def _in_english():
 
 @pytest.fixture
 def release(office):
-    return ballots.make_release(
-        office=office,
-        first_day=MONDAY,
-        last_day=FRIDAY,
-        opens_at=OPENS,
-        closes_at=CLOSES,
-        draw_at=DRAW,
-        public_value_source="The closing IDX composite index of Monday, to two decimals.",
-    )
+    return make_release(office, MONDAY, FRIDAY)
 
 
 @contextmanager
@@ -242,15 +235,7 @@ def small_release(db):
     office = OfficeFactory(windows=[(time(8), time(10), 3), (time(10), time(12), 2)])
     for day in (date(2017, 9, 12), date(2017, 9, 13), date(2017, 9, 14), FRIDAY):
         DayOverrideFactory(office=office, date=day)
-    return ballots.make_release(
-        office=office,
-        first_day=MONDAY,
-        last_day=FRIDAY,
-        opens_at=OPENS,
-        closes_at=CLOSES,
-        draw_at=DRAW,
-        public_value_source="The closing IDX composite index of Monday, to two decimals.",
-    )
+    return make_release(office, MONDAY, FRIDAY)
 
 
 def fill(release):

@@ -23,6 +23,7 @@ from bookings.tests.factories import (
     assert_counters_match_bookings,
     make_applicant,
     make_nik,
+    make_release,
     window_at,
 )
 from offices import places
@@ -524,15 +525,7 @@ def test_whole_groups_moving_and_singles_booking_keep_the_counters_true():
 def test_entries_racing_with_the_same_nik_leave_exactly_one():
     office = OfficeFactory()
     opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
-    release = ballots.make_release(
-        office=office,
-        first_day=date(2017, 9, 11),
-        last_day=date(2017, 9, 15),
-        opens_at=opens,
-        closes_at=opens + timedelta(days=3),
-        draw_at=opens + timedelta(days=3, hours=1),
-        public_value_source="-",
-    )
+    release = make_release(office, date(2017, 9, 11), date(2017, 9, 15), opens_at=opens)
     shared = make_nik()
     monday = date(2017, 9, 11)
 
@@ -556,15 +549,7 @@ def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice
     office = OfficeFactory(windows=[(time(8), time(10), 6)])
     monday = date(2017, 9, 11)
     opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
-    release = ballots.make_release(
-        office=office,
-        first_day=monday,
-        last_day=monday,
-        opens_at=opens,
-        closes_at=opens + timedelta(days=3),
-        draw_at=opens + timedelta(days=3, hours=1),
-        public_value_source="-",
-    )
+    release = make_release(office, monday, opens_at=opens)
     for size in (1, 2, 3, 1, 2):
         ballots.enter(
             release=release,

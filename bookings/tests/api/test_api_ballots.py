@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookings import ballots, draw
-from bookings.tests.factories import make_applicant, make_family, window_at
+from bookings.tests.factories import make_applicant, make_family, make_release, window_at
 
 pytestmark = pytest.mark.django_db
 
@@ -18,15 +18,7 @@ MONDAY = date(2017, 9, 11)
 
 @pytest.fixture
 def release(office):
-    return ballots.make_release(
-        office=office,
-        first_day=MONDAY,
-        last_day=MONDAY,
-        opens_at=OPENS,
-        closes_at=OPENS + timedelta(days=3),
-        draw_at=OPENS + timedelta(days=3, hours=1),
-        public_value_source="The closing IDX composite index of Monday.",
-    )
+    return make_release(office, MONDAY)
 
 
 def entries(release):
