@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Router, Schema
+from ninja import Field, P, PathEx, Router, Schema
 
 from bookings import ballots
 from bookings.codes import normalize_code
@@ -12,6 +12,8 @@ from bookings.models import Release
 
 from .endpoints import error_statuses, office_by_code
 from .schemas import OfficeCode
+
+EntryCode = PathEx[str, P(max_length=32, description="The entry code: 10 letters and digits.")]
 
 router = Router(tags=["v1"])
 
@@ -89,7 +91,7 @@ def _release_answer(release) -> dict:
 
 @router.get(
     "/offices/{code}/releases",
-    response={200: list[ReleaseOut], **error_statuses(404)},
+    response={200: list[ReleaseOut], **error_statuses(404, 422)},
     operation_id="list_releases",
     summary="List an office's ballot releases",
 )
@@ -101,7 +103,7 @@ def list_releases(request, code: OfficeCode):
 
 @router.get(
     "/releases/{release_id}",
-    response={200: PublishedOut, **error_statuses(404)},
+    response={200: PublishedOut, **error_statuses(404, 422)},
     operation_id="published_release",
     summary="A ballot release's published record",
 )
@@ -112,11 +114,11 @@ def published_release(request, release_id: int):
 
 @router.get(
     "/releases/{release_id}/entries/{entry_code}",
-    response={200: EntryOut, **error_statuses(404)},
+    response={200: EntryOut, **error_statuses(404, 422)},
     operation_id="ballot_entry",
     summary="An entry's receipt and outcome",
 )
-def ballot_entry(request, release_id: int, entry_code: str):
+def ballot_entry(request, release_id: int, entry_code: EntryCode):
     """An entry by its code: its receipt, its status and, once drawn, its outcome."""
     release = _release(release_id)
     entry = release.entries.filter(code=normalize_code(entry_code)).first()

@@ -75,3 +75,14 @@ def test_reading_a_release_costs_the_same_whatever_its_entries(
     ballots.close_release(release=release, now=release.closes_at)
     with django_assert_num_queries(2):  # the release and its office; the struck receipts
         assert client.get(f"{API}/releases/{release.pk}").status_code == 200
+
+
+def test_what_is_not_an_id_or_a_code_is_a_clear_422(client):
+    for path in (
+        "/releases/null,null",
+        "/releases/1/entries/" + "A" * 40,
+        "/offices/" + "0" * 41 + "/releases",
+    ):
+        response = client.get(f"{API}{path}")
+        assert response.status_code == 422, path
+        assert response.json()["error"] == "invalid"
