@@ -103,15 +103,18 @@ def check(published: dict) -> list[str]:
 
 
 def main(argv) -> int:
+    """Check the release file named on the command line; say so on standard output."""
     if len(argv) != 2:
-        print("usage: python3 draw.py release.json", file=sys.stderr)
+        sys.stderr.write("usage: python3 draw.py release.json\n")
         return 2
     with open(argv[1], encoding="utf-8") as file:
         problems = check(json.load(file))
     if problems:
-        print("does not match: " + "; ".join(problems))
+        sys.stdout.write("does not match: " + "; ".join(problems) + "\n")
         return 1
-    print("matches: the published outcome is what the seed, the public value and the list give")
+    sys.stdout.write(
+        "matches: the published outcome is what the seed, the public value and the list give\n"
+    )
     return 0
 
 
