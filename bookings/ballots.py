@@ -5,6 +5,7 @@ ValidationError with a code from MESSAGES (or from services.MESSAGES for an appl
 NIK) when the change cannot be made; nothing is written then.
 """
 
+import hmac
 import secrets
 from collections.abc import Sequence
 from datetime import date
@@ -24,7 +25,7 @@ from .applicants import Applicant
 from .availability import office_availability
 from .constraints import violated_constraint
 from .models import Booking, Entry, EntryApplicant, Release
-from .nik import mask_nik
+from .nik import mask_nik, normalize_nik
 
 MAX_PREFERENCES = 3
 ONE_ENTRY_PER_NIK = "entry_one_per_nik_per_release"
@@ -183,6 +184,18 @@ def _refuse_entered(release, niks):
     for number, nik in enumerate(niks, start=1):
         if nik in entered:
             raise _error("entered_already", number=number, nik=mask_nik(nik))
+
+
+def find_entry(release: Release, code: str, nik: str) -> Entry | None:
+    """Return a release's entry with this code only if the NIK is one of its applicants'.
+
+    Compared in constant time: an unknown code and a wrong NIK give the same answer.
+    """
+    entry = release.entries.filter(code=codes.normalize_code(code)).first()
+    stored = list(entry.applicants.values_list("nik", flat=True)) if entry else []
+    given = normalize_nik(nik).encode()
+    matches = [hmac.compare_digest(nik_.encode(), given) for nik_ in stored or ["0" * 16]]
+    return entry if entry is not None and any(matches) else None
 
 
 def withdraw_entry(*, entry: Entry, now=None) -> Entry:

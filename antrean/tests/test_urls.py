@@ -155,6 +155,7 @@ ROUTES = [
     ("groups/<str:code>/reschedule/", "group-reschedule"),
     ("ballots/<int:pk>/", "ballot"),
     ("ballots/<int:pk>/enter/", "ballot-enter"),
+    ("ballots/<int:pk>/withdraw/", "ballot-withdraw"),
     ("ballots/<int:pk>/release.json", "ballot-json"),
     ("ballots/draw.py", "ballot-draw-script"),
 ]

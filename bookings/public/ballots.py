@@ -21,8 +21,8 @@ from bookings.templatetags.antrean import long_date, session
 from offices import clock
 from offices.schedule import day_plans
 
-from .forms import ApplicantsForm, ChoicesForm, edited_applicants
-from .views import BOOKING_RATE
+from .forms import ApplicantsForm, ChoicesForm, WithdrawEntryForm, edited_applicants
+from .views import BOOKING_RATE, LOOKUP_RATE
 
 SCRIPT = Path(draw.__file__)
 
@@ -127,4 +127,30 @@ def enter(request, pk):
     context = {"release": release, "office": release.office, "form": form, "choices": choices}
     return render(
         request, "bookings/public/ballot_enter.html", context, status=409 if refused else 200
+    )
+
+
+@never_cache
+@sensitive_post_parameters("nik")
+@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def withdraw(request, pk):
+    """Withdraw an entry while entries are open: its code and one of its applicants' NIK."""
+    release = _release(pk)
+    form = WithdrawEntryForm(request.POST if request.method == "POST" else None)
+    refused = False
+    if request.method == "POST" and form.is_valid():
+        entry = ballots.find_entry(release, form.cleaned_data["code"], form.cleaned_data["nik"])
+        try:
+            if entry is None:
+                raise ValidationError(_("No entry of this ballot matches this code and NIK."))
+            ballots.withdraw_entry(entry=entry)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            refused = True
+        else:
+            return redirect(f"{reverse('ballot', args=[release.pk])}?code={entry.code}")
+    context = {"release": release, "office": release.office, "form": form}
+    return render(
+        request, "bookings/public/ballot_withdraw.html", context, status=409 if refused else 200
     )

@@ -327,3 +327,27 @@ class ChoicesForm(forms.Form):
                     (date.fromisoformat(day), self.windows[int(window)] if window else None)
                 )
         return chosen
+
+
+class WithdrawEntryForm(HoneypotMixin):
+    """An entry's code and the NIK of one of its applicants, to withdraw it."""
+
+    code = forms.CharField(
+        label=_("Entry code"),
+        max_length=32,
+        error_messages={"required": _("Enter the entry code.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    nik = LookupForm.base_fields["nik"]
+    confirm = forms.BooleanField(
+        label=_("Yes, withdraw this entry from the ballot"),
+        error_messages={"required": _("Tick the box to withdraw the entry.")},
+    )
+
+    def clean_code(self):
+        return normalize_code(self.cleaned_data["code"])
+
+    def clean_nik(self):
+        return clean_nik(self.cleaned_data["nik"])

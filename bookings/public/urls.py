@@ -27,6 +27,7 @@ urlpatterns = [
     path("groups/<str:code>/reschedule/", groups.group_reschedule, name="group-reschedule"),
     path("ballots/<int:pk>/", ballots.release_page, name="ballot"),
     path("ballots/<int:pk>/enter/", ballots.enter, name="ballot-enter"),
+    path("ballots/<int:pk>/withdraw/", ballots.withdraw, name="ballot-withdraw"),
     path("ballots/<int:pk>/release.json", ballots.release_json, name="ballot-json"),
     path("ballots/draw.py", ballots.draw_script, name="ballot-draw-script"),
 ]

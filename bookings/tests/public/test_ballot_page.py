@@ -238,3 +238,73 @@ def test_the_entry_form_costs_the_same_whatever_the_days(
 ):
     with django_assert_num_queries(3):  # the release, its windows, its day overrides
         assert client.get(enter_url(entering)).status_code == 200
+
+
+# Withdrawing from the page.
+
+
+def test_any_applicant_of_an_entry_withdraws_it_with_its_code(client, entering):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    family = make_family(2)
+    entry = ballots.enter(
+        release=entering,
+        applicants=family,
+        preferences=[(MONDAY, None)],
+        now=OPENS + timedelta(hours=1),
+    )
+    url = f"/ballots/{entering.pk}/withdraw/"
+    data = {"code": entry.code.lower(), "nik": family[1].nik, "confirm": "on"}
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.WITHDRAWN
+    assert "This entry was withdrawn." in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"nik": "1671015705900099"}, "No entry of this ballot matches this code and NIK."),
+        ({"code": "AAAAAAAAAA"}, "No entry of this ballot matches this code and NIK."),
+        ({"confirm": ""}, "Tick the box to withdraw the entry."),
+        ({"nik": "12"}, "16"),
+    ],
+)
+def test_a_withdrawal_that_cannot_be_made_says_why_and_changes_nothing(
+    client, entering, change, message
+):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    applicant = make_applicant()
+    entry = ballots.enter(
+        release=entering,
+        applicants=[applicant],
+        preferences=[(MONDAY, None)],
+        now=OPENS + timedelta(hours=1),
+    )
+    data = {"code": entry.code, "nik": applicant.nik, "confirm": "on", **change}
+
+    response = client.post(f"/ballots/{entering.pk}/withdraw/", data)
+
+    assert message in response.content.decode()
+    entry.refresh_from_db()
+    assert entry.status == Entry.Status.ENTERED
+
+
+def test_no_withdrawal_once_entries_have_closed(client, entering, clock):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    applicant = make_applicant()
+    entry = ballots.enter(
+        release=entering,
+        applicants=[applicant],
+        preferences=[(MONDAY, None)],
+        now=OPENS + timedelta(hours=1),
+    )
+    clock.now = entering.closes_at
+    data = {"code": entry.code, "nik": applicant.nik, "confirm": "on"}
+
+    response = client.post(f"/ballots/{entering.pk}/withdraw/", data)
+
+    assert response.status_code == 409
+    assert "can no longer be changed or withdrawn" in response.content.decode()
