@@ -135,6 +135,11 @@ ROUTES = [
     ("api/v1/offices/<code>/releases", "api-v1:list_releases"),
     ("api/v1/releases/<release_id>", "api-v1:published_release"),
     ("api/v1/releases/<release_id>/entries/<entry_code>", "api-v1:ballot_entry"),
+    ("api/v1/releases/<release_id>/entries", "api-v1:enter_ballot"),
+    (
+        "api/v1/releases/<release_id>/entries/<entry_code>/withdraw",
+        "api-v1:withdraw_entry",
+    ),
     ("api/v1/", "api-v1:api-root"),
     ("api/v1/", None),
     ("", "home"),

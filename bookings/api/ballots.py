@@ -2,16 +2,26 @@
 
 from datetime import date, datetime
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, P, PathEx, Router, Schema
+from ninja import Field, P, PathEx, Router, Schema, Status
 
 from bookings import ballots
 from bookings.codes import normalize_code
 from bookings.models import Release
+from offices import clock
 
-from .endpoints import error_statuses, office_by_code
-from .schemas import OfficeCode
+from .endpoints import (
+    BOOKING_LIMIT,
+    LOOKUP_LIMIT,
+    applicants_of,
+    error_statuses,
+    office_by_code,
+)
+from .errors import request_language
+from .schemas import EntryIn, NikIn, OfficeCode
 
 EntryCode = PathEx[str, P(max_length=32, description="The entry code: 10 letters and digits.")]
 
@@ -19,6 +29,7 @@ router = Router(tags=["v1"])
 
 RELEASE_NOT_FOUND = _("No ballot release has this id.")
 ENTRY_NOT_FOUND = _("No entry of this ballot has this code.")
+UNKNOWN_SESSION = _("This session is not one of this office's.")
 
 
 class ReleaseOut(Schema):
@@ -124,9 +135,61 @@ def ballot_entry(request, release_id: int, entry_code: EntryCode):
     entry = release.entries.filter(code=normalize_code(entry_code)).first()
     if entry is None:
         raise Http404(ENTRY_NOT_FOUND)
+    return _entry_answer(release, entry)
+
+
+def _entry_answer(release, entry) -> dict:
     return {
         "code": entry.code,
         "receipt": entry.receipt,
         "status": entry.status,
         "result": (release.outcome or {}).get(entry.receipt),
     }
+
+
+@router.post(
+    "/releases/{release_id}/entries",
+    response={201: EntryOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[BOOKING_LIMIT],
+    operation_id="enter_ballot",
+    summary="Enter a ballot",
+)
+def enter_ballot(request, release_id: int, payload: EntryIn):
+    """Enter one applicant, or a group as one entry, with 1 to 3 ranked choices.
+
+    The time of entry plays no part in the draw. 409 `release_not_open`, `entered_already`
+    (a NIK in another entry of this release) or `group_nik_held` (a NIK holds a booking).
+    """
+    release = _release(release_id)
+    language = payload.language or request_language(request)
+    with translation.override(language):
+        today = clock.office_today(release.office)
+        applicants, problems = applicants_of(payload, today=today, language=language)
+        windows = {w.pk: w for w in release.office.windows.all()}
+        choices = [(c.date, windows.get(c.window)) for c in payload.choices]
+        if any(c.window is not None and c.window not in windows for c in payload.choices):
+            problems["choices"] = [ValidationError(UNKNOWN_SESSION)]
+        if problems:
+            raise ValidationError(problems)
+        entry = ballots.enter(release=release, applicants=applicants, preferences=choices)
+    return Status(201, _entry_answer(release, entry))
+
+
+@router.post(
+    "/releases/{release_id}/entries/{entry_code}/withdraw",
+    response={200: EntryOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="withdraw_entry",
+    summary="Withdraw an entry",
+)
+def withdraw_entry(request, release_id: int, entry_code: EntryCode, payload: NikIn):
+    """Withdraw an entry while entries are open: the NIK of any of its applicants.
+
+    404 for an unknown code or a NIK of no applicant of it (the same answer); 409
+    `entry_not_changeable` once entries have closed.
+    """
+    release = _release(release_id)
+    entry = ballots.find_entry(release, entry_code, payload.nik)
+    if entry is None:
+        raise Http404(ENTRY_NOT_FOUND)
+    return _entry_answer(release, ballots.withdraw_entry(entry=entry))

@@ -257,13 +257,13 @@ def booking_examples(now=None) -> dict | None:
     return None
 
 
-def _applicants(payload, *, today, language) -> tuple[list[Applicant], dict]:
+def applicants_of(payload, *, today, language) -> tuple[list[Applicant], dict]:
     """Return the body's applicants checked as the booking page checks them, and the problems.
 
     A group's applicant's field is named by its place in the list (`applicants.1.nik`); the
     contact they share, once, as for one applicant.
     """
-    if isinstance(payload, GroupBookingIn):
+    if hasattr(payload, "applicants"):  # a group, or an entry in a ballot
         rows = [item.model_dump() for item in payload.applicants]
         prefix = "applicants.{}."
     else:
@@ -319,7 +319,7 @@ def create_booking(request, payload: Body[BookingRequest]):
             office = Office.objects.filter(code=payload.office).first()
         now = clock.now()
         today = clock.office_today(office, now) if office else timezone.localdate(now)
-        applicants, problems = _applicants(payload, today=today, language=language)
+        applicants, problems = applicants_of(payload, today=today, language=language)
         if office is None:
             problems["office"] = [ValidationError(OFFICE_NOT_FOUND)]
         if window is None:

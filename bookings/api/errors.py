@@ -45,6 +45,9 @@ CONFLICTS = {
     "group_day_full": "group_full",
     "group_nik_held": "group_nik_held",
     "group_nothing_active": "group_nothing_active",
+    "release_not_open": "release_not_open",
+    "entered_already": "entered_already",
+    "entry_not_changeable": "entry_not_changeable",
 }
 # Service error codes that say what is wrong with one field of the request.
 FIELD_OF_CODE = {
@@ -55,6 +58,11 @@ FIELD_OF_CODE = {
     "group_size": "applicants",
     "group_member": "applicants",
     "group_repeated_nik": "applicants",
+    "entry_size": "applicants",
+    "preferences": "choices",
+    "preference_day": "choices",
+    "preference_closed": "choices",
+    "preference_window": "choices",
 }
 
 # Messages for what pydantic finds wrong, by its error type (Django's own wording where it has one).

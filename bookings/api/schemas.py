@@ -236,6 +236,25 @@ class GroupBookingIn(Input):
     )
 
 
+class ChoiceIn(Input):
+    """One ranked choice in a ballot: a session of a day, or any session of it (no window)."""
+
+    date: IsoDate
+    window: WindowId | None = Field(None, description="A session's id; null for any session.")
+
+
+class EntryIn(Input):
+    """An entry in a ballot: one applicant or a group as one entry, and 1 to 3 ranked choices."""
+
+    email: Text = Field(max_length=254, examples=["siti@example.com"], description="The contact.")
+    phone: Text = Field(max_length=24, examples=["081234567890"], description="The contact.")
+    language: Language | None = Field(
+        None, description="Language of the messages; defaults to Accept-Language, then id."
+    )
+    applicants: list[ApplicantIn] = Field(min_length=1, max_length=settings.BOOKING_GROUP_MAX)
+    choices: list[ChoiceIn] = Field(min_length=1, max_length=3, description="In rank.")
+
+
 # A body with "applicants" books a group; without, one applicant as before. A body with both
 # the list and one applicant's own fields is refused as a whole, not field by field.
 ONE, GROUP = "one_applicant", "group"

@@ -767,6 +767,8 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/offices/{code}/releases", "get"),
         ("/api/v1/releases/{release_id}", "get"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}", "get"),
+        ("/api/v1/releases/{release_id}/entries", "post"),
+        ("/api/v1/releases/{release_id}/entries/{entry_code}/withdraw", "post"),
         ("/healthz", "get"),
     }
     booking = document["paths"]["/api/v1/bookings"]["post"]

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookings import ballots, draw
+from bookings.models import Entry
 from bookings.tests.factories import make_applicant, make_family, make_release, window_at
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +87,108 @@ def test_what_is_not_an_id_or_a_code_is_a_clear_422(client):
         response = client.get(f"{API}{path}")
         assert response.status_code == 422, path
         assert response.json()["error"] == "invalid"
+
+
+# Entering and withdrawing through the API.
+
+
+@pytest.fixture
+def entering(clock, release):
+    clock.now = OPENS + timedelta(hours=2)
+    return release
+
+
+def entry_body(release, *applicants, **overrides):
+    window = window_at(release.office, MONDAY)
+    body = {
+        "email": "siti@example.com",
+        "phone": "081234567890",
+        "applicants": [
+            {
+                "nik": a.nik,
+                "full_name": a.full_name,
+                "birth_date": a.birth_date.isoformat(),
+                "purpose": "umrah",
+            }
+            for a in (applicants or [make_applicant()])
+        ],
+        "choices": [{"date": MONDAY.isoformat(), "window": window.pk}, {"date": "2017-09-11"}],
+    }
+    body.update(overrides)
+    return body
+
+
+def post(client, path, body):
+    return client.post(f"{API}{path}", body, content_type="application/json")
+
+
+def test_an_app_enters_a_family_as_one_entry(client, entering):
+    family = make_family(3)
+
+    response = post(client, f"/releases/{entering.pk}/entries", entry_body(entering, *family))
+
+    assert response.status_code == 201, response.json()
+    entry = Entry.objects.get()
+    assert response.json() == {
+        "code": entry.code,
+        "receipt": entry.receipt,
+        "status": "entered",
+        "result": None,
+    }
+    assert entry.applicants.count() == 3
+    assert entry.preferences[1] == [MONDAY.isoformat(), None]
+
+
+@pytest.mark.parametrize(
+    "change, status, error, field",
+    [
+        ({"choices": []}, 422, "invalid", "choices"),
+        ({"choices": [{"date": "2017-09-18"}]}, 422, "invalid", "choices"),
+        ({"choices": [{"date": "2017-09-11", "window": 999999}]}, 422, "invalid", "choices"),
+        ({"applicants": []}, 422, "invalid", "applicants"),
+    ],
+)
+def test_a_bad_entry_is_a_clear_error_and_writes_nothing(
+    client, entering, change, status, error, field
+):
+    response = post(client, f"/releases/{entering.pk}/entries", entry_body(entering, **change))
+
+    assert response.status_code == status, response.json()
+    assert response.json()["error"] == error
+    assert field in response.json()["fields"]
+    assert not Entry.objects.exists()
+
+
+def test_a_bad_nik_is_named_by_its_place_in_the_list(client, entering):
+    body = entry_body(entering, make_applicant(), make_applicant(nik="1234"))
+    response = post(client, f"/releases/{entering.pk}/entries", body)
+    assert response.status_code == 422
+    assert "applicants.1.nik" in response.json()["fields"]
+
+
+def test_a_nik_enters_a_release_once_and_not_after_the_close(client, entering, clock):
+    applicant = make_applicant()
+    path = f"/releases/{entering.pk}/entries"
+    assert post(client, path, entry_body(entering, applicant)).status_code == 201
+
+    again = post(client, path, entry_body(entering, applicant))
+    assert (again.status_code, again.json()["error"]) == (409, "entered_already")
+
+    clock.now = entering.closes_at
+    late = post(client, path, entry_body(entering))
+    assert (late.status_code, late.json()["error"]) == (409, "release_not_open")
+    assert Entry.objects.count() == 1
+
+
+def test_an_app_withdraws_an_entry_with_any_applicants_nik(client, entering, clock):
+    family = make_family(2)
+    made = post(client, f"/releases/{entering.pk}/entries", entry_body(entering, *family)).json()
+    path = f"/releases/{entering.pk}/entries/{made['code']}/withdraw"
+
+    wrong = post(client, path, {"nik": make_applicant().nik})
+    assert wrong.status_code == 404
+    response = post(client, path, {"nik": family[1].nik})
+
+    assert response.status_code == 200 and response.json()["status"] == "withdrawn"
+    clock.now = entering.closes_at
+    assert post(client, path, {"nik": family[1].nik}).status_code == 409
