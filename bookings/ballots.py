@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offices import clock, places
 from offices.models import Office, ServiceWindow
-from offices.schedule import day_plan
+from offices.schedule import day_plan, day_plans
 
 from . import codes, draw, services
 from .applicants import Applicant
@@ -323,11 +323,10 @@ def _free_places(release) -> dict:
     """Return the online places free on the release's days, read under the days' locks."""
     office = release.office
     span = (release.last_day - release.first_day).days + 1
-    days = office_availability(office, release.first_day, span, now=release.opens_at)
+    plans = day_plans(office, release.first_day, release.last_day)
     # Every booking takes its day's counter first: holding the days holds their windows too.
-    with transaction.atomic():
-        places.hold_days(office, {d.date: (d.plan.quota, d.plan.online_quota) for d in days})
-        list(places.counted_days(office, [d.date for d in days], lock=True))
+    places.hold_days(office, {p.date: (p.quota, p.online_quota) for p in plans})
+    list(places.counted_days(office, [p.date for p in plans], lock=True))
     days = office_availability(office, release.first_day, span, now=release.opens_at)
     return {
         "days": {d.date.isoformat(): d.remaining for d in days if d.plan.open},

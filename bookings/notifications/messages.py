@@ -29,13 +29,16 @@ GROUP_MEMBERS = Prefetch(
 )
 
 
+# The papers every applicant brings, alone or in a group, besides their own KTP-el.
+PAPERS = (
+    _("Kartu Keluarga (family card)"),
+    _("Birth certificate, school diploma or marriage book"),
+)
+
+
 def documents(booking) -> list:
     """Return what the applicant brings to the office for this application."""
-    items = [
-        _("Your KTP-el (electronic identity card)"),
-        _("Kartu Keluarga (family card)"),
-        _("Birth certificate, school diploma or marriage book"),
-    ]
+    items = [_("Your KTP-el (electronic identity card)"), *PAPERS]
     if booking.application_type == Booking.ApplicationType.RENEWAL:
         items.append(_("Your old passport"))
     items.append(_("This booking code, on paper or on your phone"))
@@ -44,11 +47,7 @@ def documents(booking) -> list:
 
 def group_documents(members) -> list:
     """Return what each applicant of a group brings: the same papers, their own code."""
-    items = [
-        _("KTP-el (electronic identity card)"),
-        _("Kartu Keluarga (family card)"),
-        _("Birth certificate, school diploma or marriage book"),
-    ]
+    items = [_("KTP-el (electronic identity card)"), *PAPERS]
     if any(m.application_type == Booking.ApplicationType.RENEWAL for m in members):
         items.append(_("For a passport renewal: the old passport"))
     items.append(_("Their own booking code, on paper or on a phone"))
