@@ -17,6 +17,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from offices import clock
+from offices.access import is_supervisor
 from offices.admin import (
     ListFiltersOnlyMixin,
     OfficeListFilter,
@@ -25,7 +26,7 @@ from offices.admin import (
 
 from . import ballots, services
 from .codes import CODE_LENGTH, normalize_code
-from .models import Booking, Notification, Release
+from .models import Booking, Notification, Release, ReleaseSchedule
 from .nik import as_nik, mask_phone
 from .notifications.outbox import retry_notification
 from .staff import views as staff_views
@@ -356,10 +357,39 @@ class ReleaseAdmin(ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
             return [*self.made, "public_value"]  # typed in when it is announced
         return [name for name in self.fields if name != "public_value"]
 
+    def may_change(self, request, obj) -> bool:
+        # The public value is typed by a supervisor, whichever office it is.
+        return is_supervisor(request.user) or super().may_change(request, obj)
+
+    def only_changeable(self, request, queryset):
+        return (
+            queryset if is_supervisor(request.user) else super().only_changeable(request, queryset)
+        )
+
     def has_change_permission(self, request, obj=None):
         # A drawn release is shown, never changed: its record is what anyone checks.
         drawn = obj is not None and obj.state == Release.State.DRAWN
         return not drawn and super().has_change_permission(request, obj)
+
+    def has_add_permission(self, request):
+        # Releases come from the schedules; a superuser may make one by hand.
+        return request.user.is_superuser
+
+    actions = ["draw_now"]
+
+    @admin.action(
+        description=_("Draw now (a late draw, with its public value)"), permissions=["change"]
+    )
+    def draw_now(self, request, queryset):
+        for release in queryset:
+            try:
+                drawn = ballots.draw_release(release=release)
+            except ValidationError as exc:
+                self.message_user(request, f"{release}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(
+                    request, _("%(release)s: drawn.") % {"release": drawn}, messages.SUCCESS
+                )
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -372,6 +402,29 @@ class ReleaseAdmin(ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
             return
         made = ballots.make_release(**{name: form.cleaned_data[name] for name in RELEASE_FIELDS})
         obj.pk, obj.seed_hash = made.pk, made.seed_hash
+
+
+@admin.register(ReleaseSchedule)
+class ReleaseScheduleAdmin(ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
+    """When an office on a ballot releases its days; releases are made from it a week ahead.
+
+    A change applies to the releases made after it; a release already made keeps its times.
+    """
+
+    list_display = ["office", "weekday", "opens_at", "days_ahead", "days", "active"]
+    list_filter = ["active", OfficeListFilter]
+    list_select_related = ["office"]
+    fields = [
+        "office",
+        "weekday",
+        "opens_at",
+        "days_ahead",
+        "days",
+        "entry_hours",
+        "draw_hours",
+        "public_value_source",
+        "active",
+    ]
 
 
 RELEASE_FIELDS = (

@@ -10,6 +10,9 @@ from offices import clock
 from offices.models import DayOverride, Office, OfficeDay, ServiceWindow, WindowDay
 from offices.schedule import DayPlan, day_plans
 
+from .models import Release
+from .releases import covering, releases_between
+
 
 @dataclass(frozen=True)
 class WindowAvailability:
@@ -30,6 +33,8 @@ class DayAvailability:
     quota: int
     remaining: int
     windows: tuple[WindowAvailability, ...]
+    # At an office on a ballot: the release that covers the day, if one does.
+    release: Release | None = None
 
     @property
     def date(self):
@@ -41,11 +46,14 @@ class DayAvailability:
 
     @property
     def state(self):
-        """One of unavailable (outside the booking range), closed, full, open."""
+        """One of unavailable (outside the booking range, or not released yet), ballot (its
+        places are being drawn), closed, full, open."""
+        if not self.plan.open:
+            return "closed" if self.bookable_range or self.release else "unavailable"
+        if self.release is not None and self.release.state != Release.State.DRAWN:
+            return "ballot"
         if not self.bookable_range:
             return "unavailable"
-        if not self.plan.open:
-            return "closed"
         return "open" if self.bookable else "full"
 
     @property
@@ -59,9 +67,9 @@ def office_availability(
     """Return each day's state and places left from start for `days` days.
 
     Costs four queries whatever the range: windows, day overrides, office-day and
-    window-day counters. On the real clock, the answer is kept for
-    AVAILABILITY_CACHE_SECONDS, so a crowd reading the same calendar costs one computation
-    a few seconds; the booking itself always decides on the counters.
+    window-day counters; a fifth, the releases, at an office on a ballot. On the real clock,
+    the answer is kept for AVAILABILITY_CACHE_SECONDS, so a crowd reading the same calendar
+    costs one computation a few seconds; the booking itself always decides on the counters.
     """
     end = start + timedelta(days=max(days, 1) - 1)
     if now is not None:
@@ -135,19 +143,29 @@ def _availability(offices, start, end, now):
             window__office__in=by_pk, date__range=(start, end)
         ).values("window_id", "date", "capacity", "booked")
     }
+    ballots = releases_between(offices, start, end)
     return {
         pk: [
-            _day(office, plan, day_counts.get((pk, plan.date)), window_counts, now)
+            _day(
+                office,
+                plan,
+                day_counts.get((pk, plan.date)),
+                window_counts,
+                now,
+                covering(ballots[pk], plan.date) if pk in ballots else None,
+            )
             for plan in day_plans(office, start, end, windows=windows[pk], overrides=overrides[pk])
         ]
         for pk, office in by_pk.items()
     }
 
 
-def _day(office, plan, counted, window_counts, now):
+def _day(office, plan, counted, window_counts, now, release):
     in_range = office.first_bookable_day(now) <= plan.date <= office.last_bookable_day(now)
+    if office.by_ballot:  # a ballot's days open once it is drawn
+        in_range = in_range and release is not None and release.state == Release.State.DRAWN
     if not plan.open:
-        return DayAvailability(plan, in_range, 0, 0, ())
+        return DayAvailability(plan, in_range, 0, 0, (), release)
     if counted is not None:
         quota = counted.quota
         day_left = min(counted.quota - counted.booked, counted.online_quota - counted.online_booked)
@@ -162,4 +180,4 @@ def _day(office, plan, counted, window_counts, now):
         started = office.local_datetime(plan.date, window.start) <= local_now
         windows.append(WindowAvailability(window, capacity, max(0, min(left, day_left)), started))
     remaining = max(0, min(day_left, sum(w.remaining for w in windows if not w.started)))
-    return DayAvailability(plan, in_range, quota, remaining, tuple(windows))
+    return DayAvailability(plan, in_range, quota, remaining, tuple(windows), release)

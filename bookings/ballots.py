@@ -8,7 +8,7 @@ NIK) when the change cannot be made; nothing is written then.
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,11 +24,14 @@ from . import codes, draw, services
 from .applicants import Applicant
 from .availability import office_availability
 from .constraints import violated_constraint
-from .models import Booking, Entry, EntryApplicant, Release
+from .models import Booking, Entry, EntryApplicant, Release, ReleaseSchedule
 from .nik import mask_nik, normalize_nik
 
 MAX_PREFERENCES = 3
 ONE_ENTRY_PER_NIK = "entry_one_per_nik_per_release"
+# How far ahead a schedule's releases are made: their seeds' hashes are public that long
+# before entries open, and the office's page names their days.
+SCHEDULE_AHEAD = timedelta(days=7)
 
 MESSAGES = {
     "release_not_open": _("Entries for these days are not open now."),
@@ -278,6 +281,39 @@ def draw_release(*, release: Release, public_value: str = "", now=None) -> Relea
     return release
 
 
+def make_scheduled_releases(*, now=None) -> int:
+    """Make the releases that the active schedules of offices on a ballot call for, from now
+    to SCHEDULE_AHEAD; return how many were made. Safe to run as often as wished: a release
+    whose days another release already covers is not made again."""
+    now = now or clock.now()
+    schedules = ReleaseSchedule.objects.filter(
+        active=True, office__release_mode=Office.ReleaseMode.BALLOT
+    ).select_related("office")
+    made = 0
+    for schedule in schedules:
+        office = schedule.office
+        for opens, closes, draw_at, first, last in schedule.openings(now, now + SCHEDULE_AHEAD):
+            if office.releases.filter(first_day__lte=last, last_day__gte=first).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    make_release(
+                        office=office,
+                        first_day=first,
+                        last_day=last,
+                        opens_at=opens,
+                        closes_at=closes,
+                        draw_at=draw_at,
+                        public_value_source=schedule.public_value_source,
+                    )
+            except (ValidationError, IntegrityError):
+                if office.releases.filter(first_day=first).exists():
+                    continue  # made meanwhile by another run
+                raise
+            made += 1
+    return made
+
+
 def set_public_value(*, release: Release, value: str) -> Release:
     """Type in the public value as announced, for the draw to use; refused once drawn.
 
@@ -293,10 +329,12 @@ def set_public_value(*, release: Release, value: str) -> Release:
 
 
 def run_due(*, now=None) -> tuple[int, int]:
-    """Close every release whose entries are over and draw every closed one that is due and
-    has its public value; return how many were closed and drawn. Safe to run as often as
-    wished: each release is closed once and drawn once, whoever runs it."""
+    """Make the scheduled releases, close every release whose entries are over and draw every
+    closed one that is due and has its public value; return how many were closed and drawn.
+    Safe to run as often as wished: each release is closed once and drawn once, whoever runs
+    it."""
     now = now or clock.now()
+    make_scheduled_releases(now=now)
     closed = drawn = 0
     for release in Release.objects.filter(state=Release.State.OPEN, closes_at__lte=now):
         closed += close_release(release=release, now=now).state != Release.State.OPEN

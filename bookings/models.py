@@ -1,11 +1,15 @@
 """Bookings and the notification outbox."""
 
+from datetime import datetime, time, timedelta
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from offices.models import Office, ServiceWindow
+from offices.models import Office, ServiceWindow, Weekday
 
 from .nik import mask_nik
 
@@ -313,6 +317,108 @@ class Notification(models.Model):
         return f"{self.get_kind_display()} {self.get_channel_display()} {subject}"
 
 
+class ReleaseSchedule(models.Model):
+    """When an office on a ballot releases its days: each week, at a weekday and local time,
+    entries open for a run of days some days ahead; they close, then the draw follows."""
+
+    office = models.OneToOneField(
+        Office,
+        on_delete=models.CASCADE,
+        related_name="release_schedule",
+        verbose_name=_("office"),
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("entries open on"), choices=Weekday.choices, default=Weekday.FRIDAY
+    )
+    opens_at = models.TimeField(_("at (office's local time)"), default=time(14, 0))
+    days_ahead = models.PositiveSmallIntegerField(
+        _("first day released (days after entries open)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("10 from a Friday is the Monday of the week after next."),
+    )
+    days = models.PositiveSmallIntegerField(
+        _("days released"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(7)],
+        help_text=_("One release a week covers at most seven days."),
+    )
+    entry_hours = models.PositiveSmallIntegerField(
+        _("entries stay open (hours)"),
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 14)],
+    )
+    draw_hours = models.PositiveSmallIntegerField(
+        _("the draw (hours after entries close)"),
+        default=20,
+        validators=[MaxValueValidator(24 * 7)],
+    )
+    public_value_source = models.TextField(
+        _("public value"),
+        help_text=_(
+            "Named before entries open, and given to every release: which publicly announced "
+            "number the draw uses, when it is announced, and the fallback if it is not."
+        ),
+    )
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Untick to stop making new releases.")
+    )
+
+    class Meta:
+        verbose_name = _("release schedule")
+        verbose_name_plural = _("release schedules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6), name="schedule_weekday_valid"
+            ),
+            models.CheckConstraint(condition=Q(days__gte=1, days__lte=7), name="schedule_week"),
+        ]
+
+    def __str__(self):
+        return str(self.office)
+
+    def clean(self):
+        if None in (self.days_ahead, self.entry_hours, self.draw_hours, self.opens_at):
+            return
+        first_day_starts = timedelta(days=self.days_ahead) - _time_of_day(self.opens_at)
+        if timedelta(hours=self.entry_hours + self.draw_hours) >= first_day_starts:
+            raise ValidationError(
+                {
+                    "days_ahead": _(
+                        "The draw must come before the first day released: release later "
+                        "days, or shorten the entries or the wait for the draw."
+                    )
+                }
+            )
+
+    def release_opening(self, opens_on):
+        """Return (opens at, closes at, draw at, first day, last day) of the release whose
+        entries open on the local date `opens_on`."""
+        opens = self.office.local_datetime(opens_on, self.opens_at)
+        closes = opens + timedelta(hours=self.entry_hours)
+        draw_at = closes + timedelta(hours=self.draw_hours)
+        first = opens_on + timedelta(days=self.days_ahead)
+        return opens, closes, draw_at, first, first + timedelta(days=self.days - 1)
+
+    def openings(self, since: datetime, until: datetime) -> list[tuple]:
+        """Return the releases (as release_opening) whose entries open from since to until."""
+        local = self.office.local_now(since).date()
+        first = local + timedelta(days=(self.weekday - local.weekday()) % 7)
+        found = []
+        day = first - timedelta(days=7)
+        while True:
+            opening = self.release_opening(day)
+            if opening[0] > until:
+                return found
+            if opening[0] >= since:
+                found.append(opening)
+            day += timedelta(days=7)
+
+
+def _time_of_day(value) -> timedelta:
+    return timedelta(hours=value.hour, minutes=value.minute)
+
+
 class Release(models.Model):
     """A ballot for an office's days: entries while it is open, then one draw anyone can check.
 
@@ -368,6 +474,7 @@ class Release(models.Model):
                 condition=Q(opens_at__lt=F("closes_at")) & Q(closes_at__lte=F("draw_at")),
                 name="release_times_in_order",
             ),
+            models.UniqueConstraint(fields=["office", "first_day"], name="release_one_per_day"),
         ]
 
     def __str__(self):

@@ -22,7 +22,7 @@ from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan
 
-from . import codes
+from . import codes, releases
 from .applicants import Applicant
 from .constraints import CODE_TAKEN, GROUP_CODE_TAKEN, NIK_HELD, violated_constraint
 from .models import Booking, BookingGroup, Notification
@@ -39,6 +39,10 @@ MESSAGES = {
     ),
     "closed": _("The office is closed on this day."),
     "not_bookable": _("This day cannot be booked online yet or any more."),
+    "not_released": _(
+        "This office gives out the places of this day by ballot. The office's page says "
+        "when entries open."
+    ),
     "window_mismatch": _("This session does not belong to this office and day."),
     "window_started": _("This session has already begun."),
     "not_cancellable": _("This booking can no longer be cancelled."),
@@ -123,6 +127,8 @@ def _check_plan(*, office, day, window, now) -> tuple[DayPlan, ServiceWindow]:
     plan = day_plan(office, day)
     if not plan.open:
         raise _error("closed")
+    if not releases.is_released(office, day):
+        raise _error("not_released")
     stored = next((w for w in plan.windows if w.pk == window.pk), None)
     if stored is None:
         raise _error("window_mismatch")

@@ -249,6 +249,7 @@ class OfficeForm(forms.ModelForm):
             "booking_horizon_days",
             "min_days_ahead",
             "open_weekdays",
+            "release_mode",
             "staff",
         ]
 
@@ -280,8 +281,16 @@ class ServiceWindowInline(admin.TabularInline):
 class OfficeAdmin(ServiceErrorsAdmin):
     form = OfficeForm
     office_path = ""
-    list_display = ["name", "code", "city", "timezone", "daily_quota", "walk_in_reserve"]
-    list_filter = ["timezone"]
+    list_display = [
+        "name",
+        "code",
+        "city",
+        "timezone",
+        "daily_quota",
+        "walk_in_reserve",
+        "release_mode",
+    ]
+    list_filter = ["timezone", "release_mode"]
     search_fields = ["name", "code", "city"]
     filter_horizontal = ["staff"]
     inlines = [ServiceWindowInline]

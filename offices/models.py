@@ -25,6 +25,10 @@ class Weekday(models.IntegerChoices):
 
 
 class Office(models.Model):
+    class ReleaseMode(models.TextChoices):
+        FIRST_COME = "first_come", _("First come, first served")
+        BALLOT = "ballot", _("Ballot")
+
     class TimeZone(models.TextChoices):
         WIB = "Asia/Jakarta", _("WIB (Asia/Jakarta, UTC+7)")
         WITA = "Asia/Makassar", _("WITA (Asia/Makassar, UTC+8)")
@@ -62,6 +66,19 @@ class Office(models.Model):
         validators=[RegexValidator(r"^[0-6]{1,7}$", _("Use digits 0 (Monday) to 6 (Sunday)."))],
         help_text=_("Digits of the weekdays the office opens: 0 is Monday, 6 is Sunday."),
     )
+    release_mode = models.CharField(
+        _("release of days"),
+        max_length=10,
+        choices=ReleaseMode.choices,
+        default=ReleaseMode.FIRST_COME,
+        db_default=ReleaseMode.FIRST_COME,
+        help_text=_(
+            "First come, first served: each day opens for booking as it enters the booking "
+            "horizon. Ballot: days open only by a release on the office's release schedule; "
+            "their places are drawn among the entries, and what is left goes to the waiting "
+            "list before anyone else."
+        ),
+    )
     staff = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff"),
@@ -96,6 +113,10 @@ class Office(models.Model):
     @property
     def zone_abbreviation(self):
         return ZONE_ABBREVIATIONS[self.timezone]
+
+    @property
+    def by_ballot(self):
+        return self.release_mode == self.ReleaseMode.BALLOT
 
     @property
     def online_quota(self):

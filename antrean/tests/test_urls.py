@@ -119,6 +119,21 @@ ROUTES = [
     ("admin/bookings/release/<path:object_id>/delete/", "admin:bookings_release_delete"),
     ("admin/bookings/release/<path:object_id>/change/", "admin:bookings_release_change"),
     ("admin/bookings/release/<path:object_id>/", None),
+    ("admin/bookings/releaseschedule/", "admin:bookings_releaseschedule_changelist"),
+    ("admin/bookings/releaseschedule/add/", "admin:bookings_releaseschedule_add"),
+    (
+        "admin/bookings/releaseschedule/<path:object_id>/history/",
+        "admin:bookings_releaseschedule_history",
+    ),
+    (
+        "admin/bookings/releaseschedule/<path:object_id>/delete/",
+        "admin:bookings_releaseschedule_delete",
+    ),
+    (
+        "admin/bookings/releaseschedule/<path:object_id>/change/",
+        "admin:bookings_releaseschedule_change",
+    ),
+    ("admin/bookings/releaseschedule/<path:object_id>/", None),
     ("admin/^(?P<app_label>auth|axes|offices|bookings)/$", "admin:app_list"),
     ("admin/(?P<url>.*)$", None),
     ("api/v1/openapi.json", "api-v1:openapi-json"),

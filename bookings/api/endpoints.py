@@ -115,6 +115,7 @@ def _day_answer(day) -> dict:
             }
             for w in day.windows
         ],
+        "ballot": day.release.pk if day.state == "ballot" else None,
     }
 
 

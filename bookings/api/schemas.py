@@ -84,6 +84,11 @@ class DayOut(Schema):
     quota: int
     remaining: int = Field(description="Places that can still be booked online on this day.")
     windows: list[WindowPlacesOut]
+    ballot: int | None = Field(
+        None,
+        description="At an office on a ballot: the release whose draw gives this day's places, "
+        "until it is drawn (GET /releases/{id}). The day cannot be booked before.",
+    )
 
 
 class AvailabilityOut(Schema):

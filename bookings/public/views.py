@@ -20,9 +20,11 @@ from django_ratelimit.decorators import ratelimit
 from bookings import services
 from bookings.availability import days_with_room, next_free_days, office_availability
 from bookings.codes import is_group_code, normalize_code
+from bookings.models import ReleaseSchedule
 from bookings.nik import mask_nik
 from bookings.notifications.ics import booking_ics
 from bookings.notifications.links import redeem_booking_link
+from bookings.releases import SHOWN
 from offices import clock
 from offices.models import Office, PassportFee, ServiceWindow, Weekday
 
@@ -123,6 +125,7 @@ def office_calendar(request, code):
         request,
         "bookings/public/office.html",
         {
+            **(_ballot_context(office, now) if office.by_ballot else {}),
             "office": office,
             "month": month,
             "weeks": weeks,
@@ -132,6 +135,13 @@ def office_calendar(request, code):
             "hours": windows,
         },
     )
+
+
+def _ballot_context(office, now):
+    """What an office on a ballot tells about how its days open: its schedule, its releases."""
+    schedule = ReleaseSchedule.objects.filter(office=office, active=True).first()
+    releases = office.releases.filter(last_day__gte=office.today(now)).order_by("first_day")
+    return {"schedule": schedule, "releases": list(releases.only(*SHOWN)[:4]), "now": now}
 
 
 def _weeks(month, days):

@@ -25,6 +25,12 @@ def session(window):
 
 
 @register.filter
+def clock_time(value):
+    """Return a time of day: '14.00' in Indonesian, '14:00' in English."""
+    return _time(value)
+
+
+@register.filter
 def local_time(value, office):
     """Return 'Jumat, 1 September 2017, 14.00 WIB': an instant in the office's own time."""
     local = value.astimezone(office.zone)

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 roles = importlib.import_module("bookings.migrations.0002_roles")
 move = importlib.import_module("bookings.migrations.0004_counters_move_to_offices")
+release_roles = importlib.import_module("bookings.migrations.0012_release_roles")
 
 
 def _now_at(app, codename):
@@ -40,19 +41,20 @@ def _codenames(name):
     return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
 
 
-def test_the_migration_creates_both_groups_with_their_permissions():
+def test_the_migrations_create_both_groups_with_their_permissions():
     for name, by_app in roles.ROLES.items():
         expected = {
             _now_at(app, codename) for app, codenames in by_app.items() for codename in codenames
         }
+        expected |= {f"bookings.{codename}" for codename in release_roles.RELEASE_ROLES[name]}
         assert _codenames(name) == expected
     assert roles.OFFICE_STAFF == OFFICE_STAFF_GROUP
     assert roles.SUPERVISOR == SUPERVISOR_GROUP
 
 
-def test_supervisors_read_and_only_exceed_quotas():
+def test_supervisors_read_exceed_quotas_and_type_a_release_s_public_value():
     writes = {p for p in _codenames(SUPERVISOR_GROUP) if not p.split(".")[1].startswith("view_")}
-    assert writes == {"bookings.add_booking", "offices.change_officeday"}
+    assert writes == {"bookings.add_booking", "offices.change_officeday", "bookings.change_release"}
 
 
 def test_office_staff_change_their_plan_and_bookings_but_not_offices_or_fees():

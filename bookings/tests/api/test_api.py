@@ -124,7 +124,7 @@ def test_availability_defaults_to_the_booking_horizon_from_the_first_bookable_da
     assert days[0]["date"] == tomorrow.isoformat()
     assert len(days) == office.booking_horizon_days  # days 1 to 30 ahead
     first = days[0]
-    assert set(first) == {"date", "open", "quota", "remaining", "windows"}
+    assert set(first) == {"date", "open", "quota", "remaining", "windows", "ballot"}
     assert first["open"] is True
     assert first["quota"] == 150
     assert first["remaining"] == 135
@@ -151,6 +151,7 @@ def test_availability_counts_booked_places_and_shows_closed_days(client, office,
         "quota": 0,
         "remaining": 0,
         "windows": [],
+        "ballot": None,
     }
 
 

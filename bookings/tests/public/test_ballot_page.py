@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bookings import ballots, draw
-from bookings.models import Entry
+from bookings.models import Entry, ReleaseSchedule
 from bookings.tests.factories import make_applicant, make_family, make_release, window_at
+from offices.models import Office
 
 pytestmark = pytest.mark.django_db
 
@@ -308,3 +309,56 @@ def test_no_withdrawal_once_entries_have_closed(client, entering, clock):
 
     assert response.status_code == 409
     assert "can no longer be changed or withdrawn" in response.content.decode()
+
+
+# ---- an office on a ballot: its page says how and when its days open ---------------------
+
+
+@pytest.fixture
+def ballot_office(office):
+    office.release_mode = Office.ReleaseMode.BALLOT
+    office.save()
+    ReleaseSchedule.objects.create(office=office, public_value_source="IDX at Monday's close.")
+    return office
+
+
+def test_a_ballot_office_s_page_says_when_entries_open_and_links_its_ballot(
+    client, ballot_office, clock, django_assert_max_num_queries
+):
+    release = make_release(ballot_office, MONDAY, MONDAY + timedelta(days=6))
+    clock.now = OPENS - timedelta(days=1)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    with django_assert_max_num_queries(9):
+        response = client.get("/offices/palembang/", {"month": "2017-09"})
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Places here are given out by ballot" in text
+    assert "Each Friday at 14:00 WIB, entries open for 7 days starting 10 days later." in text
+    assert "Entries open Friday, 1 September 2017, 14:00 WIB." in text
+    assert text.count(f'href="/ballots/{release.pk}/"') >= 8  # the note, 7 days of the calendar
+    assert 'class="day day-open"' not in text  # no day is released yet
+
+
+def test_a_first_come_office_s_page_says_nothing_of_a_ballot(client, office):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    text = client.get("/offices/palembang/").content.decode()
+
+    assert "by ballot" not in text and 'class="day day-open"' in text
+
+
+def test_a_ballot_day_s_page_leads_to_the_ballot_and_its_form_refuses_a_booking(
+    client, ballot_office, clock
+):
+    release = make_release(ballot_office, MONDAY, MONDAY + timedelta(days=6))
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    day = client.get("/offices/palembang/2017-09-11/").content.decode()
+    window = window_at(ballot_office, MONDAY)
+    form = client.get(f"/offices/palembang/2017-09-11/{window.pk}/book/")
+
+    assert "given out by ballot" in day and f'href="/ballots/{release.pk}/"' in day
+    assert form.status_code == 409
+    assert "gives out the places of this day by ballot" in form.content.decode()

@@ -1,7 +1,7 @@
 """seed_demo: the three demo offices, their windows and users; a second run changes nothing."""
 
 import stat
-from datetime import time
+from datetime import time, timedelta
 from io import StringIO
 
 import pytest
@@ -9,6 +9,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
+from bookings import ballots
+from bookings.models import Booking, Release, ReleaseSchedule
+from bookings.tests.factories import make_applicant
 from offices.access import is_supervisor, offices_for
 from offices.models import DayOverride, Office, ServiceWindow
 
@@ -45,6 +48,8 @@ def _snapshot():
         "groups": list(Group.objects.order_by("pk").values("pk", "name")),
         "memberships": sorted(User.groups.through.objects.values_list("user_id", "group_id")),
         "office_staff": sorted(Office.staff.through.objects.values_list("office_id", "user_id")),
+        "schedules": list(ReleaseSchedule.objects.order_by("pk").values()),
+        "releases": list(Release.objects.order_by("pk").values()),
         "office_history": Office.history.count(),
         "window_history": ServiceWindow.history.count(),
     }
@@ -57,7 +62,8 @@ def test_seed_demo_twice_creates_nothing_the_second_time():
     second_output = _seed(**PASSWORDS)
 
     assert _snapshot() == first
-    assert "48 rows created now" in first_output  # 3 offices and 45 windows
+    # 3 offices, 45 windows, Jayapura's release schedule and its demo release
+    assert "50 rows created now" in first_output
     assert "0 rows created now" in second_output
     assert "new login" not in second_output
 
@@ -164,3 +170,37 @@ def test_a_second_run_does_not_reset_passwords(tmp_path):
     assert get_user_model().objects.get(username="admin").check_password("admin-demo-pass-1")
     assert "new login" not in output
     assert "another-password-2" not in (tmp_path / "demo-logins.txt").read_text(encoding="utf-8")
+
+
+def test_jayapura_holds_a_ballot_open_now_that_draws_itself_minutes_later(clock):
+    output = _seed(**PASSWORDS)
+    modes = dict(Office.objects.values_list("code", "release_mode"))
+    release = Release.objects.get()
+
+    assert modes == {"palembang": "first_come", "makassar": "first_come", "jayapura": "ballot"}
+    assert f"/ballots/{release.pk}/" in output
+    assert release.office.code == "jayapura" and release.is_open(clock.now)
+    assert release.first_day.weekday() == 0
+    assert (release.first_day - release.office.today(clock.now)).days in range(8, 15)
+    assert release.closes_at - clock.now == timedelta(minutes=5)
+    window = release.office.windows.get(weekday=0, start=time(8))
+    ballots.enter(
+        release=release, applicants=[make_applicant()], preferences=[(release.first_day, window)]
+    )
+
+    clock.now = release.draw_at
+    ballots.run_due()
+
+    release.refresh_from_db()
+    assert release.state == Release.State.DRAWN
+    assert Booking.objects.get().date == release.first_day
+    assert ReleaseSchedule.objects.get().office == release.office
+
+
+def test_a_later_run_keeps_jayapura_on_first_come_once_staff_chose_it():
+    _seed(**PASSWORDS)
+    Office.objects.filter(code="jayapura").update(release_mode="first_come")
+
+    _seed(**PASSWORDS)
+
+    assert Office.objects.get(code="jayapura").release_mode == "first_come"

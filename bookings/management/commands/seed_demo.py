@@ -1,7 +1,8 @@
-"""Create the demo offices, their windows and the demo users; running it again changes nothing."""
+"""Create the demo offices, their windows, Jayapura's ballot and the demo users; running it
+again changes nothing."""
 
 import secrets
-from datetime import time
+from datetime import time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -9,6 +10,9 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from bookings import ballots
+from bookings.models import ReleaseSchedule
+from offices import clock
 from offices.models import Office, ServiceWindow
 
 OFFICES = [
@@ -35,6 +39,22 @@ OFFICES = [
     },
 ]
 OFFICE_DEFAULTS = {"daily_quota": 150, "walk_in_reserve": 15, "open_weekdays": "01234"}
+# Jayapura gives out its places by ballot; Palembang and Makassar first come, first served.
+BALLOT_OFFICE = "jayapura"
+# The demo release: entries open at once, close after a few minutes, the draw follows, so a
+# newcomer sees the whole cycle while `make run` runs (or draws it by hand).
+DEMO_ENTRY_MINUTES = 5
+DEMO_DRAW_MINUTES = 1
+DEMO_PUBLIC_VALUE = "demo"
+DEMO_PUBLIC_VALUE_SOURCE = (
+    "Demo release: the public value 'demo' is typed in when the release is made, so that the "
+    "draw runs by itself. A real release names a number announced in public after its "
+    "entries close (for example the IDX composite index at Monday's close), and a fallback."
+)
+SCHEDULE_PUBLIC_VALUE_SOURCE = (
+    "The IDX composite index at the close of trading on the day of the draw, as published by "
+    "the Indonesia Stock Exchange; if none is published that day, the next one that is."
+)
 WINDOWS = [(time(8), time(10)), (time(10), time(12)), (time(13), time(15))]
 WEEKDAYS = range(5)
 WINDOW_CAPACITY = 45
@@ -82,6 +102,7 @@ class Command(BaseCommand):
                         defaults={"end": end, "capacity": WINDOW_CAPACITY},
                     )
                     created += new
+        created += self._ballot(Office.objects.get(code=BALLOT_OFFICE))
         passwords = {
             "admin": options.get("admin_password"),
             "petugas.palembang": options.get("staff_password"),
@@ -101,6 +122,41 @@ class Command(BaseCommand):
         )
         for line in logins:
             self.stdout.write(f"  new login: {line}")
+
+    def _ballot(self, office):
+        """Put Jayapura on a ballot with its weekly schedule, and one release open now for the
+        week after next (unless a release covers that week already); return rows made."""
+        _schedule, made = ReleaseSchedule.objects.get_or_create(
+            office=office, defaults={"public_value_source": SCHEDULE_PUBLIC_VALUE_SOURCE}
+        )
+        if made:  # the first run; after it, the mode is the staff's to change
+            office.release_mode = Office.ReleaseMode.BALLOT
+            office.save(update_fields=["release_mode"])
+        if not office.by_ballot:
+            return made
+        now = clock.now()
+        today = office.today(now)
+        first = today + timedelta(days=14 - today.weekday())  # Monday of the week after next
+        last = first + timedelta(days=6)
+        if office.releases.filter(first_day__lte=last, last_day__gte=first).exists():
+            return made
+        closes = now + timedelta(minutes=DEMO_ENTRY_MINUTES)
+        release = ballots.make_release(
+            office=office,
+            first_day=first,
+            last_day=last,
+            opens_at=now,
+            closes_at=closes,
+            draw_at=closes + timedelta(minutes=DEMO_DRAW_MINUTES),
+            public_value_source=DEMO_PUBLIC_VALUE_SOURCE,
+        )
+        ballots.set_public_value(release=release, value=DEMO_PUBLIC_VALUE)
+        self.stdout.write(
+            f"  Jayapura's demo ballot: /ballots/{release.pk}/ (entries close "
+            f"{office.local_now(closes):%H:%M} {office.zone_abbreviation}, "
+            f"the draw {DEMO_DRAW_MINUTES} minute later)"
+        )
+        return made + 1
 
     def _ensure_user(self, username, role, office_codes, password):
         User = get_user_model()
