@@ -32,6 +32,7 @@ from bookings.reports.counts import monthly_counts  # noqa: E402
 from offices.models import Office, ServiceWindow  # noqa: E402
 
 DEMO_OFFICES = ("palembang", "makassar", "jayapura")
+GROUP_RUSH_OFFICE = "rush-groups"
 ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 WINDOWS = ((clock(8), clock(10)), (clock(10), clock(12)), (clock(13), clock(15)))
 
@@ -79,6 +80,10 @@ def prepare(extra_offices):
         codes.append(code)
     _bench_office("bench-warm", "Kantor Imigrasi Bench (warm-up)", ZONES[0])
     codes.append("bench-warm")
+    # Jayapura gives out its places by ballot (seed_demo): the group rush has an office of
+    # its own in the same zone, first come, first served, outside the spread's "bench-".
+    _bench_office(GROUP_RUSH_OFFICE, "Kantor Imigrasi Bench (rombongan)", ZONES[2])
+    codes.append(GROUP_RUSH_OFFICE)
     now = timezone.now()
     offices = {}
     for office in Office.objects.filter(code__in=codes):
