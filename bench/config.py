@@ -14,7 +14,8 @@ RESULTS = BENCH_DIR / "RESULTS.md"
 
 # The app's tables the bench's Python queries, by name. bench/sql/pgbench_setup.sql and
 # bench/sql/pgbench_booking.sql name the two counter tables too; bench/sql/report_load.sql
-# names the booking, office and window tables.
+# names the booking, office and window tables; bench/sql/draw_floor*.sql name the tables the
+# draw writes.
 BOOKING_TABLE = "bookings_booking"
 NOTIFICATION_TABLE = "bookings_notification"
 OFFICE_TABLE = "offices_office"
@@ -31,6 +32,7 @@ REGIONS = {
     "profile": "910101",
     "warmup_html": "510101",
     "group_rush": "947101",
+    "draw": "357801",
 }
 
 
@@ -68,6 +70,10 @@ class Config:
         self.report_rows = _env("BENCH_REPORT_ROWS", 2_000_000)
         self.report_offices = _env("BENCH_REPORT_OFFICES", 125)
         self.report_repeat = _env("BENCH_REPORT_REPEAT", 5)
+        self.draw_offices = _env("BENCH_DRAW_OFFICES", 125)
+        self.draw_entries = _env("BENCH_DRAW_ENTRIES", 100_000)
+        self.draw_repeat = _env("BENCH_DRAW_REPEAT", 3)
+        self.draw_db = _env("BENCH_DRAW_DB", "antrean_bench_draw")
         self.quiet_load = _env("BENCH_QUIET_LOAD", 0.5)
         self.quiet_hold = _env("BENCH_QUIET_HOLD", 60)
         self.quiet_wait = _env("BENCH_QUIET_WAIT", 180)

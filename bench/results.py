@@ -237,6 +237,44 @@ def _report_lines(r):
     return lines
 
 
+def _draw_lines(r):
+    """Return the table of the draw of every release against its SQL floor (issue 15)."""
+    d = r.get("draw")
+    if not d:
+        return []
+    floor = d["floor"]
+    cpu = d["cpu"]
+    split = " / ".join(f"{100 * cpu.get(k, 0):.0f}" for k in ("bench", "postgres", "others"))
+    lines = [
+        "",
+        "| draw (issue 15) | `ballots.draw_release`, each release | set-based SQL floor "
+        f"(median of {len(floor['runs_s'])}) | ratio |",
+        "| --- | ---: | ---: | ---: |",
+        f"| {d['releases']} releases of {d['first_day']}…{d['last_day']}: {d['entries']:,} "
+        f"entries of {d['applicants']:,} applicants for {d['places']:,} places | "
+        f"{d['draw_s']:,.1f} s ({d['entries'] / d['draw_s']:,.0f} entries/s) | "
+        f"{floor['seconds']:.2f} s | {d['draw_s'] / floor['seconds']:,.1f} |",
+        "",
+        f"The draws booked {d['bookings']:,} applicants ({d['entries_won']:,} entries won, "
+        f"{d['groups']:,} of them groups), put {d['entries_waiting']:,} entries on the waiting "
+        f"list and struck {d['entries_struck']:,}; {d['notifications']:,} notifications "
+        f"written. One release: p50 {d['release_p50_s']:.2f} s, p90 {d['release_p90_s']:.2f} s, "
+        f"max {d['release_max_s']:.2f} s. The floor wrote {floor['bookings']:,} bookings and "
+        f"{floor['notifications']:,} notifications (runs: "
+        + ", ".join(f"{t:.2f}" for t in floor["runs_s"])
+        + f" s). Entries made in bulk in {d['setup_s']:.0f} s and closed in "
+        f"{d['close_s']:.1f} s (not timed). CPU while drawing: the draw's process / PostgreSQL "
+        f"/ others {split} %.",
+    ]
+    prof = d.get("profile")
+    if prof:
+        parts = "; ".join(
+            f"{share}% {frame.split(' (')[0]}" for share, frame in prof["project"][:10]
+        )
+        lines.append(f"Profile of the draws (py-spy, wall time): {parts}.")
+    return lines
+
+
 def _memory_lines(r):
     """Return the line on the web and Celery workers' memory."""
     lines = []
@@ -295,7 +333,7 @@ def _profile_lines(r):
 
 
 def _target_lines(targets):
-    """Return the table of the targets of issue 8, as judged."""
+    """Return the table of the targets of issues 8 and 15, as judged."""
     lines = []
     listed = [t for t in targets if t.listed]
     if listed:
@@ -310,6 +348,7 @@ def build_table(r, targets):
         *_run_lines(r),
         *_measure_lines(r),
         *_report_lines(r),
+        *_draw_lines(r),
         *_memory_lines(r),
         *_query_lines(r),
         *_profile_lines(r),

@@ -17,6 +17,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from functools import partial
 
+from bench.ballot_draw import ballot_draw
 from bench.config import BASE_DIR, OUT_DIR, RESULTS, Config, log
 from bench.floors import healthz, pgbench
 from bench.group_rush import group_rush
@@ -103,6 +104,8 @@ def run(config, stack, results):
         results["memory"]["celery"] = celery_drain(stack)
     if config.wants("pgbench"):
         results["pgbench"] = pgbench(stack, plan)
+    if config.wants("draw"):
+        results["draw"] = ballot_draw(stack)
     stack.drop_db(config.db)
     if config.wants("report"):
         results["report"] = report(stack)

@@ -4,36 +4,55 @@ Run by Stack.step (bench/stack.py) as `python -m bench.steps COMMAND` with the b
 environment; each command prints one JSON object on its last line of output.
 """
 
+import csv
 import json
 import os
+import random
 import re
 import secrets
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from datetime import time as clock
+from datetime import timedelta
 from pathlib import Path
 
 import django
 
+from bench.ballot_draw import (
+    ZONES,
+    applicant_name,
+    entries_per_office,
+    entry_shape,
+    nik,
+    office_code,
+    quantile,
+    release_week,
+)
 from bench.config import BOOKING_TABLE, OFFICE_TABLE
+from bench.machine import CpuMeter
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "antrean.settings")
 django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count, F, Q, Sum  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bookings import ballots, codes, draw  # noqa: E402
 from bookings.availability import office_availability  # noqa: E402
+from bookings.models import Booking, Entry, EntryApplicant, Notification  # noqa: E402
 from bookings.reports.counts import monthly_counts  # noqa: E402
-from offices.models import Office, ServiceWindow  # noqa: E402
+from offices.models import Office, OfficeDay, ServiceWindow, WindowDay  # noqa: E402
+from offices.schedule import day_plans, holiday_name  # noqa: E402
 
 DEMO_OFFICES = ("palembang", "makassar", "jayapura")
 GROUP_RUSH_OFFICE = "rush-groups"
-ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 WINDOWS = ((clock(8), clock(10)), (clock(10), clock(12)), (clock(13), clock(15)))
 
 
@@ -349,6 +368,217 @@ def queries(code, day, window, repeat):
     _emit(found)
 
 
+# ---- the ballot (issue 15) ---------------------------------------------------------------
+
+
+def _ballot_office(code, name, zone):
+    """Create an office shaped like the demo ones that gives out its places by ballot."""
+    office = _bench_office(code, name, zone)
+    office.release_mode = Office.ReleaseMode.BALLOT
+    office.save(update_fields=["release_mode"])
+    return office
+
+
+def _draw_releases(offices, now):
+    """Make the draw's offices and one release each of a week, entries closed an hour ago."""
+    first, last = release_week(timezone.localdate(now), holiday_name)
+    releases = []
+    for index in range(offices):
+        office = _ballot_office(
+            office_code(index), f"Kantor Imigrasi Undian {index:03d}", ZONES[index % 3]
+        )
+        releases.append(
+            ballots.make_release(
+                office=office,
+                first_day=first,
+                last_day=last,
+                opens_at=now - timedelta(hours=3),
+                closes_at=now - timedelta(hours=2),
+                draw_at=now - timedelta(hours=1),
+                public_value_source="Bench: the value the run names.",
+            )
+        )
+    return releases
+
+
+def _enter_in_bulk(release, count, region_code, first, rng):
+    """Insert a release's entries and applicants in bulk, each receipt made as ballots.enter
+    makes it; return the number of the next applicant."""
+    plans = day_plans(release.office, release.first_day, release.last_day)
+    days = [[p.date.isoformat(), [w.pk for w in p.windows]] for p in plans if p.open]
+    entries, members = [], []
+    n = first
+    for _ in range(count):
+        size, wishes = entry_shape(rng, days)
+        applicants = []
+        for _member in range(size):
+            number, birth = nik(region_code, n)
+            applicants.append((number, applicant_name(n), birth))
+            n += 1
+        details = {
+            "release": release.pk,
+            "applicants": [[a, name, birth.isoformat()] for a, name, birth in applicants],
+            "preferences": wishes,
+        }
+        salt = secrets.token_hex(16)
+        entries.append(
+            Entry(
+                release=release,
+                code=codes.new_code(),
+                salt=salt,
+                receipt=draw.receipt_of(salt, details),
+                preferences=wishes,
+                email=f"undian{n}@example.com",
+                phone=f"+6281234567{n % 1000:03d}",
+                language="id",
+            )
+        )
+        members.append(applicants)
+    with transaction.atomic():
+        Entry.objects.bulk_create(entries, batch_size=2000)
+        EntryApplicant.objects.bulk_create(
+            (
+                EntryApplicant(
+                    entry=entry,
+                    release=release,
+                    nik=number,
+                    full_name=name,
+                    birth_date=birth,
+                    purpose=Booking.Purpose.UMRAH,
+                    passport_type=Booking.PassportType.ORDINARY,
+                    application_type=Booking.ApplicationType.NEW,
+                )
+                for entry, applicants in zip(entries, members, strict=True)
+                for number, name, birth in applicants
+            ),
+            batch_size=5000,
+        )
+    return n
+
+
+def _start_py_spy(path):
+    """Record this process with py-spy (wall time: waits on PostgreSQL too) until stopped."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    if path == "-" or not py_spy.exists():
+        return None
+    command = [
+        str(py_spy), "record", "-p", str(os.getpid()), "-r", "200", "-f", "raw", "-o", path,
+        "--nonblocking", "--idle",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return process
+
+
+def _stop_py_spy(process):
+    if process is not None:
+        process.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        process.wait(timeout=60)
+
+
+def _drawn_state(releases):
+    """Return what the draws wrote at the draw's offices: bookings, groups split, counters
+    over their quotas or not matching the bookings, notifications, undecided entries."""
+    offices = Office.objects.filter(pk__in=[r.office_id for r in releases])
+    bookings = Booking.objects.filter(office__in=offices)
+    booked = bookings.count()
+    split = (
+        bookings.filter(group__isnull=False)
+        .values("group")
+        .annotate(windows=Count("window", distinct=True), days=Count("date", distinct=True))
+        .filter(Q(windows__gt=1) | Q(days__gt=1))
+        .count()
+    )
+    day_rows = OfficeDay.objects.filter(office__in=offices)
+    window_rows = WindowDay.objects.filter(window__office__in=offices)
+    on_days = day_rows.aggregate(n=Sum("online_booked"))["n"] or 0
+    in_windows = window_rows.aggregate(n=Sum("booked"))["n"] or 0
+    return {
+        "bookings": booked,
+        "groups": bookings.exclude(group=None).values("group").distinct().count(),
+        "groups_split": split,
+        "days_over_quota": day_rows.filter(
+            Q(online_booked__gt=F("online_quota")) | Q(booked__gt=F("quota"))
+        ).count(),
+        "windows_over_capacity": window_rows.filter(booked__gt=F("capacity")).count(),
+        "counters_disagree": (on_days != booked) + (in_windows != booked),
+        "notifications": Notification.objects.filter(
+            Q(booking__in=bookings) | Q(group__in=bookings.values("group"))
+        ).count(),
+        "entries_undecided": Entry.objects.filter(
+            release__in=releases, status=Entry.Status.ENTERED
+        ).count(),
+    }
+
+
+def draw_bench(offices, entries, region_code, winners_path, profile_path):
+    """Make `offices` releases and `entries` entries in bulk, close them, then time
+    ballots.draw_release on each; write the winning entries to a CSV for the floor."""
+    now = timezone.now()
+    rng = random.Random(15)  # the same entries on every run
+    started = time.perf_counter()
+    releases = _draw_releases(offices, now)
+    applicants = 0
+    for release, count in zip(releases, entries_per_office(entries, offices), strict=True):
+        applicants = _enter_in_bulk(release, count, region_code, applicants, rng)
+    setup_s = time.perf_counter() - started
+    started = time.perf_counter()
+    releases = [ballots.close_release(release=r, now=now) for r in releases]
+    close_s = time.perf_counter() - started
+    profiler = _start_py_spy(profile_path)
+    meter = CpuMeter()
+    times = []
+    for index, release in enumerate(releases):
+        started = time.perf_counter()
+        releases[index] = ballots.draw_release(
+            release=release, public_value=f"bench {now:%Y-%m-%d %H:%M} {index}", now=now
+        )
+        times.append(time.perf_counter() - started)
+    cpu = meter.shares()
+    _stop_py_spy(profiler)
+    starts = {
+        w.pk: w.start
+        for w in ServiceWindow.objects.filter(office__in=[r.office_id for r in releases])
+    }
+    tally = {"won": 0, "waiting": 0, "withdrawn": 0}
+    applicants_won = places = 0
+    with open(winners_path, "w", newline="", encoding="ascii") as handle:
+        writer = csv.writer(handle)
+        for index, release in enumerate(releases):
+            places += sum(release.places["days"].values())
+            size_of = {entry["receipt"]: entry["size"] for entry in release.entries_list}
+            for receipt, result in release.outcome.items():
+                tally[result["result"]] += 1
+                if result["result"] == "won":
+                    size = size_of[receipt]
+                    applicants_won += size
+                    start = starts[result["window"]].isoformat()
+                    writer.writerow([tally["won"], index, result["day"], start, size])
+    _emit(
+        {
+            "releases": len(releases),
+            "releases_drawn": sum(r.state == r.State.DRAWN for r in releases),
+            "first_day": releases[0].first_day.isoformat(),
+            "last_day": releases[0].last_day.isoformat(),
+            "entries": entries,
+            "applicants": applicants,
+            "places": places,
+            "setup_s": round(setup_s, 1),
+            "close_s": round(close_s, 2),
+            "draw_s": round(sum(times), 3),
+            "release_p50_s": round(statistics.median(times), 3),
+            "release_max_s": round(max(times), 3),
+            "release_p90_s": round(quantile(times, 0.9), 3),
+            "entries_won": tally["won"],
+            "entries_waiting": tally["waiting"],
+            "entries_struck": tally["withdrawn"],
+            "applicants_won": applicants_won,
+            "cpu": cpu,
+            **_drawn_state(releases),
+        }
+    )
+
+
 def main(argv):
     command = argv[1]
     if command == "prepare":
@@ -357,6 +587,8 @@ def main(argv):
         queries(argv[2], argv[3], argv[4], int(argv[5]))
     elif command == "report":
         report(argv[2], int(argv[3]), argv[4])
+    elif command == "draw":
+        draw_bench(int(argv[2]), int(argv[3]), argv[4], argv[5], argv[6])
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -13,7 +13,7 @@ class Target:
     measured: float | None = None  # a speed target's figure, in the threshold's unit
     threshold: float | None = None
     correctness: bool = False  # a failed correctness check fails the run; a speed miss does not
-    listed: bool = True  # in the table of RESULTS.md (the targets of issue 8)
+    listed: bool = True  # in the table of RESULTS.md (the targets of issues 8 and 15)
 
     @property
     def verdict(self):
@@ -148,6 +148,7 @@ def judge(results):
                 f"{app:.2f} s for 24 months (the slower year {max(rep['app_s'].values()):.2f} s)",
             )
         )
+    found += _draw_targets(results.get("draw"))
     mem = results.get("memory")
     if mem:
         web = mem["web_peak_mb"]
@@ -193,6 +194,35 @@ def judge(results):
             )
         )
     return found
+
+
+def _draw_targets(draw):
+    """The draw of issue 15: within 3× its SQL floor, and what it wrote checked."""
+    if not draw:
+        return []
+    floor = draw["floor"]["seconds"]
+    ratio = draw["draw_s"] / floor if floor else float("inf")
+    c = draw["check"]
+    return [
+        Target(
+            "Draw: within 3× the SQL floor (the same bookings, notifications and counters)",
+            ratio <= 3,
+            f"{ratio:,.1f}× ({draw['draw_s']:,.1f} s against {floor:.2f} s for "
+            f"{draw['entries']:,} entries)",
+            ratio,
+            3,
+        ),
+        _check(
+            "Draw: no counter over its quota, no group split, every entry decided, "
+            "its bookings and notifications as the outcome says",
+            draw,
+            f"{c['bookings']:,} bookings for {c['bookings_expected']:,} applicants won, "
+            f"{c['notifications']:,} notifications, {c['days_over_quota']} days and "
+            f"{c['windows_over_capacity']} windows over, {c['groups_split']} groups split, "
+            f"{c['entries_undecided']} entries undecided, {c['releases_drawn']} of "
+            f"{c['releases']} releases drawn",
+        ),
+    ]
 
 
 def failed_checks(targets):

@@ -316,3 +316,88 @@ def test_a_group_rush_that_split_a_group_or_erred_fails_the_run(run, check):
     [failed] = failed_checks(judge(run))
     assert failed.name.startswith("Group rush:")
     assert "group" in build_table(run, judge(run)).lower()
+
+
+@pytest.fixture
+def issue_15(run):
+    """A full run with the draw of issue 15."""
+    run["draw"] = {
+        "releases": 125,
+        "releases_drawn": 125,
+        "first_day": "2027-01-11",
+        "last_day": "2027-01-15",
+        "entries": 100_000,
+        "applicants": 160_000,
+        "places": 84_375,
+        "setup_s": 60.0,
+        "close_s": 9.0,
+        "draw_s": 450.0,
+        "release_p50_s": 3.6,
+        "release_p90_s": 3.9,
+        "release_max_s": 4.2,
+        "entries_won": 54_000,
+        "entries_waiting": 46_000,
+        "entries_struck": 0,
+        "groups": 15_000,
+        "bookings": 84_375,
+        "notifications": 108_000,
+        "cpu": {"bench": 0.45, "postgres": 0.2, "others": 0.02},
+        "others_cpu": 0.02,
+        "floor": {
+            "seconds": 3.0,
+            "runs_s": [3.1, 3.0, 2.9],
+            "bookings": 84_375,
+            "notifications": 108_000,
+        },
+        "check": {
+            "releases": 125,
+            "releases_drawn": 125,
+            "entries_undecided": 0,
+            "bookings": 84_375,
+            "bookings_expected": 84_375,
+            "notifications": 108_000,
+            "days_over_quota": 0,
+            "windows_over_capacity": 0,
+            "groups_split": 0,
+            "ok": True,
+        },
+    }
+    return run
+
+
+def test_the_draw_follows_the_report_in_the_targets(issue_15):
+    targets = judge(issue_15)
+    table = build_table(issue_15, targets)
+
+    rows = table.split("| target | result |\n| --- | --- |\n")[1].splitlines()
+    assert [row.split(" | ")[0] for row in rows][9:11] == [
+        "| Draw: within 3× the SQL floor (the same bookings, notifications and counters)",
+        "| Draw: no counter over its quota, no group split, every entry decided, its bookings "
+        "and notifications as the outcome says",
+    ]
+    by_name = {t.name: t for t in targets}
+    draw = by_name["Draw: within 3× the SQL floor (the same bookings, notifications and counters)"]
+    assert (draw.met, draw.measured, draw.threshold) == (False, 150, 3)
+    assert draw.verdict == "❌ missed: 150.0× (450.0 s against 3.00 s for 100,000 entries)"
+    assert "| 450.0 s (222 entries/s) | 3.00 s | 150.0 |" in table
+    assert exit_status(targets) == 0
+
+
+def test_a_wrong_draw_fails_the_run(issue_15):
+    issue_15["draw"]["check"] |= {"windows_over_capacity": 1, "ok": False}
+
+    targets = judge(issue_15)
+
+    assert names(failed_checks(targets)) == [
+        "Draw: no counter over its quota, no group split, every entry decided, its bookings "
+        "and notifications as the outcome says",
+    ]
+    assert exit_status(targets) == 1
+
+
+def test_a_draw_within_3x_its_floor_meets_the_target(issue_15):
+    issue_15["draw"]["draw_s"] = 8.5
+
+    target = next(t for t in judge(issue_15) if t.name.startswith("Draw: within"))
+
+    assert target.met and target.verdict.startswith("✅ met: 2.8×")
