@@ -22,6 +22,8 @@ OFFICE_TABLE = "offices_office"
 WINDOW_TABLE = "offices_servicewindow"
 OFFICE_DAY_TABLE = "offices_officeday"
 WINDOW_DAY_TABLE = "offices_windowday"
+ENTRY_TABLE = "bookings_entry"
+ENTRY_APPLICANT_TABLE = "bookings_entryapplicant"
 
 # NIK region codes (6 digits, real province codes): one per run so no two runs share a NIK.
 REGIONS = {
@@ -32,6 +34,7 @@ REGIONS = {
     "profile": "910101",
     "warmup_html": "510101",
     "group_rush": "947101",
+    "entry_rush": "337401",
     "draw": "357801",
 }
 
@@ -70,6 +73,7 @@ class Config:
         self.report_rows = _env("BENCH_REPORT_ROWS", 2_000_000)
         self.report_offices = _env("BENCH_REPORT_OFFICES", 125)
         self.report_repeat = _env("BENCH_REPORT_REPEAT", 5)
+        self.entry_attempts = _env("BENCH_ENTRY_ATTEMPTS", 3000)
         self.draw_offices = _env("BENCH_DRAW_OFFICES", 125)
         self.draw_entries = _env("BENCH_DRAW_ENTRIES", 100_000)
         self.draw_repeat = _env("BENCH_DRAW_REPEAT", 3)

@@ -123,6 +123,21 @@ def _measure_lines(r):
                 f"{c['server_errors']} 5xx",
             ),
         )
+    entries = r.get("entry_rush")
+    if entries and h:
+        c = entries["check"]
+        add(
+            entries,
+            (
+                f"Entry rush: {entries['answers']:,} entries of 1-5 applicants into one ballot",
+                f"{entries['rps']:,.0f} entries/s",
+                lat(entries),
+                statuses_text(entries),
+                f"{entries['rps'] / h['rps']:.2f} of `/healthz`",
+                f"{c['entries_in_db']:,} entries ({c['applicants_in_db']:,} applicants) in the "
+                f"database, {c['refused_4xx']} 4xx, {c['server_errors']} 5xx",
+            ),
+        )
     sp = r.get("spread")
     pg = r.get("pgbench", {})
     if sp:

@@ -19,6 +19,7 @@ from functools import partial
 
 from bench.ballot_draw import ballot_draw
 from bench.config import BASE_DIR, OUT_DIR, RESULTS, Config, log
+from bench.entry_rush import entry_rush, make_release
 from bench.floors import healthz, pgbench
 from bench.group_rush import group_rush
 from bench.load import measured
@@ -86,6 +87,11 @@ def run(config, stack, results):
     if config.wants("group_rush"):
         results["group_rush"] = measured(
             stack, "group_rush", lambda attempt: group_rush(stack, plan, attempt)
+        )
+    if config.wants("entry_rush"):
+        release = make_release(stack)
+        results["entry_rush"] = measured(
+            stack, "entry_rush", lambda attempt: entry_rush(stack, release, attempt)
         )
     if config.wants("spread"):
         results["spread"] = measured(stack, "spread", lambda attempt: spread(stack, plan, attempt))

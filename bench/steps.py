@@ -579,6 +579,29 @@ def draw_bench(offices, entries, region_code, winners_path, profile_path):
     )
 
 
+def entry_release(code):
+    """Make an office whose release of a week's days takes entries now; return the release's
+    id and each choice an entry can name: [day, session id], or [day, 0] for any session."""
+    now = timezone.now()
+    office = _ballot_office(code, "Kantor Imigrasi Bench (undian)", ZONES[2])
+    first, last = release_week(timezone.localdate(now), holiday_name)
+    release = ballots.make_release(
+        office=office,
+        first_day=first,
+        last_day=last,
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(days=1),
+        draw_at=now + timedelta(days=1, hours=1),
+        public_value_source="Bench: the value the run names.",
+    )
+    choices = []
+    for plan in day_plans(office, first, last):
+        if plan.open:
+            choices += [[plan.date.isoformat(), w.pk] for w in plan.windows]
+            choices.append([plan.date.isoformat(), 0])
+    _emit({"release": release.pk, "office": code, "choices": choices})
+
+
 def main(argv):
     command = argv[1]
     if command == "prepare":
@@ -589,6 +612,8 @@ def main(argv):
         report(argv[2], int(argv[3]), argv[4])
     elif command == "draw":
         draw_bench(int(argv[2]), int(argv[3]), argv[4], argv[5], argv[6])
+    elif command == "entry_release":
+        entry_release(argv[2])
     else:
         raise SystemExit(f"unknown command {command!r}")
 

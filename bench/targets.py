@@ -102,6 +102,7 @@ def judge(results):
                 f"{c['left_for_a_pair']} left for a pair, {c['server_errors']} 5xx",
             )
         )
+    found += _entry_rush_targets(results.get("entry_rush"), h)
     sp = results.get("spread")
     pg = results.get("pgbench", {})
     if sp and pg.get("spread"):
@@ -191,6 +192,41 @@ def judge(results):
                 ", ".join(f"{name} {count} 5xx" for name, count in errors.items()),
                 correctness=True,
                 listed=False,
+            )
+        )
+    return found
+
+
+def _entry_rush_targets(entries, h):
+    """The entry rush of issue 15, judged by the API rush's targets of issue 8, and its check."""
+    found = []
+    if entries and h:
+        ratio = entries["rps"] / h["rps"]
+        p99 = entries["latency"]["all"]["p99_us"] / 1000
+        found.append(
+            _at_least(
+                "Entry rush: entries/s ≥ 40% of `/healthz` (the API rush's target)",
+                ratio,
+                0.4,
+                f"{ratio:.0%} ({ratio / 0.4:.2f}× the target)",
+            )
+        )
+        found.append(
+            _under(
+                "Entry rush: p99 < 200 ms (the API rush's limit)",
+                p99,
+                200,
+                f"p99 {p99:.0f} ms ({p99 / 200:.2f}× the limit)",
+            )
+        )
+    if entries:
+        c = entries["check"]
+        found.append(
+            _check(
+                "Entry rush: every entry answered 201 is in the database, no 5xx",
+                entries,
+                f"{c['created_201']:,} answered 201, {c['refused_4xx']:,} 4xx, "
+                f"{c['entries_in_db']:,} entries in the database, {c['server_errors']} 5xx",
             )
         )
     return found

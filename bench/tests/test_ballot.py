@@ -1,4 +1,4 @@
-"""The draw's pure parts: the entries it makes, the week, its check."""
+"""The draw's and the entry rush's pure parts: the entries made, the week, the checks."""
 
 import random
 from datetime import date, timedelta
@@ -14,6 +14,7 @@ from bench.ballot_draw import (
     quantile,
     release_week,
 )
+from bench.entry_rush import entry_check
 from bookings.nik import parse_nik
 
 DAYS = [[f"2027-01-{11 + d}", [3 * d + 1, 3 * d + 2, 3 * d + 3]] for d in range(5)]
@@ -111,3 +112,11 @@ def test_a_clean_draw_passes_its_check():
 )
 def test_a_draw_that_wrote_wrong_fails_its_check(changes, floor):
     assert not draw_check(drawn(**changes), floor)["ok"]
+
+
+def test_the_entry_rush_allows_entries_in_flight_but_no_5xx():
+    assert entry_check({"201": 3000}, 3040, concurrency=100)["ok"]
+    assert entry_check({"201": 2990, "409 entered_already": 10}, 2990, 100)["refused_4xx"] == 10
+    assert not entry_check({"201": 3000}, 2999, 100)["ok"]  # a 201 not in the database
+    assert not entry_check({"201": 3000}, 3101, 100)["ok"]
+    assert not entry_check({"201": 2999, "502": 1}, 2999, 100)["ok"]

@@ -320,7 +320,23 @@ def test_a_group_rush_that_split_a_group_or_erred_fails_the_run(run, check):
 
 @pytest.fixture
 def issue_15(run):
-    """A full run with the draw of issue 15."""
+    """A full run with the entry rush and the draw of issue 15."""
+    run["entry_rush"] = wrk_run(
+        300,
+        {"enter 201": 3000},
+        250,
+        400,
+        600,
+        check={
+            "created_201": 3000,
+            "refused_4xx": 0,
+            "server_errors": 0,
+            "entries_in_db": 3040,
+            "applicants_in_db": 4860,
+            "office": "bench-ballot",
+            "ok": True,
+        },
+    )
     run["draw"] = {
         "releases": 125,
         "releases_drawn": 125,
@@ -365,12 +381,17 @@ def issue_15(run):
     return run
 
 
-def test_the_draw_follows_the_report_in_the_targets(issue_15):
+def test_the_targets_of_issue_15_follow_those_of_issue_8(issue_15):
     targets = judge(issue_15)
     table = build_table(issue_15, targets)
 
     rows = table.split("| target | result |\n| --- | --- |\n")[1].splitlines()
-    assert [row.split(" | ")[0] for row in rows][9:11] == [
+    assert [row.split(" | ")[0] for row in rows][5:8] == [
+        "| Entry rush: entries/s ≥ 40% of `/healthz` (the API rush's target)",
+        "| Entry rush: p99 < 200 ms (the API rush's limit)",
+        "| Entry rush: every entry answered 201 is in the database, no 5xx",
+    ]
+    assert [row.split(" | ")[0] for row in rows][12:14] == [
         "| Draw: within 3× the SQL floor (the same bookings, notifications and counters)",
         "| Draw: no counter over its quota, no group split, every entry decided, its bookings "
         "and notifications as the outcome says",
@@ -380,15 +401,18 @@ def test_the_draw_follows_the_report_in_the_targets(issue_15):
     assert (draw.met, draw.measured, draw.threshold) == (False, 150, 3)
     assert draw.verdict == "❌ missed: 150.0× (450.0 s against 3.00 s for 100,000 entries)"
     assert "| 450.0 s (222 entries/s) | 3.00 s | 150.0 |" in table
+    assert "| 300 entries/s |" in table and "0.27 of `/healthz`" in table
     assert exit_status(targets) == 0
 
 
-def test_a_wrong_draw_fails_the_run(issue_15):
+def test_a_5xx_in_the_entry_rush_or_a_wrong_draw_fails_the_run(issue_15):
+    issue_15["entry_rush"]["check"] |= {"server_errors": 2, "ok": False}
     issue_15["draw"]["check"] |= {"windows_over_capacity": 1, "ok": False}
 
     targets = judge(issue_15)
 
     assert names(failed_checks(targets)) == [
+        "Entry rush: every entry answered 201 is in the database, no 5xx",
         "Draw: no counter over its quota, no group split, every entry decided, its bookings "
         "and notifications as the outcome says",
     ]
