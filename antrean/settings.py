@@ -250,6 +250,12 @@ CELERY_BEAT_SCHEDULE = {
 BOOKING_MAX_RESCHEDULES = env.int("BOOKING_MAX_RESCHEDULES", default=1)
 # Applicants one booking may hold: a family or a group travelling together.
 BOOKING_GROUP_MAX = env.int("BOOKING_GROUP_MAX", default=5)
+# How long a place freed at an office on a ballot is held for the waiting-list entry it is
+# offered to, and how long before the session the offer ends at the latest.
+WAITLIST_OFFER_HOURS = timedelta(hours=env.int("WAITLIST_OFFER_HOURS", default=12))
+WAITLIST_OFFER_ENDS_BEFORE = timedelta(
+    hours=env.int("WAITLIST_OFFER_ENDS_BEFORE_HOURS", default=12)
+)
 # Seconds an office's free places are kept for readers (0: always computed afresh).
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=2)
 REMINDER_LEAD_TIME = timedelta(hours=env.int("REMINDER_LEAD_HOURS", default=24))

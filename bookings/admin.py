@@ -9,6 +9,7 @@ from functools import partial
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponseRedirect
@@ -235,7 +236,9 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
 
 
 def subject_of(notification):
-    """Return what a message is about: its booking, or its group."""
+    """Return what a message is about: its booking, its group, or a ballot entry."""
+    if notification.entry_id is not None:
+        return notification.entry
     return notification.booking if notification.group_id is None else notification.group
 
 
@@ -246,14 +249,15 @@ class NotificationAdmin(
     office_path = "booking__office"  # or the group's: see at_offices and office_id_of
     list_display = ["about", "kind", "channel", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "kind", "channel", OfficeListFilter]
-    list_select_related = ["booking", "group"]
+    list_select_related = ["booking", "group", "entry"]
     search_fields = ["=booking__code"]
-    search_help_text = _("A booking code or a group code.")
+    search_help_text = _("A booking code, a group code or a ballot entry's code.")
     show_full_result_count = False
     actions = ["retry"]
     fields = [
         "booking",
         "group",
+        "entry",
         "kind",
         "channel",
         "sequence",
@@ -266,17 +270,23 @@ class NotificationAdmin(
     readonly_fields = fields
 
     def at_offices(self, queryset, offices):
-        # A message has two paths to its office: its booking's, or its group's members'
-        # (who share their office; one of them booked there is enough).
+        # A message has three paths to its office: its booking's, its group's members' (who
+        # share their office; one of them booked there is enough), or its entry's release's.
         group_there = Booking.objects.filter(group=OuterRef("group"), office__in=offices)
-        return queryset.filter(Q(booking__office__in=offices) | Exists(group_there))
+        return queryset.filter(
+            Q(booking__office__in=offices)
+            | Exists(group_there)
+            | Q(entry__release__office__in=offices)
+        )
 
     def office_id_of(self, obj):
+        if obj.entry_id is not None:
+            return obj.entry.release.office_id
         if obj.group_id is None:
             return obj.booking.office_id
         return obj.group.members.order_by("pk").values_list("office_id", flat=True).first()
 
-    @admin.display(description=_("booking or group"))
+    @admin.display(description=_("booking, group or entry"))
     def about(self, obj):
         return subject_of(obj).code
 
@@ -286,15 +296,18 @@ class NotificationAdmin(
             return queryset, False
         if len(code) > CODE_LENGTH:  # only a group's code is this long
             return queryset.filter(group__code__startswith=code), False
+        entries = queryset.filter(entry__code__startswith=code)
         # A member's code finds the messages about its group too.
         groups = Booking.objects.filter(code__startswith=code, group__isnull=False)
         return queryset.filter(
-            Q(booking__code__startswith=code) | Q(group__in=groups.values("group"))
+            Q(booking__code__startswith=code)
+            | Q(group__in=groups.values("group"))
+            | Q(pk__in=entries.values("pk"))
         ), False
 
     @admin.action(description=_("Send again"), permissions=["change"])
     def retry(self, request, queryset):
-        for notification in list(queryset.select_related("booking", "group")):
+        for notification in list(queryset.select_related("booking", "group", "entry")):
             try:
                 retry_notification(notification=notification)
             except ValidationError as exc:
@@ -356,6 +369,14 @@ class ReleaseAdmin(ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
         if obj is None:
             return [*self.made, "public_value"]  # typed in when it is announced
         return [name for name in self.fields if name != "public_value"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Below the release's fields: entries against places, the waiting list, the offers.
+        release = self.get_object(request, unquote(object_id))
+        record = {"record": ballots.release_record(release)} if release is not None else {}
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **record}
+        )
 
     def may_change(self, request, obj) -> bool:
         # The public value is typed by a supervisor, whichever office it is.

@@ -13,19 +13,29 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from offices import clock, places
 from offices.models import Office, ServiceWindow
 from offices.schedule import day_plan, day_plans
 
-from . import codes, draw, services
+from . import codes, draw, services, waitlist
 from .applicants import Applicant
 from .availability import office_availability
 from .constraints import violated_constraint
-from .models import Booking, Entry, EntryApplicant, Release, ReleaseSchedule
+from .models import (
+    Booking,
+    Entry,
+    EntryApplicant,
+    EntryChoice,
+    Notification,
+    Offer,
+    Release,
+    ReleaseSchedule,
+)
 from .nik import mask_nik, normalize_nik
+from .notifications.outbox import record_entry_notifications
 
 MAX_PREFERENCES = 3
 ONE_ENTRY_PER_NIK = "entry_one_per_nik_per_release"
@@ -51,6 +61,10 @@ MESSAGES = {
     ),
     "public_value_missing": _("Type in the public value as it was announced before the draw."),
     "release_drawn": _("This release has been drawn: nothing in it can change any more."),
+    "offer_over": _(
+        "This offer is over: it was accepted, declined or has lapsed, and its place has gone "
+        "to the next entry or opened to booking."
+    ),
 }
 
 
@@ -130,16 +144,11 @@ def enter(
     services.refuse_held_niks(niks)
     wishes = _checked_preferences(release, preferences)
     salt = secrets.token_hex(16)
-    details = {
-        "release": release.pk,
-        "applicants": [[m["nik"], m["full_name"], m["birth_date"].isoformat()] for m in members],
-        "preferences": wishes,
-    }
     entry = Entry(
         release=release,
         code=codes.new_code(),
         salt=salt,
-        receipt=draw.receipt_of(salt, details),
+        receipt=_receipt(release, salt, members, wishes),
         preferences=wishes,
         email=applicants[0].email,
         phone=applicants[0].phone,
@@ -156,6 +165,7 @@ def enter(
                 )
                 for member in members
             )
+            _write_choices(entry, preferences, len(members))
             # The insert holds the release row (its foreign key) until this commits, so the
             # close waits for this entry; an entry written after the close sees it here.
             if not Release.objects.filter(pk=release.pk, state=Release.State.OPEN).exists():
@@ -165,6 +175,53 @@ def enter(
             raise
         _refuse_entered(release, niks)
         raise  # the other entry was withdrawn meanwhile: let the caller try again
+    return entry
+
+
+def _receipt(release, salt, members, wishes) -> str:
+    # SHA-256 over the salt and what the entry is: nobody can guess a NIK back from it.
+    details = {
+        "release": release.pk,
+        "applicants": [[m["nik"], m["full_name"], m["birth_date"].isoformat()] for m in members],
+        "preferences": wishes,
+    }
+    return draw.receipt_of(salt, details)
+
+
+def _write_choices(entry, preferences, size):
+    EntryChoice.objects.bulk_create(
+        EntryChoice(
+            entry=entry, release=entry.release, rank=rank, day=day, window=window, size=size
+        )
+        for rank, (day, window) in enumerate(preferences, start=1)
+    )
+
+
+def change_entry(*, entry: Entry, preferences: Sequence[Preference], now=None) -> Entry:
+    """Replace an entry's ranked choices while entries are open; it gets a new receipt.
+
+    The applicants stay as they entered (a new applicant is a new entry). Raises
+    ValidationError coded entry_not_changeable, preferences, preference_day,
+    preference_closed or preference_window.
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        # The release row too: a change and the close do not pass each other.
+        entry = Entry.objects.select_for_update().select_related("release").get(pk=entry.pk)
+        release = entry.release
+        if entry.status != Entry.Status.ENTERED or not release.is_open(now):
+            raise _error("entry_not_changeable")
+        wishes = _checked_preferences(release, preferences)
+        members = [
+            {"nik": a.nik, "full_name": a.full_name, "birth_date": a.birth_date}
+            for a in entry.applicants.all()
+        ]
+        entry.salt = secrets.token_hex(16)
+        entry.receipt = _receipt(release, entry.salt, members, wishes)
+        entry.preferences = wishes
+        entry.save(update_fields=["salt", "receipt", "preferences"])
+        entry.choices.all().delete()
+        _write_choices(entry, preferences, len(members))
     return entry
 
 
@@ -343,7 +400,96 @@ def run_due(*, now=None) -> tuple[int, int]:
     )
     for release in due:
         drawn += draw_release(release=release, now=now).state == Release.State.DRAWN
+    expire_offers(now=now)
+    offer_free_places(now=now)
     return closed, drawn
+
+
+# ---- the waiting list: freed places offered one entry at a time -------------------------------
+
+
+def offer_free_places(*, now=None) -> int:
+    """Offer the free places of every drawn release whose days are still to come to its
+    waiting entries (waitlist.offer_freed); return how many offers were made."""
+    now = now or clock.now()
+    releases = Release.objects.filter(
+        state=Release.State.DRAWN,
+        last_day__gte=(now - timedelta(days=1)).date(),
+        entries__status=Entry.Status.WAITING,
+    ).distinct()
+    return sum(len(waitlist.offer_freed(r, now=now)) for r in releases.select_related("office"))
+
+
+def _locked_offer(offer) -> Offer:
+    rows = Offer.objects.select_for_update(of=("self",)).select_related(
+        "office", "window", "release", "entry"
+    )
+    return rows.get(pk=offer.pk)
+
+
+def accept_offer(*, offer: Offer, now=None) -> list[Booking]:
+    """Accept an open offer: its held places become the entry's booking (or group booking),
+    with the usual confirmation. Returns the bookings.
+
+    Raises ValidationError coded offer_over, or group_nik_held when one of the entry's
+    applicants has booked elsewhere meanwhile (the offer stays open until it lapses).
+    """
+    now = now or clock.now()
+    with transaction.atomic():
+        offer = _locked_offer(offer)
+        if not offer.is_open(now):
+            raise _error("offer_over")
+        entry = offer.entry
+        applicants = [_applicant(entry, a) for a in entry.applicants.all()]
+        services.refuse_held_niks([a.nik for a in applicants])
+        members = services.book_offered(
+            office=offer.office, day=offer.day, window=offer.window, applicants=applicants, now=now
+        )
+        offer.state, offer.decided_at, offer.booking = Offer.State.ACCEPTED, now, members[0]
+        offer.save(update_fields=["state", "decided_at", "booking"])
+        entry.status, entry.booking = Entry.Status.WON, members[0]
+        entry.save(update_fields=["status", "booking"])
+    return members
+
+
+def decline_offer(*, offer: Offer, now=None) -> Offer:
+    """Decline an open offer: the entry leaves the waiting list and the place is offered to the
+    next entry that wants it, or opens to booking. Raises ValidationError coded offer_over."""
+    now = now or clock.now()
+    offer = _end_offer(offer, Offer.State.DECLINED, now)
+    if offer is None:
+        raise _error("offer_over")
+    waitlist.offer_freed(offer.release, now=now)
+    return offer
+
+
+def expire_offers(*, now=None) -> int:
+    """End the open offers whose time is up, give their places to the next entries that want
+    them (or to booking), and return how many lapsed. Safe to run as often as wished."""
+    now = now or clock.now()
+    lapsed = [
+        _end_offer(offer, Offer.State.EXPIRED, now)
+        for offer in Offer.objects.filter(state=Offer.State.OPEN, expires_at__lte=now)
+    ]
+    lapsed = [offer for offer in lapsed if offer is not None]
+    for release in {offer.release for offer in lapsed}:
+        waitlist.offer_freed(release, now=now)
+    return len(lapsed)
+
+
+def _end_offer(offer, state, now) -> Offer | None:
+    # Declined, or lapsed once its time is up: None if it was no longer open.
+    with transaction.atomic():
+        offer = _locked_offer(offer)
+        if offer.state != Offer.State.OPEN:
+            return None
+        if state == Offer.State.DECLINED and now >= offer.expires_at:
+            return None  # too late to decline: it lapses (and the sweep gives it on)
+        offer.state, offer.decided_at = state, now
+        offer.save(update_fields=["state", "decided_at"])
+        Entry.objects.filter(pk=offer.entry_id).update(status=Entry.Status.PASSED)
+        waitlist.give_back(offer)
+    return offer
 
 
 def _strike_booked(release, now):
@@ -399,6 +545,8 @@ def _book_winners(release, now):
         else:
             continue
         entry.save(update_fields=["status", "booking", "won_preference", "waiting_position"])
+    waiting = [e for e in entries.values() if e.status == Entry.Status.WAITING]
+    record_entry_notifications(waiting, Notification.Kind.WAITING, now=now)
 
 
 def _applicant(entry, applicant) -> Applicant:
@@ -446,4 +594,29 @@ def published(release: Release) -> dict:
         "entries": None
         if listed is None
         else [{**entry, "withdrawn": entry["receipt"] in struck} for entry in listed],
+    }
+
+
+def release_record(release: Release) -> dict:
+    """Return what staff see of a release: entries against places, the draw's outcome, the
+    waiting list in order and the offers made. Four queries, whatever the release's size."""
+    by_status = dict(
+        release.entries.values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    applicants = EntryApplicant.objects.filter(entry__release=release).count()
+    waiting = list(
+        release.entries.filter(waiting_position__isnull=False)
+        .annotate(size=Count("applicants"))
+        .order_by("waiting_position")
+    )
+    offers = list(release.offers.select_related("entry", "window").order_by("made_at", "pk"))
+    places = release.places or {}
+    return {
+        "entries": sum(by_status.values()),
+        "by_status": {status: by_status.get(status, 0) for status in Entry.Status.values},
+        "applicants": applicants,
+        "places": sum((places.get("days") or {}).values()),
+        "waiting": waiting,
+        "offers": offers,
+        "offers_accepted": sum(o.state == Offer.State.ACCEPTED for o in offers),
     }

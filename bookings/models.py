@@ -248,6 +248,8 @@ class Notification(models.Model):
         REMINDER = "reminder", _("Reminder")
         CANCELLATION = "cancellation", _("Cancellation")
         RESCHEDULE = "reschedule", _("Reschedule")
+        WAITING = "waiting", _("Waiting list place")
+        OFFER = "offer", _("Offer of a freed place")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -272,6 +274,15 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
         verbose_name=_("group"),
+        null=True,
+        blank=True,
+    )
+    # Or a ballot entry: its place on the waiting list, a freed place offered to it.
+    entry = models.ForeignKey(
+        "Entry",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("ballot entry"),
         null=True,
         blank=True,
     )
@@ -302,8 +313,16 @@ class Notification(models.Model):
                 fields=["group", "kind", "channel", "sequence"],
                 name="notification_once_per_group_change",
             ),
+            models.UniqueConstraint(
+                fields=["entry", "kind", "channel", "sequence"],
+                name="notification_once_per_entry_change",
+            ),
             models.CheckConstraint(
-                condition=Q(booking__isnull=True) ^ Q(group__isnull=True),
+                condition=(
+                    Q(booking__isnull=False, group__isnull=True, entry__isnull=True)
+                    | Q(booking__isnull=True, group__isnull=False, entry__isnull=True)
+                    | Q(booking__isnull=True, group__isnull=True, entry__isnull=False)
+                ),
                 name="notification_one_subject",
             ),
         ]
@@ -313,7 +332,7 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        subject = self.booking_id or f"G{self.group_id}"
+        subject = self.booking_id or (f"G{self.group_id}" if self.group_id else f"E{self.entry_id}")
         return f"{self.get_kind_display()} {self.get_channel_display()} {subject}"
 
 
@@ -493,6 +512,8 @@ class Entry(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
         WON = "won", _("Won a place")
         WAITING = "waiting", _("On the waiting list")
+        OFFERED = "offered", _("Offered a freed place")
+        PASSED = "passed", _("Let an offered place go")
 
     release = models.ForeignKey(
         Release, on_delete=models.PROTECT, related_name="entries", verbose_name=_("release")
@@ -571,3 +592,87 @@ class EntryApplicant(models.Model):
 
     def __str__(self):
         return mask_nik(self.nik)
+
+
+class EntryChoice(models.Model):
+    """One ranked preference of an entry, as rows: which waiting entries want a freed place is
+    one indexed query, whatever the length of the waiting list."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="choices")
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    rank = models.PositiveSmallIntegerField(_("rank"))
+    day = models.DateField(_("day"))
+    # None: any session of the day.
+    window = models.ForeignKey(
+        ServiceWindow, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    size = models.PositiveSmallIntegerField(_("applicants"))
+
+    class Meta:
+        ordering = ["entry", "rank"]
+        verbose_name = _("choice of an entry")
+        verbose_name_plural = _("choices of an entry")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "rank"], name="entrychoice_one_per_rank"),
+        ]
+        indexes = [models.Index(fields=["release", "day"], name="entrychoice_release_day")]
+
+    def __str__(self):
+        return f"{self.entry} {self.rank}: {self.day}"
+
+
+class Offer(models.Model):
+    """A freed place offered to the first waiting entry that wants it, held for a while.
+
+    Its places are taken on the counters while it is open, so nobody else can book them;
+    accepted, they become the entry's booking; declined or lapsed, they are offered to the
+    next entry, or open to booking when nobody waiting wants them.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Lapsed")
+
+    release = models.ForeignKey(
+        Release, on_delete=models.PROTECT, related_name="offers", verbose_name=_("release")
+    )
+    entry = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, related_name="offers", verbose_name=_("entry")
+    )
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("day"))
+    window = models.ForeignKey(
+        ServiceWindow, on_delete=models.PROTECT, related_name="+", verbose_name=_("session")
+    )
+    size = models.PositiveSmallIntegerField(_("places"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.OPEN)
+    made_at = models.DateTimeField(_("offered"))
+    expires_at = models.DateTimeField(_("held until"))
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    booking = models.ForeignKey(
+        Booking, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-made_at"]
+        verbose_name = _("offer of a freed place")
+        verbose_name_plural = _("offers of freed places")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"],
+                condition=Q(state="open"),
+                name="offer_one_open_per_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(made_at__lt=F("expires_at")), name="offer_held_for_a_while"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "expires_at"], name="offer_open_expiry")]
+
+    def __str__(self):
+        return f"{self.entry} {self.day}"
+
+    def is_open(self, now) -> bool:
+        return self.state == self.State.OPEN and now < self.expires_at

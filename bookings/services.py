@@ -22,7 +22,7 @@ from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan
 
-from . import codes, releases
+from . import codes, releases, waitlist
 from .applicants import Applicant
 from .constraints import CODE_TAKEN, GROUP_CODE_TAKEN, NIK_HELD, violated_constraint
 from .models import Booking, BookingGroup, Notification
@@ -45,6 +45,10 @@ MESSAGES = {
     ),
     "window_mismatch": _("This session does not belong to this office and day."),
     "window_started": _("This session has already begun."),
+    "waitlist_first": _(
+        "A place of this session has just been freed, and the ballot's waiting list is offered "
+        "it first. Please choose another session, or look again later."
+    ),
     "not_cancellable": _("This booking can no longer be cancelled."),
     "not_reschedulable": _("This booking can no longer be rescheduled."),
     "reschedule_limit": _("The schedule of a booking can be changed only %(limit)d time(s)."),
@@ -104,6 +108,13 @@ def _no_place(exc: places.NoPlace, count=1) -> ValidationError:
     if exc.left and count > 1:
         return _error(NO_PLACES_FOR_GROUP[exc.scope], left=exc.left, count=count)
     return _error(NO_PLACE[exc.scope])
+
+
+def _refuse_claimed(office, day, window, count, now):
+    # At an office on a ballot, a freed place goes to the waiting list before anyone else.
+    # Asked after the take, under the counters' locks: see waitlist.claimed.
+    if waitlist.claimed(office, day, window, count, now):
+        raise _error("waitlist_first")
 
 
 def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None) -> DayPlan:
@@ -207,6 +218,7 @@ def create_booking(
 
     def write():
         places.take(office, plan, window)
+        _refuse_claimed(office, day, window, 1, now)
         booking.save(force_insert=True)
         record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True, now=now)
 
@@ -290,16 +302,22 @@ def create_group_booking(
     refuse_held_niks(niks)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
     try:
-        return _insert_members(office, plan, window, members_fields, now=now)
+        return _insert_members(office, plan, window, members_fields, now=now, claims=True)
     except IntegrityError as exc:
         if violated_constraint(exc) == NIK_HELD:  # booked elsewhere a moment ago
             refuse_held_niks(niks)
         raise
 
 
-def _insert_members(office, plan, window, members_fields, *, now) -> list[Booking]:
+def _insert_members(
+    office, plan, window, members_fields, *, now, take=True, claims=False
+) -> list[Booking]:
     """Take the places of one or more applicants in a window and insert their bookings: one
-    alone, or a group's members under a group code; the contact hears once."""
+    alone, or a group's members under a group code; the contact hears once.
+
+    take=False: the places are held already (an accepted offer). claims: refuse places the
+    waiting list of a ballot wants first (a booking first come, first served).
+    """
     day = plan.date
     count = len(members_fields)
     group = BookingGroup() if count > 1 else None
@@ -324,7 +342,10 @@ def _insert_members(office, plan, window, members_fields, *, now) -> list[Bookin
             member.code = codes.new_code()
 
     def write():
-        places.take(office, plan, window, count=count)
+        if take:
+            places.take(office, plan, window, count=count)
+        if claims:
+            _refuse_claimed(office, day, window, count, now)
         if group is not None:
             group.save(force_insert=True)
             for member in members:
@@ -354,6 +375,20 @@ def book_drawn(*, office: Office, day: date, window: ServiceWindow, applicants, 
     contact = {"email": applicants[0].email, "phone": applicants[0].phone}
     members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
     return _insert_members(office, plan, stored, members_fields, now=now)
+
+
+def book_offered(*, office: Office, day: date, window: ServiceWindow, applicants, now=None):
+    """Book the applicants of an accepted waiting-list offer, as one booking or one group, into
+    the places the offer holds on the counters. Returns the bookings in order.
+
+    Raises ValidationError coded group_member or group_repeated_nik; the caller has refused
+    NIKs held elsewhere.
+    """
+    now = now or clock.now()
+    plan = day_plan(office, day)
+    contact = {"email": applicants[0].email, "phone": applicants[0].phone}
+    members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
+    return _insert_members(office, plan, window, members_fields, now=now, take=False)
 
 
 def _locked_members(group) -> list[Booking]:
@@ -396,6 +431,7 @@ def reschedule_group(
                 old_window=first.window,
                 count=len(members),
             )
+            _refuse_claimed(office, day, window, len(members), now)
             Booking.objects.filter(pk__in=[m.pk for m in members]).update(
                 date=day,
                 window=window,
@@ -567,6 +603,7 @@ def reschedule_booking(*, booking: Booking, day: date, window: ServiceWindow, no
                 raise _error("same_slot")
             plan = check_bookable(office=office, day=day, window=window, now=now)
             places.move(office, plan, window, old_day=booking.date, old_window=booking.window)
+            _refuse_claimed(office, day, window, 1, now)
             booking.date = day
             booking.window = window
             booking.starts_at = office.local_datetime(day, window.start)

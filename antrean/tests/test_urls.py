@@ -151,10 +151,14 @@ ROUTES = [
     ("api/v1/releases/<release_id>", "api-v1:published_release"),
     ("api/v1/releases/<release_id>/entries/<entry_code>", "api-v1:ballot_entry"),
     ("api/v1/releases/<release_id>/entries", "api-v1:enter_ballot"),
+    ("api/v1/releases/<release_id>/entries/<entry_code>/change", "api-v1:change_entry"),
     (
         "api/v1/releases/<release_id>/entries/<entry_code>/withdraw",
         "api-v1:withdraw_entry",
     ),
+    ("api/v1/offers/<token>", "api-v1:waiting_list_offer"),
+    ("api/v1/offers/<token>/accept", "api-v1:accept_offer"),
+    ("api/v1/offers/<token>/decline", "api-v1:decline_offer"),
     ("api/v1/", "api-v1:api-root"),
     ("api/v1/", None),
     ("", "home"),
@@ -176,8 +180,11 @@ ROUTES = [
     ("ballots/<int:pk>/", "ballot"),
     ("ballots/<int:pk>/enter/", "ballot-enter"),
     ("ballots/<int:pk>/withdraw/", "ballot-withdraw"),
+    ("ballots/<int:pk>/change/", "ballot-open-entry"),
+    ("ballots/<int:pk>/entries/<str:code>/change/", "ballot-change"),
     ("ballots/<int:pk>/release.json", "ballot-json"),
     ("ballots/draw.py", "ballot-draw-script"),
+    ("offers/<str:token>/", "offer"),
 ]
 
 

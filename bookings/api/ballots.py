@@ -10,9 +10,11 @@ from ninja import Field, P, PathEx, Router, Schema, Status
 
 from bookings import ballots
 from bookings.codes import normalize_code
-from bookings.models import Release
+from bookings.models import Offer, Release
+from bookings.notifications.links import offer_from_token
 from offices import clock
 
+from .answers import time_of
 from .endpoints import (
     BOOKING_LIMIT,
     LOOKUP_LIMIT,
@@ -21,15 +23,23 @@ from .endpoints import (
     office_by_code,
 )
 from .errors import request_language
-from .schemas import EntryIn, NikIn, OfficeCode
+from .schemas import EntryChangeIn, EntryIn, NikIn, OfficeCode, WindowOut
 
 EntryCode = PathEx[str, P(max_length=32, description="The entry code: 10 letters and digits.")]
+OfferToken = PathEx[
+    str,
+    P(
+        max_length=100,
+        description="The token of the offer's link, /offers/{token}/, in its message.",
+    ),
+]
 
 router = Router(tags=["v1"])
 
 RELEASE_NOT_FOUND = _("No ballot release has this id.")
 ENTRY_NOT_FOUND = _("No entry of this ballot has this code.")
 UNKNOWN_SESSION = _("This session is not one of this office's.")
+OFFER_NOT_FOUND = _("No offer has this token.")
 
 
 class ReleaseOut(Schema):
@@ -165,14 +175,44 @@ def enter_ballot(request, release_id: int, payload: EntryIn):
     with translation.override(language):
         today = clock.office_today(release.office)
         applicants, problems = applicants_of(payload, today=today, language=language)
-        windows = {w.pk: w for w in release.office.windows.all()}
-        choices = [(c.date, windows.get(c.window)) for c in payload.choices]
-        if any(c.window is not None and c.window not in windows for c in payload.choices):
-            problems["choices"] = [ValidationError(UNKNOWN_SESSION)]
+        choices = _choices_of(release, payload.choices, problems)
         if problems:
             raise ValidationError(problems)
         entry = ballots.enter(release=release, applicants=applicants, preferences=choices)
     return Status(201, _entry_answer(release, entry))
+
+
+def _choices_of(release, given, problems) -> list:
+    """Return the (day, window or None) of the given choices; note an unknown session."""
+    windows = {w.pk: w for w in release.office.windows.all()}
+    if any(c.window is not None and c.window not in windows for c in given):
+        problems["choices"] = [ValidationError(UNKNOWN_SESSION)]
+    return [(c.date, windows.get(c.window)) for c in given]
+
+
+@router.post(
+    "/releases/{release_id}/entries/{entry_code}/change",
+    response={200: EntryOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="change_entry",
+    summary="Change an entry's choices",
+)
+def change_entry(request, release_id: int, entry_code: EntryCode, payload: EntryChangeIn):
+    """Replace an entry's 1 to 3 ranked choices while entries are open (the NIK of any of its
+    applicants); the entry gets a new receipt.
+
+    404 for an unknown code or a NIK of no applicant of it; 409 `entry_not_changeable` once
+    entries have closed or the entry was withdrawn.
+    """
+    release = _release(release_id)
+    entry = ballots.find_entry(release, entry_code, payload.nik)
+    if entry is None:
+        raise Http404(ENTRY_NOT_FOUND)
+    problems = {}
+    choices = _choices_of(release, payload.choices, problems)
+    if problems:
+        raise ValidationError(problems)
+    return _entry_answer(release, ballots.change_entry(entry=entry, preferences=choices))
 
 
 @router.post(
@@ -193,3 +233,94 @@ def withdraw_entry(request, release_id: int, entry_code: EntryCode, payload: Nik
     if entry is None:
         raise Http404(ENTRY_NOT_FOUND)
     return _entry_answer(release, ballots.withdraw_entry(entry=entry))
+
+
+# ---- the waiting list: a freed place offered to an entry -----------------------------------
+
+
+class OfferOut(Schema):
+    state: str = Field(examples=["open"], description="open, accepted, declined or expired")
+    office: str = Field(examples=["jayapura"])
+    date: date
+    window: WindowOut
+    places: int = Field(description="One per applicant of the entry.")
+    expires_at: datetime = Field(description="Held until then (with the office's offset).")
+    entry_code: str
+    booking_code: str | None = Field(
+        description="Once accepted: the booking's code, or the group's for several applicants."
+    )
+
+
+def _offer(token) -> Offer:
+    offer = offer_from_token(token)
+    if offer is None:
+        raise Http404(OFFER_NOT_FOUND)
+    return offer
+
+
+def _offer_answer(offer) -> dict:
+    office = offer.office
+    lapsed = offer.state == Offer.State.OPEN and not offer.is_open(clock.now())
+    booking = offer.booking
+    return {
+        "state": Offer.State.EXPIRED if lapsed else offer.state,
+        "office": office.code,
+        "date": offer.day,
+        "window": {
+            "id": offer.window_id,
+            "start": time_of(offer.window.start),
+            "end": time_of(offer.window.end),
+            "zone": office.zone_abbreviation,
+        },
+        "places": offer.size,
+        "expires_at": offer.expires_at.astimezone(office.zone),
+        "entry_code": offer.entry.code,
+        "booking_code": (booking.group.code if booking.group_id else booking.code)
+        if booking
+        else None,
+    }
+
+
+@router.get(
+    "/offers/{token}",
+    response={200: OfferOut, **error_statuses(404, 422)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="waiting_list_offer",
+    summary="A place offered from a waiting list",
+)
+def waiting_list_offer(request, token: OfferToken):
+    """The offer the link of an offer message names: the session, the places, until when."""
+    return _offer_answer(_offer(token))
+
+
+@router.post(
+    "/offers/{token}/accept",
+    response={200: OfferOut, **error_statuses(404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="accept_offer",
+    summary="Accept a place offered from a waiting list",
+)
+def accept_offer(request, token: OfferToken):
+    """Accept an open offer: its places become the entry's booking, with the usual confirmation.
+
+    409 `offer_over` once it is accepted, declined or lapsed; `group_nik_held` when an
+    applicant of the entry holds a booking elsewhere.
+    """
+    offer = _offer(token)
+    ballots.accept_offer(offer=offer)
+    return _offer_answer(_offer(token))
+
+
+@router.post(
+    "/offers/{token}/decline",
+    response={200: OfferOut, **error_statuses(404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="decline_offer",
+    summary="Decline a place offered from a waiting list",
+)
+def decline_offer(request, token: OfferToken):
+    """Decline an open offer: the place goes to the next entry; this one leaves the list.
+
+    409 `offer_over` once it is accepted, declined or lapsed.
+    """
+    return _offer_answer(ballots.decline_offer(offer=_offer(token)))

@@ -48,6 +48,9 @@ CONFLICTS = {
     "release_not_open": "release_not_open",
     "entered_already": "entered_already",
     "entry_not_changeable": "entry_not_changeable",
+    "not_released": "not_released",
+    "waitlist_first": "waitlist_first",
+    "offer_over": "offer_over",
 }
 # Service error codes that say what is wrong with one field of the request.
 FIELD_OF_CODE = {

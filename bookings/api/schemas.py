@@ -287,6 +287,12 @@ class NikIn(Input):
     nik: Text = Field(max_length=32, examples=["1671015705900001"], description=NIK_HELP)
 
 
+class EntryChangeIn(NikIn):
+    """New ranked choices for an entry, with the NIK of one of its applicants."""
+
+    choices: list[ChoiceIn] = Field(min_length=1, max_length=3, description="In rank.")
+
+
 class RescheduleIn(NikIn):
     date: IsoDate
     window: WindowId

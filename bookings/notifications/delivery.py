@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bookings.models import Booking, Notification
+from bookings.models import Booking, Entry, Notification, Offer
 from offices import clock
 
 from .messages import GROUP_MEMBERS, addressee, concerned, email_message, sms_text
@@ -50,7 +50,9 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
             # skip_locked: a row locked right now is being sent by another worker, which
             # also takes care of its retry; waiting for it would only hold up this worker.
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("booking", "booking__office", "booking__window", "group")
+            .select_related(
+                "booking", "booking__office", "booking__window", "group", "entry__release__office"
+            )
             .prefetch_related(GROUP_MEMBERS)
             .filter(pk=notification_id, status=Notification.Status.PENDING)
             .first()
@@ -117,6 +119,8 @@ def obsolete_reason(notification, *, now) -> str:
 
     In the applicant's language, as staff read it in admin beside the booking.
     """
+    if notification.entry_id is not None:
+        return _entry_obsolete_reason(notification, now=now)
     if notification.group_id is not None:
         return _group_obsolete_reason(notification, now=now)
     booking = notification.booking
@@ -148,6 +152,18 @@ def _group_obsolete_reason(notification, *, now) -> str:
                 return _("Not sent: the group was rescheduled after this reminder was written.")
             if named[0].starts_at <= now:
                 return _("Not sent: the session had begun.")
+    return ""
+
+
+def _entry_obsolete_reason(notification, *, now) -> str:
+    # An offer no longer open, or an entry no longer waiting, is not worth a message.
+    entry = notification.entry
+    with translation.override(entry.language):
+        if notification.kind == Notification.Kind.OFFER:
+            if not entry.offers.filter(state=Offer.State.OPEN, expires_at__gt=now).exists():
+                return _("Not sent: the offer is over.")
+        elif entry.status != Entry.Status.WAITING:
+            return _("Not sent: the entry is no longer on the waiting list.")
     return ""
 
 

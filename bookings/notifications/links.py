@@ -1,4 +1,5 @@
-"""Signed links that open a booking or a group from a message without typing the NIK, once."""
+"""Signed links that open a booking or a group from a message without typing the NIK, once,
+and the link to a place offered from a ballot's waiting list."""
 
 from urllib.parse import urlencode
 
@@ -7,7 +8,7 @@ from django.core import signing
 from django.db.models import F
 
 from bookings.codes import normalize_code
-from bookings.models import Booking, BookingGroup
+from bookings.models import Booking, BookingGroup, Offer
 from offices import clock
 
 SALT = "bookings.links"
@@ -101,3 +102,28 @@ def redeem_group_link(code, token, *, now=None) -> BookingGroup | None:
     """Return the group a link opens, and make this the link's one use (as a booking's)."""
     group = group_from_token(code, token, now=now)
     return None if group is None else _redeem(group)
+
+
+OFFER_SALT = "bookings.offers"
+
+
+def offer_token(offer: Offer) -> str:
+    """Return the token of an offer's link: its id, signed. It opens the offer while it is open."""
+    return signing.Signer(salt=OFFER_SALT, sep=SEP).sign(str(offer.pk))
+
+
+def offer_link(offer: Offer) -> str:
+    """Return the absolute URL where the entry's contact accepts or declines an offer."""
+    return f"{settings.SITE_URL.rstrip('/')}/offers/{offer_token(offer)}/"
+
+
+def offer_from_token(token) -> Offer | None:
+    """Return the offer a genuine token names (in whatever state it is now), or None."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    try:
+        pk = signing.Signer(salt=OFFER_SALT, sep=SEP).unsign(token)
+    except signing.BadSignature:
+        return None
+    rows = Offer.objects.select_related("entry", "office", "window", "release", "booking")
+    return rows.filter(pk=int(pk)).first() if pk.isdigit() else None

@@ -18,7 +18,7 @@ from bookings.models import Booking, Notification
 from offices.models import PassportFee
 
 from .ics import booking_ics, group_ics
-from .links import booking_link
+from .links import booking_link, offer_link
 
 CALENDAR_KINDS = frozenset({Notification.Kind.CONFIRMATION, Notification.Kind.RESCHEDULE})
 
@@ -60,9 +60,12 @@ def members_of(notification) -> list[Booking]:
     return list(notification.group.members.all())
 
 
-def addressee(notification) -> Booking | None:
-    """Return the booking whose contact and language a message uses: a group's first member."""
+def addressee(notification):
+    """Return what holds the contact and language a message uses: the booking, a group's first
+    member, or the ballot entry."""
     # Members share the contact and the language; a group all of whose members left has none.
+    if notification.entry_id is not None:
+        return notification.entry
     if notification.group_id is None:
         return notification.booking
     return next(iter(members_of(notification)), None)
@@ -150,7 +153,38 @@ def group_context(notification, *, now=None) -> dict:
     }
 
 
+def entry_context(notification, *, now=None) -> dict:
+    """Return what a ballot entry's message shows: its waiting-list place, or the offer."""
+    entry = notification.entry
+    release = entry.release
+    offer = entry.offers.select_related("window").order_by("-made_at").first()
+    ballot = f"{settings.SITE_URL.rstrip('/')}/ballots/{release.pk}/?code={entry.code}"
+    return {
+        "entry": entry,
+        "names": [a.full_name for a in entry.applicants.all()],
+        "release": release,
+        "office": release.office,
+        "kind": notification.kind,
+        "offer": offer,
+        "offer_link": offer_link(offer) if offer else "",
+        "offer_expires": offer.expires_at.astimezone(release.office.zone) if offer else None,
+        "short_offer": _short_session(release.office, offer.day, offer.window) if offer else "",
+        "ballot_link": ballot,
+        "site_url": settings.SITE_URL,
+        "has_calendar": False,
+    }
+
+
+def _short_session(office, day, window) -> str:
+    return (
+        f"{date_format(day, 'D j M Y')} {_clock(window.start)}-{_clock(window.end)} "
+        f"{office.zone_abbreviation}"
+    )
+
+
 def _templates_and_context(notification, *, now=None):
+    if notification.entry_id is not None:
+        return "entry_", entry_context(notification, now=now)
     if notification.group_id is None:
         return "", message_context(notification, now=now)
     return "group_", group_context(notification, now=now)

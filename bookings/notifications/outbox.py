@@ -16,6 +16,7 @@ from offices import clock
 from .tasks import deliver_notification, deliver_notifications
 
 REQUEUE_BATCH = 1000
+QUEUE_BATCH = 100  # rows of many entries' messages handed to Celery in one message
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,37 @@ def record_notifications(
             ).values_list("pk", flat=True)
         )
     transaction.on_commit(partial(queue_change, [(pk, 0) for pk in waiting]))
+    return waiting
+
+
+def record_entry_notifications(entries, kind: str, *, now=None) -> list[int]:
+    """Write one pending row per channel of each ballot entry's contact about its place on the
+    waiting list or an offer; queue them on commit. As record_notifications: once per entry
+    and kind. One insert and one read for any number of entries (a draw's whole list)."""
+    lost_after = (now or clock.now()) + settings.NOTIFICATION_REQUEUE_AFTER
+    Notification.objects.bulk_create(
+        [
+            Notification(entry=entry, kind=kind, channel=channel, next_attempt_at=lost_after)
+            for entry in entries
+            for channel, address in (
+                (Notification.Channel.EMAIL, entry.email),
+                (Notification.Channel.SMS, entry.phone),
+            )
+            if address
+        ],
+        ignore_conflicts=True,
+    )
+    waiting = list(
+        Notification.objects.filter(
+            entry__in=[entry.pk for entry in entries],
+            kind=kind,
+            status=Notification.Status.PENDING,
+            attempts=0,
+        ).values_list("pk", flat=True)
+    )
+    for start in range(0, len(waiting), QUEUE_BATCH):
+        pairs = [(pk, 0) for pk in waiting[start : start + QUEUE_BATCH]]
+        transaction.on_commit(partial(queue_change, pairs))
     return waiting
 
 

@@ -4,7 +4,7 @@ JSON and the script anyone uses to check the draw. No personal data."""
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -17,11 +17,21 @@ from django_ratelimit.decorators import ratelimit
 from bookings import ballots, draw
 from bookings.codes import normalize_code
 from bookings.models import Entry, Release
+from bookings.nik import mask_nik
+from bookings.notifications.links import offer_from_token
 from bookings.templatetags.antrean import long_date, session
 from offices import clock
 from offices.schedule import day_plans
 
-from .forms import ApplicantsForm, ChoicesForm, WithdrawEntryForm, edited_applicants
+from .forms import (
+    ApplicantsForm,
+    ChoicesForm,
+    EntryAccessForm,
+    OfferDecisionForm,
+    WithdrawEntryForm,
+    edited_applicants,
+)
+from .holding import holds_entry, remember, remember_entry, remember_group
 from .views import BOOKING_RATE, LOOKUP_RATE
 
 SCRIPT = Path(draw.__file__)
@@ -54,6 +64,10 @@ def release_page(request, pk):
             "result": outcome.get(entry.receipt) if entry else None,
             "withdrawn": entry is not None and entry.status == Entry.Status.WITHDRAWN,
             "can_enter": release.is_open(clock.now()),
+            "can_change": entry is not None
+            and entry.status == Entry.Status.ENTERED
+            and release.is_open(clock.now())
+            and holds_entry(request, entry.code),
         },
     )
 
@@ -123,6 +137,7 @@ def enter(request, pk):
             form.add_error(None, exc)
             refused = True
         else:
+            remember_entry(request, entry.code)
             return redirect(f"{reverse('ballot', args=[release.pk])}?code={entry.code}")
     context = {"release": release, "office": release.office, "form": form, "choices": choices}
     return render(
@@ -154,3 +169,93 @@ def withdraw(request, pk):
     return render(
         request, "bookings/public/ballot_withdraw.html", context, status=409 if refused else 200
     )
+
+
+@never_cache
+@sensitive_post_parameters("nik")
+@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def open_entry(request, pk):
+    """Open an entry to change its choices: its code and one of its applicants' NIK."""
+    release = _release(pk)
+    form = EntryAccessForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        entry = ballots.find_entry(release, form.cleaned_data["code"], form.cleaned_data["nik"])
+        if entry is not None:
+            remember_entry(request, entry.code)
+            return redirect("ballot-change", pk=release.pk, code=entry.code)
+        form.add_error(None, _("No entry of this ballot matches this code and NIK."))
+    context = {"release": release, "office": release.office, "form": form}
+    return render(request, "bookings/public/ballot_open_entry.html", context)
+
+
+@never_cache
+@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def change(request, pk, code):
+    """Change an entry's choices while entries are open: in a browser that holds the entry."""
+    release = _release(pk)
+    entry = release.entries.filter(code=normalize_code(code)).first()
+    if entry is None or not holds_entry(request, entry.code):
+        return redirect("ballot-open-entry", pk=release.pk)
+    options, windows = _choices(release)
+    data = request.POST if request.method == "POST" else None
+    choices = ChoicesForm(
+        data, options=options, windows=windows, initial=ChoicesForm.initial_of(entry.preferences)
+    )
+    refused = False
+    if data is not None and choices.is_valid():
+        try:
+            ballots.change_entry(entry=entry, preferences=choices.preferences())
+        except ValidationError as exc:
+            choices.add_error(None, exc)
+            refused = True
+        else:
+            return redirect(f"{reverse('ballot', args=[release.pk])}?code={entry.code}")
+    context = {"release": release, "office": release.office, "entry": entry, "form": choices}
+    return render(
+        request, "bookings/public/ballot_change.html", context, status=409 if refused else 200
+    )
+
+
+@never_cache
+@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@require_http_methods(["GET", "POST"])
+def offer(request, token):
+    """A place offered from a waiting list, opened from its message's link: accept or decline."""
+    found = offer_from_token(token)
+    if found is None:
+        raise Http404
+    form = OfferDecisionForm(request.POST if request.method == "POST" else None)
+    refused = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["decision"] == "accept":
+                return _accepted(request, ballots.accept_offer(offer=found))
+            ballots.decline_offer(offer=found)
+            return redirect("offer", token=token)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            refused = True
+        found.refresh_from_db()
+    entry = found.entry
+    context = {
+        "offer": found,
+        "office": found.office,
+        "release": found.release,
+        "entry": entry,
+        "applicants": [(a.full_name, mask_nik(a.nik)) for a in entry.applicants.all()],
+        "is_open": found.is_open(clock.now()),
+        "form": form,
+    }
+    return render(request, "bookings/public/offer.html", context, status=409 if refused else 200)
+
+
+def _accepted(request, members):
+    """Hold the new booking (or group) in this browser and show it."""
+    first = members[0]
+    if first.group_id is None:
+        remember(request, first.code)
+        return redirect("booking-detail", code=first.code)
+    remember_group(request, first.group, members)
+    return redirect("group-detail", code=first.group.code)

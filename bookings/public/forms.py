@@ -316,6 +316,14 @@ class ChoicesForm(forms.Form):
         for name in ("choice2", "choice3"):
             self.fields[name].choices = [("", _("No other choice")), *options]
 
+    @staticmethod
+    def initial_of(preferences) -> dict:
+        """Return the form's initial values for an entry's stored [[day, window id], ...]."""
+        return {
+            f"choice{rank}": day if window is None else f"{day}/{window}"
+            for rank, (day, window) in enumerate(preferences, start=1)
+        }
+
     def preferences(self) -> list[tuple]:
         """Return the chosen (day, window or None) in rank, the empty ones left out."""
         chosen = []
@@ -329,8 +337,8 @@ class ChoicesForm(forms.Form):
         return chosen
 
 
-class WithdrawEntryForm(HoneypotMixin):
-    """An entry's code and the NIK of one of its applicants, to withdraw it."""
+class EntryAccessForm(HoneypotMixin):
+    """An entry's code and the NIK of one of its applicants, to open it."""
 
     code = forms.CharField(
         label=_("Entry code"),
@@ -341,13 +349,31 @@ class WithdrawEntryForm(HoneypotMixin):
         ),
     )
     nik = LookupForm.base_fields["nik"]
-    confirm = forms.BooleanField(
-        label=_("Yes, withdraw this entry from the ballot"),
-        error_messages={"required": _("Tick the box to withdraw the entry.")},
-    )
 
     def clean_code(self):
         return normalize_code(self.cleaned_data["code"])
 
     def clean_nik(self):
         return clean_nik(self.cleaned_data["nik"])
+
+
+class WithdrawEntryForm(EntryAccessForm):
+    """An entry's code and the NIK of one of its applicants, to withdraw it."""
+
+    confirm = forms.BooleanField(
+        label=_("Yes, withdraw this entry from the ballot"),
+        error_messages={"required": _("Tick the box to withdraw the entry.")},
+    )
+
+
+class OfferDecisionForm(forms.Form):
+    """Accept or decline a place offered from a ballot's waiting list: the button pressed."""
+
+    decision = forms.ChoiceField(
+        label=_("Your answer"),
+        choices=[("accept", _("Accept the place")), ("decline", _("Decline the place"))],
+        error_messages={
+            "required": _("Choose whether to accept or decline the place."),
+            "invalid_choice": _("Choose whether to accept or decline the place."),
+        },
+    )

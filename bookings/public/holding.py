@@ -22,6 +22,21 @@ def applicants_session(request):
         request.session.set_expiry(0)
 
 
+ENTRIES_KEY = "antrean_entries"
+ENTRIES_MAX = 5
+
+
+def remember_entry(request, code):
+    """Hold a ballot entry this browser made, or opened with its code and an applicant's NIK."""
+    applicants_session(request)
+    held = [c for c in request.session.get(ENTRIES_KEY, []) if c != code]
+    request.session[ENTRIES_KEY] = [code, *held][:ENTRIES_MAX]
+
+
+def holds_entry(request, code) -> bool:
+    return normalize_code(code) in request.session.get(ENTRIES_KEY, [])
+
+
 def held_codes(request) -> list[str]:
     return request.session.get(OWNED_KEY, [])
 

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth
 from django.utils.dates import MONTHS
 
-from bookings.models import Booking
+from bookings.models import Booking, Entry, Offer, Release
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
@@ -89,11 +89,7 @@ def monthly_counts(*, year: int, month: int | None = None, offices=None) -> list
     `offices` (a queryset or a list) limits the offices; months without bookings are left out.
     Rows come ordered by office name, office code and month.
     """
-    if month is None:
-        start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    else:
-        start = date(year, month, 1)
-        end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+    start, end = _span(year, month)
     bookings = Booking.objects.filter(date__gte=start, date__lt=end)
     if offices is not None:
         bookings = bookings.filter(office__in=offices)
@@ -103,6 +99,14 @@ def monthly_counts(*, year: int, month: int | None = None, offices=None) -> list
         .order_by("office__name", "office__code", "month")
     )
     return [_month_count(row, year) for row in rows]
+
+
+def _span(year, month) -> tuple[date, date]:
+    # The first day of a year (or a month) and the first day after it.
+    if month is None:
+        return date(year, 1, 1), date(year + 1, 1, 1)
+    start = date(year, month, 1)
+    return start, date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
 
 
 def _month_count(row, year) -> MonthCount:
@@ -148,3 +152,62 @@ def served_per_month(counts: list[MonthCount]) -> dict[int, int]:
     for row in counts:
         served[row.month] += row.served
     return served
+
+
+@dataclass(frozen=True)
+class BallotMonth:
+    """What an office on a ballot handed out in a month: the entries and places of the releases
+    whose first day is in it, and the freed places offered from waiting lists (by their day)."""
+
+    office_code: str
+    office_name: str
+    month: int
+    releases: int = 0
+    entries: int = 0
+    places: int = 0
+    won: int = 0
+    offered: int = 0
+    accepted: int = 0
+
+    @property
+    def month_name(self) -> str:
+        return str(MONTHS[self.month]) if self.month in MONTHS else ""
+
+
+def ballot_months(*, year: int, month: int | None = None, offices=None) -> list[BallotMonth]:
+    """Return the ballot figures of each office and month of a year (or one month), in two
+    queries: releases with their entries, offers. Offices without a release are left out."""
+    start, end = _span(year, month)
+    releases = Release.objects.filter(first_day__gte=start, first_day__lt=end)
+    offers = Offer.objects.filter(day__gte=start, day__lt=end)
+    if offices is not None:
+        releases, offers = releases.filter(office__in=offices), offers.filter(office__in=offices)
+    found = {}
+
+    def at(code, name, month):
+        return found.setdefault(
+            (name, code, month),
+            {"releases": 0, "entries": 0, "places": 0, "won": 0, "offered": 0, "accepted": 0},
+        )
+
+    listed = ~Q(entries__status=Entry.Status.WITHDRAWN)
+    won = Q(entries__status=Entry.Status.WON)
+    for row in releases.values(
+        "pk", "office__code", "office__name", "first_day", "places"
+    ).annotate(entered=Count("entries", filter=listed), winners=Count("entries", filter=won)):
+        figures = at(row["office__code"], row["office__name"], row["first_day"].month)
+        figures["releases"] += 1
+        figures["entries"] += row["entered"]
+        figures["won"] += row["winners"]
+        figures["places"] += sum(((row["places"] or {}).get("days") or {}).values())
+    accepted = Q(state=Offer.State.ACCEPTED)
+    for row in offers.values("office__code", "office__name", month=ExtractMonth("day")).annotate(
+        made=Count("pk"), taken=Count("pk", filter=accepted)
+    ):
+        figures = at(row["office__code"], row["office__name"], row["month"])
+        figures["offered"] += row["made"]
+        figures["accepted"] += row["taken"]
+    return [
+        BallotMonth(office_code=code, office_name=name, month=month, **figures)
+        for (name, code, month), figures in sorted(found.items())
+    ]

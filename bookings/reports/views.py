@@ -80,6 +80,7 @@ def monthly_report(request):
         grand_total=counts.total(found),
         columns=exports.figure_titles(),
         chart=_bar_chart(counts.served_per_month(found)),
+        ballots=counts.ballot_months(year=year, offices=chosen),
         query=query,
     )
     return render(request, "bookings/reports/monthly.html", context)

@@ -8,6 +8,7 @@ import pytest
 from bookings import ballots
 from bookings.models import Release, ReleaseSchedule
 from bookings.tests.factories import login, make_applicant, make_release, window_at
+from bookings.tests.test_waitlist import AFTER_DRAW, drawn, free_a_place, singles
 
 pytestmark = pytest.mark.django_db
 
@@ -195,3 +196,33 @@ def test_a_supervisor_types_the_public_value_and_starts_a_late_draw(client, worl
     assert response.status_code == 200
     release.refresh_from_db()
     assert release.state == Release.State.DRAWN and release.public_value == "7310.52"
+
+
+def test_staff_see_a_release_s_entries_places_waiting_list_and_offers(
+    client, world, django_assert_max_num_queries
+):
+    office = world.palembang  # Monday: one session of one place
+    office.windows.filter(weekday=0).exclude(start__hour=8).delete()
+    office.windows.filter(weekday=0, start__hour=8).update(capacity=1)
+    office.release_mode = "ballot"
+    office.save()
+    release, entries = drawn(office, singles(office, 4))
+    free_a_place(entries)
+    ballots.offer_free_places(now=AFTER_DRAW)
+    login(client, world.clerk)
+
+    with django_assert_max_num_queries(30):
+        response = client.get(change_url(release))
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Entries against places" in text and "Waiting list" in text
+    offer = release.offers.get()
+    assert offer.entry.code in text and "1 offer of a freed place (0 accepted)" in text
+    waiting = release.entries.filter(waiting_position__isnull=False).order_by("waiting_position")
+    assert [e.code in text for e in waiting] == [True] * 3
+    for entry in release.entries.all():
+        for applicant in entry.applicants.all():
+            assert applicant.nik not in text and applicant.full_name not in text
+    login(client, world.makassar_clerk)
+    assert client.get(change_url(release)).status_code in (302, 404)

@@ -401,3 +401,42 @@ def test_the_published_json_from_the_command_is_what_the_script_checks(small_rel
     )
 
     assert result.returncode == 0 and result.stdout.startswith("matches"), result.stdout
+
+
+# ---- changing an entry's choices -------------------------------------------------------
+
+
+def test_an_entry_s_choices_change_while_open_with_a_new_receipt(release):
+    office = release.office
+    entry = enter(release)
+    before = entry.receipt
+    ten = window_at(office, FRIDAY, 10)
+
+    changed = ballots.change_entry(
+        entry=entry, preferences=[(FRIDAY, ten), (MONDAY, None)], now=DURING
+    )
+
+    assert changed.preferences == [[FRIDAY.isoformat(), ten.pk], [MONDAY.isoformat(), None]]
+    assert changed.receipt != before and changed.code == entry.code
+    assert [(c.rank, c.day, c.window_id) for c in changed.choices.all()] == [
+        (1, FRIDAY, ten.pk),
+        (2, MONDAY, None),
+    ]
+    closed = ballots.close_release(release=release, now=CLOSES)
+    assert [e["receipt"] for e in closed.entries_list] == [changed.receipt]
+
+
+def test_an_entry_cannot_change_after_the_close_or_once_withdrawn_or_to_bad_choices(release):
+    entry = enter(release)
+    with refused("preferences"):
+        ballots.change_entry(entry=entry, preferences=[], now=DURING)
+    with refused("preference_day"):
+        ballots.change_entry(
+            entry=entry, preferences=[(MONDAY - timedelta(days=1), None)], now=DURING
+        )
+    with refused("entry_not_changeable"):
+        ballots.change_entry(entry=entry, preferences=[(MONDAY, None)], now=CLOSES)
+    ballots.withdraw_entry(entry=entry, now=DURING)
+    with refused("entry_not_changeable"):
+        ballots.change_entry(entry=entry, preferences=[(MONDAY, None)], now=DURING)
+    assert Entry.objects.get(pk=entry.pk).preferences == entry.preferences

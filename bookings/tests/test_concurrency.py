@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
 from bookings import ballots, services
-from bookings.models import Booking, BookingGroup, EntryApplicant
+from bookings.models import Booking, BookingGroup, EntryApplicant, Offer
 from bookings.services import (
     cancel_booking,
     check_in,
@@ -572,3 +572,52 @@ def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice
     assert set(tally(outcomes[1:])) <= {"ok", "full"}
     assert WindowDay.objects.get().booked <= 6
     assert_counters_match_bookings()
+
+
+def test_freed_places_racing_offers_bookings_and_cancellations_are_never_given_twice():
+    # A ballot office's Monday session of 4: four winners, six singles waiting.
+    office = OfficeFactory(release_mode="ballot", windows=[(time(8), time(10), 4)])
+    monday = date(2017, 9, 11)
+    opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
+    release = make_release(office, monday, opens_at=opens)
+    for _ in range(10):
+        ballots.enter(
+            release=release,
+            applicants=[silent_applicant()],
+            preferences=[(monday, window_at(office, monday))],
+            now=opens + timedelta(hours=1),
+        )
+    ballots.close_release(release=release, now=opens + timedelta(days=3))
+    ballots.draw_release(release=release, public_value="42", now=release.draw_at)
+    now = datetime(2017, 9, 5, 9, 0, tzinfo=WIB)
+    winners = list(Booking.objects.filter(status=Booking.Status.BOOKED))
+    assert len(winners) == 4
+    # Three winners cancel while two sweeps offer and eight applicants try to book at once.
+    actions = [
+        *(partial(cancel_booking, booking=booking, now=now) for booking in winners[:3]),
+        *(partial(ballots.offer_free_places, now=now) for _ in range(2)),
+        *(partial(book, office, monday, 8, now) for _ in range(8)),
+    ]
+
+    outcomes = run_together(actions)
+
+    assert set(tally(outcomes[5:])) <= {"full", "waitlist_first"}  # nobody jumps the list
+    ballots.offer_free_places(now=now)  # a sweep after the race gives what was left
+    offers = list(Offer.objects.filter(state=Offer.State.OPEN))
+    assert len(offers) == 3 and len({o.entry_id for o in offers}) == 3  # one offer per entry
+    assert WindowDay.objects.get().booked == 4  # 1 booked and 3 offered: none twice
+    assert_counters_match_bookings()
+    # Accepting, declining and lapsing at once: still never more than the session holds.
+    actions = [
+        partial(ballots.accept_offer, offer=offers[0], now=now),
+        partial(ballots.decline_offer, offer=offers[1], now=now),
+        partial(ballots.expire_offers, now=offers[2].expires_at),
+        *(partial(book, office, monday, 8, now) for _ in range(4)),
+    ]
+
+    outcomes = run_together(actions)
+
+    assert WindowDay.objects.get().booked <= 4
+    assert_counters_match_bookings()
+    entries_offered = Offer.objects.values_list("entry_id", flat=True)
+    assert len(list(entries_offered)) == len(set(entries_offered))  # nobody offered twice

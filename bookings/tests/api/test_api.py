@@ -769,7 +769,11 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/releases/{release_id}", "get"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}", "get"),
         ("/api/v1/releases/{release_id}/entries", "post"),
+        ("/api/v1/releases/{release_id}/entries/{entry_code}/change", "post"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}/withdraw", "post"),
+        ("/api/v1/offers/{token}", "get"),
+        ("/api/v1/offers/{token}/accept", "post"),
+        ("/api/v1/offers/{token}/decline", "post"),
         ("/healthz", "get"),
     }
     booking = document["paths"]["/api/v1/bookings"]["post"]

@@ -192,3 +192,37 @@ def test_an_app_withdraws_an_entry_with_any_applicants_nik(client, entering, clo
     assert response.status_code == 200 and response.json()["status"] == "withdrawn"
     clock.now = entering.closes_at
     assert post(client, path, {"nik": family[1].nik}).status_code == 409
+
+
+def test_an_entry_s_choices_change_through_the_api_with_a_nik(client, release, clock):
+    clock.now = OPENS + timedelta(hours=2)
+    applicant = make_applicant()
+    entry = ballots.enter(
+        release=release,
+        applicants=[applicant],
+        preferences=[(MONDAY, window_at(release.office, MONDAY))],
+    )
+    path = f"{API}/releases/{release.pk}/entries/{entry.code}/change"
+
+    response = client.post(
+        path, {"nik": applicant.nik, "choices": [{"date": "2017-09-11"}]}, "application/json"
+    )
+    wrong = client.post(
+        path, {"nik": "1671015705900999", "choices": [{"date": "2017-09-11"}]}, "application/json"
+    )
+    unknown = client.post(
+        path,
+        {"nik": applicant.nik, "choices": [{"date": "2017-09-11", "window": 999999}]},
+        "application/json",
+    )
+    clock.now = release.closes_at
+    late = client.post(
+        path, {"nik": applicant.nik, "choices": [{"date": "2017-09-11"}]}, "application/json"
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["receipt"] != entry.receipt
+    assert Entry.objects.get(pk=entry.pk).preferences == [["2017-09-11", None]]
+    assert wrong.status_code == 404
+    assert unknown.status_code == 422 and "choices" in unknown.json()["fields"]
+    assert late.status_code == 409 and late.json()["error"] == "entry_not_changeable"

@@ -362,3 +362,46 @@ def test_a_ballot_day_s_page_leads_to_the_ballot_and_its_form_refuses_a_booking(
     assert "given out by ballot" in day and f'href="/ballots/{release.pk}/"' in day
     assert form.status_code == 409
     assert "gives out the places of this day by ballot" in form.content.decode()
+
+
+def test_an_applicant_changes_their_entry_s_choices_with_its_code_and_nik(client, entering):
+    release = entering
+    window = window_at(release.office, MONDAY)
+    applicant = make_applicant()
+    entry = ballots.enter(release=release, applicants=[applicant], preferences=[(MONDAY, window)])
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert client.get(f"/ballots/{release.pk}/entries/{entry.code}/change/").status_code == 302
+
+    wrong = client.post(
+        f"/ballots/{release.pk}/change/", {"code": entry.code, "nik": "1671015705900999"}
+    )
+    opened = client.post(
+        f"/ballots/{release.pk}/change/", {"code": entry.code, "nik": applicant.nik}
+    )
+    page = client.get(opened["Location"])
+    saved = client.post(opened["Location"], {"choice1": MONDAY.isoformat()})
+
+    assert "No entry of this ballot matches this code and NIK." in wrong.content.decode()
+    assert opened["Location"] == f"/ballots/{release.pk}/entries/{entry.code}/change/"
+    assert f'value="{MONDAY.isoformat()}/{window.pk}" selected' in page.content.decode()
+    assert saved.status_code == 302
+    assert Entry.objects.get(pk=entry.pk).preferences == [[MONDAY.isoformat(), None]]
+
+
+def test_a_bad_change_is_refused_with_a_message_and_changes_nothing(client, entering):
+    release = entering
+    applicant = make_applicant()
+    entry = ballots.enter(
+        release=release,
+        applicants=[applicant],
+        preferences=[(MONDAY, window_at(release.office, MONDAY))],
+    )
+    client.post(f"/ballots/{release.pk}/change/", {"code": entry.code, "nik": applicant.nik})
+
+    response = client.post(
+        f"/ballots/{release.pk}/entries/{entry.code}/change/",
+        {"choice1": MONDAY.isoformat(), "choice2": MONDAY.isoformat()},
+    )
+
+    assert response.status_code == 409
+    assert Entry.objects.get(pk=entry.pk).preferences == entry.preferences

@@ -29,7 +29,7 @@ from offices.tests.factories import OfficeFactory
 pytestmark = pytest.mark.django_db
 
 URL = reverse("monthly-report")
-MAX_PAGE_QUERIES = 9  # session, user, access (3), admin permissions (2), figures, form
+MAX_PAGE_QUERIES = 11  # session, user, access (3), admin permissions (2), figures (3), form
 
 
 @pytest.fixture(autouse=True)
