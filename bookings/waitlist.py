@@ -83,18 +83,24 @@ def offer_freed(release: Release, *, now) -> list[Offer]:
     Returns the offers made.
     """
     office = release.office
+    first = max(release.first_day, office.today(now))
+    if first > release.last_day:
+        return []
+    days = [date.fromordinal(d) for d in range(first.toordinal(), release.last_day.toordinal() + 1)]
+    windows = list(office.windows.order_by("start"))
+    # Only the choices of days with a free place are read: mostly none, the draw took them.
+    free = {key: left for key, left in _free(office, days, windows).items() if left > 0}
+    if not free:
+        return []
     waiting = list(
         EntryChoice.objects.filter(
-            release=release, entry__status=Entry.Status.WAITING, day__gte=office.today(now)
+            release=release,
+            entry__status=Entry.Status.WAITING,
+            day__in=sorted({day for day, _window in free}),
         )
         .select_related("entry")
         .order_by("entry__waiting_position", "rank")
     )
-    if not waiting:
-        return []
-    windows = list(office.windows.order_by("start"))
-    days = sorted({choice.day for choice in waiting})
-    free = _free(office, days, windows)
     plans = {p.date: p for p in day_plans(office, days[0], days[-1], windows=windows)}
     made = []
     for _entry, choices in groupby(waiting, key=lambda choice: choice.entry_id):
