@@ -33,6 +33,14 @@ def _clear_cache():
         each.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_contact_limit(settings, request):
+    """Most tests book many times with the factories' one contact: the limit per contact is
+    off, as in the bench, except in the tests that hold it (marked contact_limit)."""
+    if not request.node.get_closest_marker("contact_limit"):
+        settings.BOOKINGS_PER_CONTACT = 0
+
+
 @pytest.fixture
 def now():
     return FIXED_NOW

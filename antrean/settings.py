@@ -250,6 +250,8 @@ CELERY_BEAT_SCHEDULE = {
 BOOKING_MAX_RESCHEDULES = env.int("BOOKING_MAX_RESCHEDULES", default=1)
 # Applicants one booking may hold: a family or a group travelling together.
 BOOKING_GROUP_MAX = env.int("BOOKING_GROUP_MAX", default=5)
+# Active bookings one phone number or e-mail address may hold across offices (0: no limit).
+BOOKINGS_PER_CONTACT = env.int("BOOKINGS_PER_CONTACT", default=5)
 # How long a place freed at an office on a ballot is held for the waiting-list entry it is
 # offered to, and how long before the session the offer ends at the latest.
 WAITLIST_OFFER_HOURS = timedelta(hours=env.int("WAITLIST_OFFER_HOURS", default=12))

@@ -169,6 +169,10 @@ class ApplicantDetailsForm(forms.Form):
     def clean_phone(self):
         return normalize_phone(self.cleaned_data["phone"])
 
+    def clean_email(self):
+        # One address, however it is typed: contacts are counted by it (services).
+        return self.cleaned_data["email"].strip().lower()
+
     @property
     def birth_date_mismatch(self):
         """Whether the birth date differs from the NIK's: warn, but let the booking go on."""

@@ -205,6 +205,9 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["office", "date", "status"], name="booking_office_day"),
             models.Index(fields=["status", "starts_at"], name="booking_status_start"),
+            # The active bookings of one contact, counted at each booking (services).
+            models.Index(fields=["phone"], condition=Q(status="booked"), name="booking_phone"),
+            models.Index(fields=["email"], condition=Q(status="booked"), name="booking_email"),
         ]
 
     def __str__(self):

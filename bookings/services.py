@@ -4,16 +4,18 @@ Views, admin, the API and tasks call these functions and never change a booking 
 Each raises ValidationError with a code from MESSAGES when the change cannot be made.
 """
 
+import hashlib
 import hmac
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, date, timedelta
-from functools import partial
+from functools import partial, reduce
+from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
@@ -45,6 +47,10 @@ MESSAGES = {
     ),
     "window_mismatch": _("This session does not belong to this office and day."),
     "window_started": _("This session has already begun."),
+    "contact_limit": _(
+        "This phone number or e-mail address already holds %(held)d of the %(limit)d active "
+        "bookings one contact may hold. Cancel one first, or give the applicant's own contact."
+    ),
     "waitlist_first": _(
         "A place of this session has just been freed, and the ballot's waiting list is offered "
         "it first. Please choose another session, or look again later."
@@ -115,6 +121,38 @@ def _refuse_claimed(office, day, window, count, now):
     # Asked after the take, under the counters' locks: see waitlist.claimed.
     if waitlist.claimed(office, day, window, count, now):
         raise _error("waitlist_first")
+
+
+def _refuse_over_contact_limit(phone, email, adding=1):
+    """Refuse a booking that would give its phone or e-mail more than BOOKINGS_PER_CONTACT
+    active bookings. On PostgreSQL the contacts are locked first (transaction advisory locks,
+    in key order), so two bookings of one contact count one after the other; SQLite runs one
+    writer at a time."""
+    limit = settings.BOOKINGS_PER_CONTACT
+    contact = {name: value for name, value in (("phone", phone), ("email", email.lower())) if value}
+    if not limit or not contact:
+        return
+    if connection.vendor == "postgresql":
+        keys = sorted(_lock_key(value) for value in contact.values())
+        with connection.cursor() as cursor:
+            locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
+            cursor.execute(f"SELECT {locks}", keys)
+    # The partial indexes on the booked rows' phone and e-mail find them, whatever the table.
+    mine = {name: Q(**{name: value}) for name, value in contact.items()}
+    held = (
+        Booking.objects.filter(status=Booking.Status.BOOKED)
+        .filter(reduce(or_, mine.values()))
+        .aggregate(**{name: Count("pk", filter=q) for name, q in mine.items()})
+    )
+    most = max(held.values())
+    if most + adding > limit:
+        raise _error("contact_limit", held=most, limit=limit)
+
+
+def _lock_key(contact: str) -> int:
+    # A stable signed 64-bit number per contact, in a space of its own ("contact:").
+    digest = hashlib.sha256(f"contact:{contact}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None) -> DayPlan:
@@ -217,6 +255,7 @@ def create_booking(
     )
 
     def write():
+        _refuse_over_contact_limit(booking.phone, booking.email)
         places.take(office, plan, window)
         _refuse_claimed(office, day, window, 1, now)
         booking.save(force_insert=True)
@@ -310,13 +349,15 @@ def create_group_booking(
 
 
 def _insert_members(
-    office, plan, window, members_fields, *, now, take=True, claims=False
+    office, plan, window, members_fields, *, now, take=True, claims=False, contact_limit=True
 ) -> list[Booking]:
     """Take the places of one or more applicants in a window and insert their bookings: one
     alone, or a group's members under a group code; the contact hears once.
 
     take=False: the places are held already (an accepted offer). claims: refuse places the
-    waiting list of a ballot wants first (a booking first come, first served).
+    waiting list of a ballot wants first (a booking first come, first served). contact_limit:
+    refuse more than BOOKINGS_PER_CONTACT active bookings of the contact (all but a draw,
+    which books what was entered before).
     """
     day = plan.date
     count = len(members_fields)
@@ -342,6 +383,9 @@ def _insert_members(
             member.code = codes.new_code()
 
     def write():
+        if contact_limit:
+            first = members[0]
+            _refuse_over_contact_limit(first.phone, first.email, count)
         if take:
             places.take(office, plan, window, count=count)
         if claims:
@@ -374,7 +418,7 @@ def book_drawn(*, office: Office, day: date, window: ServiceWindow, applicants, 
     stored = next(w for w in plan.windows if w.pk == window.pk)
     contact = {"email": applicants[0].email, "phone": applicants[0].phone}
     members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
-    return _insert_members(office, plan, stored, members_fields, now=now)
+    return _insert_members(office, plan, stored, members_fields, now=now, contact_limit=False)
 
 
 def book_offered(*, office: Office, day: date, window: ServiceWindow, applicants, now=None):

@@ -11,11 +11,14 @@ from .endpoints import booking_examples, router
 DESCRIPTION = """\
 Book a window at a passport office (Kantor Imigrasi) from the "Antrian Paspor Online" app.
 
-All bodies are JSON. Dates are `YYYY-MM-DD` and times `HH:MM`, both in the office's local
-time (WIB, WITA or WIT). The NIK travels only in request bodies, never in a URL, and answers
-show it masked. Every error is a JSON body `{"error", "message"}` with a 4xx status; a 422
-also names each bad field in `fields`. Messages follow the request's `language` or its
-Accept-Language header (Indonesian by default).
+All bodies are JSON, sent with `Content-Type: application/json`; a body of any other type
+is refused with 415 (so no page of another site can post to the API from its visitors'
+browsers without a CORS preflight, which the API never allows). Dates are `YYYY-MM-DD` and
+times `HH:MM`, both in the office's local time (WIB, WITA or WIT). The NIK travels only in
+request bodies, never in a URL, and answers show it masked. Every error is a JSON body
+`{"error", "message"}` with a 4xx status; a 422 also names each bad field in `fields`.
+Messages follow the request's `language` or its Accept-Language header (Indonesian by
+default).
 """
 GROUPS = f"""
 A family or an umrah group books up to {settings.BOOKING_GROUP_MAX} applicants into one window
@@ -53,6 +56,15 @@ HEALTH = {
 }
 
 
+def _refuses_other_media_types(operation):
+    """Document the 415 that a body other than JSON gets (errors.json_errors)."""
+    error = next(
+        (r for status, r in operation["responses"].items() if str(status).startswith("4")), None
+    )
+    if error is not None:
+        operation["responses"]["415"] = {**error, "description": "Unsupported Media Type"}
+
+
 class AntreanAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         """Return the OpenAPI document, with the health check that lives beside the API."""
@@ -65,6 +77,8 @@ class AntreanAPI(NinjaAPI):
         except DatabaseError:  # the document is still served (or exported) without a database
             examples = None
         for path, operations in schema["paths"].items():
+            if "post" in operations:
+                _refuses_other_media_types(operations["post"])
             if path.endswith("/bookings") and examples:
                 body = operations["post"]["requestBody"]["content"]["application/json"]
                 body["examples"] = examples

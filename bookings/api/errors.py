@@ -30,6 +30,10 @@ BAD_BODY = _("The request body is not valid JSON.")
 BAD_REQUEST = _("The request could not be read.")
 RATE_LIMITED = _("Too many requests. Please wait a minute and try again.")
 METHOD_NOT_ALLOWED = _("This method is not allowed here.")
+NOT_JSON = _("Send the request body as JSON, with the header Content-Type: application/json.")
+# A body of any other type could be posted by a page of another site from its visitors'
+# browsers without a CORS preflight (a form, or fetch with text/plain); JSON cannot.
+JSON_TYPE = "application/json"
 SERVER_ERROR = _("Something went wrong on our side. Please try again later.")
 
 # Service error codes (bookings.services.MESSAGES) that are conflicts with the booking's state.
@@ -51,6 +55,7 @@ CONFLICTS = {
     "not_released": "not_released",
     "waitlist_first": "waitlist_first",
     "offer_over": "offer_over",
+    "contact_limit": "contact_limit",
 }
 # Service error codes that say what is wrong with one field of the request.
 FIELD_OF_CODE = {
@@ -249,10 +254,20 @@ def install(api):
     api.add_exception_handler(Exception, on_unexpected)
 
 
+def _has_body(request) -> bool:
+    # From the header, without reading the body (a body too large to read is refused later).
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    return not length.isdigit() or int(length) > 0
+
+
 def json_errors(view):
-    """Wrap a URL's view so that ninja's own 404 and 405 answers are JSON bodies too."""
+    """Wrap a URL's view so that ninja's own 404 and 405 answers are JSON bodies too, and a
+    body that is not JSON is refused with 415 before anything reads it."""
 
     def wrapped(request, *args, **kwargs):
+        if _has_body(request) and request.content_type != JSON_TYPE:
+            with translation.override(request_language(request)):
+                return error_response(415, "unsupported_media_type", NOT_JSON)
         try:
             response = view(request, *args, **kwargs)
         except Http404:

@@ -621,3 +621,25 @@ def test_freed_places_racing_offers_bookings_and_cancellations_are_never_given_t
     assert_counters_match_bookings()
     entries_offered = Offer.objects.values_list("entry_id", flat=True)
     assert len(list(entries_offered)) == len(set(entries_offered))  # nobody offered twice
+
+
+@pytest.mark.contact_limit
+def test_one_phone_booking_ten_times_at_once_holds_the_limit(now, settings):
+    settings.BOOKINGS_PER_CONTACT = 5
+    office = OfficeFactory(windows=[(time(8), time(10), 45)])
+    day = date(2017, 9, 12)
+
+    def book_with_one_phone():
+        return create_booking(
+            office=office,
+            day=day,
+            window=window_at(office, day),
+            applicant=make_applicant(phone="+6281299990000", email=""),
+            now=now,
+        )
+
+    outcomes = run_together([book_with_one_phone for _ in range(10)])
+
+    assert tally(outcomes) == Counter({"ok": 5, "contact_limit": 5})
+    assert Booking.objects.filter(phone="+6281299990000").count() == 5
+    assert_counters_match_bookings()

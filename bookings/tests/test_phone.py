@@ -1,4 +1,5 @@
-"""Indonesian mobile numbers: what people type is accepted and stored as +628…."""
+"""Indonesian mobile numbers: what people type is accepted and stored as +628…; the ranges
+are those of the phonenumbers library."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -26,13 +27,13 @@ def test_accepts_what_people_type(typed, stored):
     assert normalize_phone(typed) == stored
 
 
-def test_shortest_and_longest_subscriber_numbers():
-    assert normalize_phone("+628" + "1" * 7) == "+6281111111"
-    assert normalize_phone("+628" + "1" * 11) == "+62811111111111"
-    with pytest.raises(ValidationError):
-        normalize_phone("+628" + "1" * 6)
-    with pytest.raises(ValidationError):
-        normalize_phone("+628" + "1" * 12)
+def test_the_mobile_ranges_are_the_phonenumbers_library_s():
+    assert normalize_phone("0811 1111 111") == "+628111111111"  # 9 digits after 08
+    assert normalize_phone("+62 811 1111 111 11") == "+62811111111111"
+    assert normalize_phone("0881 234 567") == "+62881234567"
+    for too_short_or_long in ("+6281111111", "+6285212345", "+628" + "1" * 12):
+        with pytest.raises(ValidationError):
+            normalize_phone(too_short_or_long)
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,7 @@ def test_shortest_and_longest_subscriber_numbers():
         None,
         "   ",
         "0711 123456",  # a Palembang landline
+        "021 5550 123",  # a Jakarta landline
         "+1 202 555 0100",
         "+65 8123 4567",
         "0812",

@@ -777,7 +777,7 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/healthz", "get"),
     }
     booking = document["paths"]["/api/v1/bookings"]["post"]
-    assert set(booking["responses"]) == {"201", "400", "409", "422", "429"}
+    assert set(booking["responses"]) == {"201", "400", "409", "415", "422", "429"}
     assert document["components"]["schemas"]["BookingIn"]["additionalProperties"] is False
 
 

@@ -186,8 +186,8 @@ def test_the_refusal_names_the_bad_field(client, valid_body):
 
 def test_a_body_sent_as_a_form_is_refused(client, valid_body):
     response = client.post(f"{API}/bookings", valid_body)
-    assert response.status_code == 400
-    assert assert_refused(response)["error"] == "bad_request"
+    assert response.status_code == 415
+    assert assert_refused(response)["error"] == "unsupported_media_type"
     assert Booking.objects.count() == 0
 
 
@@ -329,3 +329,42 @@ def test_hostile_headers_do_not_break_the_answer(client, booking):
     )
     assert response.status_code == 422
     assert_refused(response)
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""],
+)
+def test_a_body_that_is_not_declared_json_is_answered_415_and_writes_nothing(
+    client, office, tomorrow, content_type
+):
+    window = office.windows.filter(weekday=tomorrow.weekday()).first()
+    body = json.dumps(
+        {
+            "office": office.code,
+            "date": tomorrow.isoformat(),
+            "window": window.pk,
+            "nik": "1671015705900001",
+            "full_name": "Siti Aminah",
+            "birth_date": "1990-05-17",
+            "purpose": "umrah",
+            "email": "siti@example.com",
+            "phone": "081234567890",
+        }
+    )
+
+    response = client.generic(
+        "POST", "/api/v1/bookings", body, content_type=content_type, HTTP_ORIGIN="https://x.example"
+    )
+
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
+    assert "Access-Control-Allow-Origin" not in response
+    assert not Booking.objects.exists()
+
+
+def test_the_document_names_the_415_of_every_post(client):
+    document = client.get("/api/v1/openapi.json").json()
+    posts = [ops["post"] for ops in document["paths"].values() if "post" in ops]
+
+    assert posts and all("415" in post["responses"] for post in posts)

@@ -44,30 +44,32 @@ def test_an_offer_shows_its_session_places_and_time(client, offer, document):
 
 
 def test_accepting_answers_the_booking_code_and_again_409(client, offer, document):
-    response = client.post(path(offer, "/accept"))
+    response = client.post(path(offer, "/accept"), {}, "application/json")
 
     body = response.json()
     assert response.status_code == 200, body
     conforms(document, "/api/v1/offers/{token}/accept", "post", 200, body)
     assert body["state"] == "accepted"
     assert Booking.objects.get(code=body["booking_code"]).status == "booked"
-    again = client.post(path(offer, "/accept"))
+    again = client.post(path(offer, "/accept"), {}, "application/json")
     assert again.status_code == 409 and again.json()["error"] == "offer_over"
 
 
 def test_declining_passes_the_place_on(client, offer):
-    response = client.post(path(offer, "/decline"))
+    response = client.post(path(offer, "/decline"), {}, "application/json")
 
     assert response.status_code == 200 and response.json()["state"] == "declined"
     assert Offer.objects.filter(state=Offer.State.OPEN).count() == 1  # the next entry's
-    assert client.post(path(offer, "/decline")).json()["error"] == "offer_over"
+    assert (
+        client.post(path(offer, "/decline"), {}, "application/json").json()["error"] == "offer_over"
+    )
 
 
 def test_a_lapsed_offer_reads_expired_and_cannot_be_accepted(client, offer, clock):
     clock.now = offer.expires_at
 
     assert client.get(path(offer)).json()["state"] == "expired"
-    assert client.post(path(offer, "/accept")).status_code == 409
+    assert client.post(path(offer, "/accept"), {}, "application/json").status_code == 409
 
 
 @pytest.mark.parametrize("token", ["1", "1.abc", "x" * 101])
