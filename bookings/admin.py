@@ -7,6 +7,7 @@ here, under /admin/bookings/booking/.
 
 from functools import partial
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -18,7 +19,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from offices import clock
-from offices.access import is_supervisor
+from offices.access import is_supervisor, staff_office_ids
 from offices.admin import (
     ListFiltersOnlyMixin,
     OfficeListFilter,
@@ -26,10 +27,12 @@ from offices.admin import (
 )
 
 from . import ballots, services
+from .applicants import clean_nik
 from .codes import CODE_LENGTH, normalize_code
-from .models import Booking, Notification, Release, ReleaseSchedule
+from .models import Block, Booking, NikRelease, Notification, Release, ReleaseSchedule
 from .nik import as_nik, mask_phone
 from .notifications.outbox import retry_notification
+from .phone import normalize_phone
 from .staff import views as staff_views
 from .staff.forms import CancelForm
 
@@ -121,6 +124,11 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
             path("check-in/", view(staff_views.check_in), name="bookings_booking_check_in"),
             path("walk-in/", view(staff_views.walk_in), name="bookings_booking_walk_in"),
             path("find/", view(staff_views.find), name="bookings_booking_find"),
+            path(
+                "release-nik/",
+                view(staff_views.release_nik),
+                name="bookings_booking_release_nik",
+            ),
             path(
                 "resend-failed/",
                 view(staff_views.resend_failed),
@@ -423,6 +431,95 @@ class ReleaseAdmin(ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
             return
         made = ballots.make_release(**{name: form.cleaned_data[name] for name in RELEASE_FIELDS})
         obj.pk, obj.seed_hash = made.pk, made.seed_hash
+
+
+@admin.register(NikRelease)
+class NikReleaseAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
+    """NIKs freed at a counter: each office sees those of its bookings and those its clerks
+    made; supervisors see every one."""
+
+    list_display = ["created_at", "booking_code", "held_at", "office", "released_by", "reason"]
+    list_select_related = ["booking__office", "office", "released_by"]
+    list_filter = [OfficeListFilter]
+    fields = ["booking", "office", "released_by", "reason", "created_at"]
+    readonly_fields = fields
+
+    def at_offices(self, queryset, offices):
+        return queryset.filter(Q(office__in=offices) | Q(booking__office__in=offices))
+
+    def in_scope(self, request, obj) -> bool:
+        if obj is None or is_supervisor(request.user):
+            return True
+        mine = staff_office_ids(request)
+        return obj.office_id in mine or obj.booking.office_id in mine
+
+    @admin.display(description=_("booking"), ordering="booking__code")
+    def booking_code(self, obj):
+        return obj.booking.code
+
+    @admin.display(description=_("held at"), ordering="booking__office__name")
+    def held_at(self, obj):
+        return obj.booking.office.name
+
+
+class BlockForm(forms.ModelForm):
+    """A block's value, stored as bookings store it so that the check finds it."""
+
+    value = forms.CharField(
+        label=_("Number, address or NIK"),
+        max_length=254,
+        help_text=_("As the person typed it: it is checked and stored as bookings store it."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Block
+        fields = ["office", "kind", "value", "reason", "until"]
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, value = cleaned.get("kind"), cleaned.get("value")
+        if not (kind and value):
+            return cleaned
+        try:
+            if kind == Block.Kind.NIK:
+                cleaned["value"] = clean_nik(value)
+            elif kind == Block.Kind.PHONE:
+                cleaned["value"] = normalize_phone(value)
+            else:
+                cleaned["value"] = forms.EmailField().clean(value).strip().lower()
+        except ValidationError as exc:
+            self.add_error("value", exc)
+        return cleaned
+
+
+@admin.register(Block)
+class BlockAdmin(ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
+    """Phone numbers, e-mail addresses and NIKs that may not book online until a date. Set by
+    staff with a reason the person is shown; never set by the system."""
+
+    form = BlockForm
+    list_display = ["masked_value", "kind", "until", "reason", "office", "created_by"]
+    list_filter = ["kind", OfficeListFilter]
+    list_select_related = ["office", "created_by"]
+
+    def get_fields(self, request, obj=None):
+        # Once set, the value is shown masked: to change it, end this block and set another.
+        if obj is None:
+            return ["office", "kind", "value", "reason", "until"]
+        return ["office", "kind", "masked_value", "reason", "until"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["office", "kind", "masked_value"] if obj is not None else []
+
+    @admin.display(description=_("number, address or NIK"))
+    def masked_value(self, obj):
+        return obj.masked_value
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ReleaseSchedule)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
@@ -141,6 +141,10 @@ def enter(
         raise _error("entry_size", max=settings.BOOKING_GROUP_MAX)
     members = services.group_applicant_fields(applicants)
     niks = [member["nik"] for member in members]
+    first = applicants[0]
+    services.refuse_blocked(
+        office=release.office, phone=first.phone, email=first.email, niks=niks, now=now
+    )
     services.refuse_held_niks(niks)
     wishes = _checked_preferences(release, preferences)
     salt = secrets.token_hex(16)
@@ -523,30 +527,60 @@ def _free_places(release) -> dict:
 
 
 def _book_winners(release, now):
-    entries = {
-        e.receipt: e
-        for e in release.entries.select_related("release__office").prefetch_related("applicants")
-    }
+    # Not joined to the release: its list and outcome would be decoded once per entry.
+    entries = {e.receipt: e for e in release.entries.prefetch_related("applicants")}
     windows = {w.pk: w for w in release.office.windows.all()}
+    won, winners = [], []
     for receipt, result in release.outcome.items():
         entry = entries[receipt]
         if result["result"] == "won":
-            members = services.book_drawn(
-                office=release.office,
-                day=date.fromisoformat(result["day"]),
-                window=windows[result["window"]],
-                applicants=[_applicant(entry, a) for a in entry.applicants.all()],
-                now=now,
+            entry.status, entry.won_preference = Entry.Status.WON, result["preference"]
+            won.append(entry)
+            winners.append(
+                (
+                    date.fromisoformat(result["day"]),
+                    windows[result["window"]],
+                    [_applicant(entry, a) for a in entry.applicants.all()],
+                )
             )
-            entry.status, entry.booking = Entry.Status.WON, members[0]
-            entry.won_preference = result["preference"]
         elif result["result"] == "waiting":
             entry.status, entry.waiting_position = Entry.Status.WAITING, result["position"]
-        else:
-            continue
-        entry.save(update_fields=["status", "booking", "won_preference", "waiting_position"])
-    waiting = [e for e in entries.values() if e.status == Entry.Status.WAITING]
+    booked = services.book_drawn_all(office=release.office, winners=winners, now=now)
+    for entry, members in zip(won, booked, strict=True):
+        entry.booking = members[0]
+    decided = [e for e in entries.values() if e.status in (Entry.Status.WON, Entry.Status.WAITING)]
+    _save_outcomes(decided)
+    waiting = [e for e in decided if e.status == Entry.Status.WAITING]
     record_entry_notifications(waiting, Notification.Kind.WAITING, now=now)
+
+
+OUTCOME_FIELDS = ("status", "booking_id", "won_preference", "waiting_position")
+OUTCOME_BATCH = 5000
+
+
+def _save_outcomes(entries):
+    """Write what the draw gave each entry. On PostgreSQL one UPDATE … FROM (VALUES …) per
+    batch: bulk_update's CASE expressions cost more to build than the draw itself."""
+    if connection.vendor != "postgresql":
+        Entry.objects.bulk_update(
+            entries, ["status", "booking", "won_preference", "waiting_position"], batch_size=1000
+        )
+        return
+    table = Entry._meta.db_table
+    for start in range(0, len(entries), OUTCOME_BATCH):
+        batch = entries[start : start + OUTCOME_BATCH]
+        rows = ", ".join(["(%s, %s, %s::bigint, %s::smallint, %s::integer)"] * len(batch))
+        values = [
+            value for e in batch for value in (e.pk, *(getattr(e, f) for f in OUTCOME_FIELDS))
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS e SET status = v.status, booking_id = v.booking_id,"  # noqa: S608
+                " won_preference = v.won_preference, waiting_position = v.waiting_position"
+                f" FROM (VALUES {rows}) AS v(id, status, booking_id, won_preference,"
+                " waiting_position) WHERE e.id = v.id",
+                values,
+            )
 
 
 def _applicant(entry, applicant) -> Applicant:

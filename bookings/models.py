@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offices.models import Office, ServiceWindow, Weekday
 
-from .nik import mask_nik
+from .nik import mask_nik, mask_phone
 
 
 class BookingQuerySet(models.QuerySet):
@@ -241,6 +241,87 @@ class Booking(models.Model):
 
     def can_reschedule(self, now) -> bool:
         return not self.reschedule_refusal(now)
+
+
+class NikRelease(models.Model):
+    """A NIK freed at a counter: a clerk who checked the KTP cancelled the booking that someone
+    else held under it (at any office), so its holder can book at once."""
+
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="nik_releases", verbose_name=_("booking")
+    )
+    office = models.ForeignKey(
+        Office,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("released at"),
+        help_text=_("The office whose clerk checked the KTP."),
+    )
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("released by"),
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("released"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("NIK released at a counter")
+        verbose_name_plural = _("NIKs released at a counter")
+
+    def __str__(self):
+        return f"{self.booking} ({self.office})"
+
+
+class Block(models.Model):
+    """A phone number, e-mail address or NIK that may not book or enter a ballot online until
+    a date, set by staff with a reason the person is shown (and can ask about at any office).
+    Nothing sets one by itself."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Mobile phone")
+        EMAIL = "email", _("E-mail")
+        NIK = "nik", _("NIK")
+
+    kind = models.CharField(_("what"), max_length=5, choices=Kind.choices)
+    # As bookings store it: +628…, lower-case e-mail, 16 digits.
+    value = models.CharField(_("number, address or NIK"), max_length=254)
+    reason = models.CharField(
+        _("reason"), max_length=200, help_text=_("Shown to the person when they try to book.")
+    )
+    until = models.DateField(_("blocked until"), help_text=_("The last day of the block."))
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="+", verbose_name=_("set at")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("set by"),
+        null=True,
+        blank=True,
+    )
+    created_at = models.DateTimeField(_("set"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
+        indexes = [models.Index(fields=["value", "until"], name="block_value_until")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.masked_value}"
+
+    @property
+    def masked_value(self) -> str:
+        if self.kind == self.Kind.NIK:
+            return mask_nik(self.value)
+        if self.kind == self.Kind.PHONE:
+            return mask_phone(self.value)
+        name, _at, domain = self.value.partition("@")
+        return f"{name[:1]}•••@{domain}"
 
 
 class Notification(models.Model):

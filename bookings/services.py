@@ -6,6 +6,7 @@ Each raises ValidationError with a code from MESSAGES when the change cannot be 
 
 import hashlib
 import hmac
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, date, timedelta
@@ -16,20 +17,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
 from offices import clock, places
 from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
-from offices.schedule import DayPlan, day_plan
+from offices.schedule import DayPlan, day_plan, day_plans
 
-from . import codes, releases, waitlist
+from . import blocks, codes, releases, waitlist
 from .applicants import Applicant
 from .constraints import CODE_TAKEN, GROUP_CODE_TAKEN, NIK_HELD, violated_constraint
-from .models import Booking, BookingGroup, Notification
+from .models import Block, Booking, BookingGroup, NikRelease, Notification
 from .nik import mask_nik, normalize_nik, parse_nik
-from .notifications.outbox import record_notifications
+from .notifications.outbox import record_new_confirmations, record_notifications
 
 CODE_DRAWS = 3  # codes drawn at most for one booking before giving up
 
@@ -47,6 +49,12 @@ MESSAGES = {
     ),
     "window_mismatch": _("This session does not belong to this office and day."),
     "window_started": _("This session has already begun."),
+    "blocked": _(
+        "%(what)s may not book online until %(until)s: %(reason)s. Please come to any "
+        "immigration office with your KTP-el; its staff can help you."
+    ),
+    "nik_not_held": _("No booking holds this NIK now: the applicant can book at once."),
+    "release_reason": _("Write why the NIK is released: what the KTP showed."),
     "contact_limit": _(
         "This phone number or e-mail address already holds %(held)d of the %(limit)d active "
         "bookings one contact may hold. Cancel one first, or give the applicant's own contact."
@@ -114,6 +122,26 @@ def _no_place(exc: places.NoPlace, count=1) -> ValidationError:
     if exc.left and count > 1:
         return _error(NO_PLACES_FOR_GROUP[exc.scope], left=exc.left, count=count)
     return _error(NO_PLACE[exc.scope])
+
+
+BLOCKED_WHAT = {
+    Block.Kind.NIK: _("This NIK"),
+    Block.Kind.PHONE: _("This mobile number"),
+    Block.Kind.EMAIL: _("This e-mail address"),
+}
+
+
+def refuse_blocked(*, office: Office, phone: str, email: str, niks: Sequence[str], now) -> None:
+    """Refuse a booking or ballot entry whose contact or NIK staff have blocked, saying what is
+    blocked, until when and why (one query). Raises ValidationError coded blocked."""
+    block = blocks.block_of(phone=phone, email=email, niks=niks, today=office.today(now))
+    if block is not None:
+        raise _error(
+            "blocked",
+            what=BLOCKED_WHAT[block.kind],
+            until=date_format(block.until, "j F Y"),
+            reason=block.reason,
+        )
 
 
 def _refuse_claimed(office, day, window, count, now):
@@ -242,6 +270,7 @@ def create_booking(
     now = now or clock.now()
     nik = parse_nik(applicant.nik).nik
     _check_slot(office=office, day=day, window=window, now=now)
+    refuse_blocked(office=office, phone=applicant.phone, email=applicant.email, niks=[nik], now=now)
     _refuse_early(nik=nik, day=day, window=window)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
     booking = Booking(
@@ -338,6 +367,9 @@ def create_group_booking(
     members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
     niks = [member["nik"] for member in members_fields]
     _check_slot(office=office, day=day, window=window, now=now)
+    refuse_blocked(
+        office=office, phone=contact["phone"], email=contact["email"], niks=niks, now=now
+    )
     refuse_held_niks(niks)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
     try:
@@ -349,15 +381,14 @@ def create_group_booking(
 
 
 def _insert_members(
-    office, plan, window, members_fields, *, now, take=True, claims=False, contact_limit=True
+    office, plan, window, members_fields, *, now, take=True, claims=False
 ) -> list[Booking]:
     """Take the places of one or more applicants in a window and insert their bookings: one
     alone, or a group's members under a group code; the contact hears once.
 
     take=False: the places are held already (an accepted offer). claims: refuse places the
-    waiting list of a ballot wants first (a booking first come, first served). contact_limit:
-    refuse more than BOOKINGS_PER_CONTACT active bookings of the contact (all but a draw,
-    which books what was entered before).
+    waiting list of a ballot wants first (a booking first come, first served). Either way
+    the contact may hold no more than BOOKINGS_PER_CONTACT active bookings.
     """
     day = plan.date
     count = len(members_fields)
@@ -383,9 +414,7 @@ def _insert_members(
             member.code = codes.new_code()
 
     def write():
-        if contact_limit:
-            first = members[0]
-            _refuse_over_contact_limit(first.phone, first.email, count)
+        _refuse_over_contact_limit(members[0].phone, members[0].email, count)
         if take:
             places.take(office, plan, window, count=count)
         if claims:
@@ -406,19 +435,59 @@ def _insert_members(
     return members
 
 
-def book_drawn(*, office: Office, day: date, window: ServiceWindow, applicants, now=None):
-    """Book the applicants a ballot's draw gave a window, as one booking or one group.
+def book_drawn_all(*, office: Office, winners, now=None) -> list[list[Booking]]:
+    """Book all the winners of a draw at once: `winners` is [(day, window, applicants)], each
+    one booking or one group. Returns each winner's bookings, in order.
 
-    The draw holds the day's counters and gave only places it saw free, so no place is
-    refused here; the slot rules of online booking do not apply (the days were the
-    ballot's). Returns the bookings in order.
+    The draw holds the days' counters and gave only places it saw free; the slot rules of
+    online booking do not apply (the days were the ballot's), nor the limit per contact
+    (what was entered before the draw). The counters take each day's and each window's
+    places in one UPDATE; groups, bookings and confirmations are inserted in one insert each.
     """
     now = now or clock.now()
-    plan = day_plan(office, day)
-    stored = next(w for w in plan.windows if w.pk == window.pk)
-    contact = {"email": applicants[0].email, "phone": applicants[0].phone}
-    members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
-    return _insert_members(office, plan, stored, members_fields, now=now, contact_limit=False)
+    if not winners:
+        return []
+    days = [day for day, _window, _applicants in winners]
+    plans = {plan.date: plan for plan in day_plans(office, min(days), max(days))}
+    per_day, per_window, rows = Counter(), Counter(), []
+    for day, window, applicants in winners:
+        contact = {"email": applicants[0].email, "phone": applicants[0].phone}
+        group = BookingGroup() if len(applicants) > 1 else None
+        members = [
+            Booking(
+                office=office,
+                date=day,
+                window=window,
+                starts_at=office.local_datetime(day, window.start),
+                ends_at=office.local_datetime(day, window.end),
+                channel=Booking.Channel.ONLINE,
+                group=group,
+                **{**fields_, **contact},
+            )
+            for fields_ in group_applicant_fields(applicants)
+        ]
+        per_day[day] += len(members)
+        per_window[(day, window)] += len(members)
+        rows.append((group, members))
+
+    def draw():
+        for group, members in rows:
+            if group is not None:
+                group.code = codes.new_group_code()
+            for member in members:
+                member.code = codes.new_code()
+
+    def write():
+        places.take_counts(office, plans, per_day, per_window)
+        BookingGroup.objects.bulk_create([group for group, _members in rows if group])
+        for group, members in rows:
+            for member in members:
+                member.group = group  # the saved group's id
+        Booking.objects.bulk_create([m for _group, members in rows for m in members], 1000)
+        record_new_confirmations([(members[0], group) for group, members in rows], now=now)
+
+    _under_fresh_codes(draw, write)
+    return [members for _group, members in rows]
 
 
 def book_offered(*, office: Office, day: date, window: ServiceWindow, applicants, now=None):
@@ -697,6 +766,43 @@ def cancel_booking(*, booking: Booking, reason: str = "", by=None, now=None) -> 
         booking.cancel_reason = (reason or CANCELLED_BY_APPLICANT if by is None else reason)[:200]
         booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
+    return booking
+
+
+def release_nik(*, nik: str, office: Office, reason: str, by, now=None) -> Booking:
+    """Free a NIK that someone else's booking holds, at any office, once a clerk of `office`
+    has checked the applicant's KTP: the booking is cancelled with the reason (its contact is
+    told), the release is recorded for both offices and the supervisors, and the NIK's
+    holder can book at once. Returns the cancelled booking.
+
+    Raises ValidationError coded not_your_office (`by` is not staff of `office`),
+    release_reason, nik_not_held, or a NIK code.
+    """
+    now = now or clock.now()
+    nik = parse_nik(nik).nik
+    reason = " ".join(reason.split())
+    if not may_change_office(by, office):
+        raise _error("not_your_office")
+    if len(reason) < 5:
+        raise _error("release_reason")
+    with transaction.atomic():
+        held = Booking.objects.filter(nik=nik, status=Booking.Status.BOOKED).first()
+        if held is None:
+            raise _error("nik_not_held")
+        written = _("NIK released at %(office)s after a KTP check: %(reason)s") % {
+            "office": office.name,
+            "reason": reason,
+        }
+        booking = _locked(held)
+        if booking.status != Booking.Status.BOOKED:  # cancelled or checked in meanwhile
+            raise _error("nik_not_held")
+        _release(booking)
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancel_reason = str(written)[:200]
+        booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
+        NikRelease.objects.create(booking=booking, office=office, released_by=by, reason=reason)
     return booking
 
 

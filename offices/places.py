@@ -123,6 +123,19 @@ def take(office, plan: DayPlan, window, *, uses_reserve=False, count=1):
         take_window(window, plan.date, count)
 
 
+def take_counts(office, plans: dict, days: dict, windows: dict) -> None:
+    """Take many online places at once, all or none: `days` {date: places} of office-days,
+    `windows` {(date, window): places}; each counter in one conditional UPDATE, days by date
+    and then windows by date and start, or raise NoPlace.
+
+    For a draw, which holds the office-days already: no booking holds a window of them.
+    """
+    for day in sorted(days):
+        take_day(office, plans[day], uses_reserve=False, count=days[day])
+    for day, window in sorted(windows, key=lambda key: (key[0], key[1].start)):
+        take_window(window, day, windows[(day, window)])
+
+
 def release(office, day, window, *, uses_reserve, count=1):
     """Give back places on an office-day and in their window, if they have one."""
     release_day(office, day, uses_reserve=uses_reserve, count=count)

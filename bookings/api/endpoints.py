@@ -15,7 +15,7 @@ from django_ratelimit.core import is_ratelimited
 from ninja import Body, Query, Router, Status
 from ninja.throttling import BaseThrottle
 
-from bookings import services
+from bookings import limits, services
 from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
 from bookings.availability import keep_briefly, office_availability
 from bookings.codes import normalize_code
@@ -60,11 +60,19 @@ class RateLimit(BaseThrottle):
 
     def allow_request(self, request):
         rate = getattr(settings, self.setting)
-        return not is_ratelimited(request, group=self.group, key="ip", rate=rate, increment=True)
+        # The pages' bucket for the same action and method: one count per client (limits).
+        return not is_ratelimited(
+            request,
+            group=self.group,
+            key="ip",
+            rate=rate,
+            method=request.method,
+            increment=True,
+        )
 
 
-BOOKING_LIMIT = RateLimit("api-booking", "RATELIMIT_BOOKING")
-LOOKUP_LIMIT = RateLimit("api-lookup", "RATELIMIT_LOOKUP")
+BOOKING_LIMIT = RateLimit(limits.BOOKING, "RATELIMIT_BOOKING")
+LOOKUP_LIMIT = RateLimit(limits.LOOKUP, "RATELIMIT_LOOKUP")
 
 
 def error_statuses(*statuses):

@@ -56,6 +56,7 @@ CONFLICTS = {
     "waitlist_first": "waitlist_first",
     "offer_over": "offer_over",
     "contact_limit": "contact_limit",
+    "blocked": "blocked",
 }
 # Service error codes that say what is wrong with one field of the request.
 FIELD_OF_CODE = {

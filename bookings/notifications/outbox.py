@@ -99,6 +99,33 @@ def record_entry_notifications(entries, kind: str, *, now=None) -> list[int]:
     return waiting
 
 
+def record_new_confirmations(subjects, *, now=None) -> list[int]:
+    """Write the confirmations of many bookings or groups inserted in this transaction (a
+    draw's winners) in one insert, and queue them on commit in batches. `subjects` are
+    (booking, group or None): a group's message goes once to the contact of its first
+    member, `booking`. Returns the ids written."""
+    lost_after = (now or clock.now()) + settings.NOTIFICATION_REQUEUE_AFTER
+    rows = [
+        Notification(
+            **({"group": group} if group is not None else {"booking": booking}),
+            kind=Notification.Kind.CONFIRMATION,
+            channel=channel,
+            next_attempt_at=lost_after,
+        )
+        for booking, group in subjects
+        for channel, address in (
+            (Notification.Channel.EMAIL, booking.email),
+            (Notification.Channel.SMS, booking.phone),
+        )
+        if address
+    ]
+    ids = [row.pk for row in Notification.objects.bulk_create(rows, batch_size=1000)]
+    for start in range(0, len(ids), QUEUE_BATCH):
+        pairs = [(pk, 0) for pk in ids[start : start + QUEUE_BATCH]]
+        transaction.on_commit(partial(queue_change, pairs))
+    return ids
+
+
 def queue_change(notifications: Iterable[tuple[int, int]]) -> int:
     """Hand the (id, attempts) pairs of one booking change to Celery as one message.
 

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from bookings import ballots, draw
+from bookings import ballots, draw, limits
 from bookings.codes import normalize_code
 from bookings.models import Entry, Release
 from bookings.nik import mask_nik
@@ -32,7 +32,6 @@ from .forms import (
     edited_applicants,
 )
 from .holding import holds_entry, remember, remember_entry, remember_group
-from .views import BOOKING_RATE, LOOKUP_RATE
 
 SCRIPT = Path(draw.__file__)
 
@@ -107,7 +106,7 @@ def _choices(release):
 
 @never_cache
 @sensitive_post_parameters("nik", "full_name", "birth_date", "phone", "email")
-@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@ratelimit(group=limits.BOOKING, key="ip", rate=limits.BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def enter(request, pk):
     """Enter a ballot: the applicants (one, or a group as one entry) and up to three choices."""
@@ -147,7 +146,7 @@ def enter(request, pk):
 
 @never_cache
 @sensitive_post_parameters("nik")
-@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@ratelimit(group=limits.LOOKUP, key="ip", rate=limits.LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def withdraw(request, pk):
     """Withdraw an entry while entries are open: its code and one of its applicants' NIK."""
@@ -173,7 +172,7 @@ def withdraw(request, pk):
 
 @never_cache
 @sensitive_post_parameters("nik")
-@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@ratelimit(group=limits.LOOKUP, key="ip", rate=limits.LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def open_entry(request, pk):
     """Open an entry to change its choices: its code and one of its applicants' NIK."""
@@ -190,7 +189,7 @@ def open_entry(request, pk):
 
 
 @never_cache
-@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@ratelimit(group=limits.BOOKING, key="ip", rate=limits.BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def change(request, pk, code):
     """Change an entry's choices while entries are open: in a browser that holds the entry."""
@@ -219,7 +218,7 @@ def change(request, pk, code):
 
 
 @never_cache
-@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@ratelimit(group=limits.LOOKUP, key="ip", rate=limits.LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def offer(request, token):
     """A place offered from a waiting list, opened from its message's link: accept or decline."""

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from bookings import services
+from bookings import limits, services
 from bookings.availability import days_with_room
 from bookings.codes import grouped
 from bookings.models import Booking
@@ -21,7 +21,7 @@ from offices import clock
 
 from .forms import GroupCancelForm
 from .holding import lookup_redirect, owned_group, remember
-from .views import BOOKING_RATE, LOOKUP_RATE, RescheduleChoice, qr_svg
+from .views import RescheduleChoice, qr_svg
 
 
 def _members(group) -> list[Booking]:
@@ -111,7 +111,7 @@ def group_calendar_file(request, code):
 
 
 @never_cache
-@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@ratelimit(group=limits.LOOKUP, key="ip", rate=limits.LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def group_cancel(request, code):
     group = owned_group(request, code)
@@ -137,7 +137,7 @@ def group_cancel(request, code):
 
 
 @never_cache
-@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@ratelimit(group=limits.BOOKING, key="ip", rate=limits.BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def group_reschedule(request, code):
     group = owned_group(request, code)

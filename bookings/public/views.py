@@ -17,7 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from bookings import services
+from bookings import limits, services
 from bookings.availability import days_with_room, next_free_days, office_availability
 from bookings.codes import is_group_code, normalize_code
 from bookings.models import ReleaseSchedule
@@ -48,9 +48,7 @@ from .holding import (
 PENDING_KEY = "antrean_pending_booking"
 # The details typed into the form wait for "check your answers" this long, and no longer.
 PENDING_MAX_AGE = timedelta(minutes=30)
-BOOKING_RATE = "bookings.public.views.booking_rate"
 BOOKING_FORM_RATE = "bookings.public.views.booking_form_rate"
-LOOKUP_RATE = "bookings.public.views.lookup_rate"
 # Refusals of the session or the day, for which other days with places are offered; a refused
 # NIK is no reason to pick another day.
 SLOT_REFUSALS = frozenset(
@@ -60,19 +58,11 @@ SLOT_REFUSALS = frozenset(
 APPLICANT_DETAILS = applicant_field_keys(["nik", "full_name", "birth_date", "phone", "email"])
 
 
-def booking_rate(group, request):
-    return settings.RATELIMIT_BOOKING
-
-
 def booking_form_rate(group, request):
     # Adding or removing an applicant only draws the form again: a family of five needs several.
     if request.method == "POST" and edited_applicants(request.POST) is not None:
         return None
     return settings.RATELIMIT_BOOKING
-
-
-def lookup_rate(group, request):
-    return settings.RATELIMIT_LOOKUP
 
 
 def rate_limited(request, exception):
@@ -287,7 +277,7 @@ def _slot_unavailable(request, office, day, error, status=409):
 
 
 @never_cache
-@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@ratelimit(group=limits.BOOKING, key="ip", rate=limits.BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def check_answers(request, code, day, window_id):
     office, day, window = _slot(code, day, window_id)
@@ -433,7 +423,7 @@ def booking_calendar_file(request, code):
 
 @never_cache
 @sensitive_post_parameters("nik")
-@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@ratelimit(group=limits.LOOKUP, key="ip", rate=limits.LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def lookup(request):
     if request.method == "POST":
@@ -459,7 +449,7 @@ def lookup(request):
 
 
 @never_cache
-@ratelimit(key="ip", rate=LOOKUP_RATE, method="POST", block=True)
+@ratelimit(group=limits.LOOKUP, key="ip", rate=limits.LOOKUP_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def cancel(request, code):
     booking = owned_booking(request, code)
@@ -483,7 +473,7 @@ def cancel(request, code):
 
 
 @never_cache
-@ratelimit(key="ip", rate=BOOKING_RATE, method="POST", block=True)
+@ratelimit(group=limits.BOOKING, key="ip", rate=limits.BOOKING_RATE, method="POST", block=True)
 @require_http_methods(["GET", "POST"])
 def reschedule(request, code):
     booking = owned_booking(request, code)

@@ -141,3 +141,39 @@ class FindForm(forms.Form):
     def nik(self) -> str:
         """Return the NIK searched for, or an empty string if the term is not a NIK."""
         return as_nik(self.cleaned_data.get("term", ""))
+
+
+class ReleaseNikForm(forms.Form):
+    """A NIK to free from a booking someone else holds, once the clerk has checked the KTP."""
+
+    office = forms.ModelChoiceField(
+        queryset=None,
+        label=_("Your office"),
+        empty_label=None,
+        help_text=_("Where you checked the KTP; the booking may be at any office."),
+    )
+    nik = forms.CharField(
+        label=_("NIK"),
+        max_length=32,
+        help_text=_("16 digits, from the KTP you have in hand."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=150,
+        help_text=_(
+            "What the KTP showed and what the applicant said, for the holder of the booking "
+            "and the supervisors."
+        ),
+    )
+    ktp_checked = forms.BooleanField(
+        label=_("I have checked the applicant's KTP-el: the NIK is theirs."),
+        error_messages={"required": _("Check the KTP-el before releasing a NIK.")},
+    )
+
+    def __init__(self, *args, offices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = offices
+
+    def clean_nik(self):
+        return clean_nik(self.cleaned_data["nik"])

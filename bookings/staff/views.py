@@ -29,7 +29,7 @@ from offices.access import changeable_offices, staff_offices
 from offices.models import OfficeDay
 from offices.schedule import day_plan
 
-from .forms import CheckInForm, FindForm, WalkInForm
+from .forms import CheckInForm, FindForm, ReleaseNikForm, WalkInForm
 
 STAFF_MESSAGES = {
     "day_full": _("Today's quota at this office is full (%(booked)d of %(quota)d)."),
@@ -383,6 +383,46 @@ def walk_in(request, *, model_admin):
         no_office=None if office else STAFF_MESSAGES["no_office"],
     )
     return TemplateResponse(request, "bookings/staff/walk_in.html", context)
+
+
+# Winning a NIK back ---------------------------------------------------------------------
+
+
+@sensitive_post_parameters("nik", "reason")
+def release_nik(request, *, model_admin):
+    """Free a NIK that a booking of someone else holds, at any office, after a KTP check."""
+    _require(request, "bookings.change_booking")
+    offices = changeable_offices(request)
+    form = ReleaseNikForm(request.POST or None, offices=offices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            booking = services.release_nik(
+                nik=form.cleaned_data["nik"],
+                office=form.cleaned_data["office"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                now=clock.now(),
+            )
+        except ValidationError as exc:
+            form.add_error("nik" if exc.code.startswith("nik") else None, exc)
+        else:
+            messages.success(
+                request,
+                _(
+                    "NIK released: booking %(code)s at %(office)s is cancelled and its contact "
+                    "is told. The applicant can book now."
+                )
+                % {"code": booking.code, "office": booking.office.name},
+            )
+            return HttpResponseRedirect(reverse("admin:bookings_booking_release_nik"))
+    context = _context(
+        request,
+        model_admin,
+        _("Release a NIK held by someone else"),
+        form=form,
+        no_office=None if offices.exists() else STAFF_MESSAGES["no_office"],
+    )
+    return TemplateResponse(request, "bookings/staff/release_nik.html", context)
 
 
 # Finding a booking ----------------------------------------------------------------------

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.django_db
 roles = importlib.import_module("bookings.migrations.0002_roles")
 move = importlib.import_module("bookings.migrations.0004_counters_move_to_offices")
 release_roles = importlib.import_module("bookings.migrations.0012_release_roles")
+nik_release_roles = importlib.import_module("bookings.migrations.0016_nik_release_roles")
+block_roles = importlib.import_module("bookings.migrations.0018_block_roles")
 
 
 def _now_at(app, codename):
@@ -47,6 +49,8 @@ def test_the_migrations_create_both_groups_with_their_permissions():
             _now_at(app, codename) for app, codenames in by_app.items() for codename in codenames
         }
         expected |= {f"bookings.{codename}" for codename in release_roles.RELEASE_ROLES[name]}
+        expected |= {f"bookings.{c}" for c in nik_release_roles.NIK_RELEASE_ROLES[name]}
+        expected |= {f"bookings.{c}" for c in block_roles.BLOCK_ROLES[name]}
         assert _codenames(name) == expected
     assert roles.OFFICE_STAFF == OFFICE_STAFF_GROUP
     assert roles.SUPERVISOR == SUPERVISOR_GROUP

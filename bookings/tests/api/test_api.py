@@ -468,15 +468,16 @@ def test_messages_follow_the_body_language_then_accept_language(client, office):
 
 
 def test_booking_query_count_is_pinned(client, office, tomorrow, now, django_assert_num_queries):
-    # The window and its office, "full?", "NIK held or window full?", the day's windows and
-    # override, then BEGIN, the two counter UPDATEs, the booking and notification INSERTs and
-    # COMMIT: 11. The day's first booking also creates its two counter rows, each with an
-    # INSERT and a second UPDATE (four queries more).
+    # The window and its office, "full?", "blocked?", "NIK held or window full?", the day's
+    # windows and override, then BEGIN, the two counter UPDATEs, the booking and notification
+    # INSERTs and COMMIT: 12. The day's first booking also creates its two counter rows, each
+    # with an INSERT and a second UPDATE (four queries more). The limit per contact (off here)
+    # adds its count (and on PostgreSQL its lock).
     first = booking_body(office, tomorrow, window_at(office, tomorrow))
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         assert post(client, "/bookings", first).status_code == 201
     second = booking_body(office, tomorrow, window_at(office, tomorrow), nik=make_nik())
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert post(client, "/bookings", second).status_code == 201
 
 
@@ -861,3 +862,18 @@ def test_a_client_knowing_only_the_table_books_looks_up_reschedules_and_cancels(
     cancelled = post(client, f"/bookings/{booking}/cancel", {"nik": NIK})
     assert cancelled.json() == {"code": booking, "status": "cancelled", "group_code": None}
     assert post(client, f"/bookings/{booking}/lookup", {"nik": NIK}).json()["status"] == "cancelled"
+
+
+def test_the_pages_and_the_api_count_one_bucket_per_client(client, booking, settings):
+    settings.RATELIMIT_LOOKUP = "3/d"
+    lookup_page = "/bookings/lookup/"
+    # Two look-ups on the page and one in the app use the client's three.
+    for _ in range(2):
+        page = client.post(lookup_page, {"code": booking.code, "nik": make_nik()})
+        assert page.status_code in (200, 404)
+    assert post(client, f"/bookings/{booking.code}/lookup", {"nik": make_nik()}).status_code == 404
+
+    assert_error(
+        post(client, f"/bookings/{booking.code}/lookup", {"nik": NIK}), 429, "rate_limited"
+    )
+    assert client.post(lookup_page, {"code": booking.code, "nik": NIK}).status_code == 429

@@ -685,9 +685,10 @@ def _queries(django_assert_max_num_queries, limit, request):
 def test_booking_a_group_costs_the_same_queries_for_two_and_for_five(
     client, office, tomorrow, now, django_assert_max_num_queries
 ):
-    # The window and its office, "full?", "any NIK held?", the day's windows and override,
-    # BEGIN, the two counter UPDATEs, the INSERTs of the group, its members (one statement)
-    # and its notifications, COMMIT: 12. A day's first booking makes the counter rows first.
+    # The window and its office, "full?", "blocked?", "any NIK held?", the day's windows and
+    # override, BEGIN, the two counter UPDATEs, the INSERTs of the group, its members (one
+    # statement) and its notifications, COMMIT: 13. A day's first booking makes the counter
+    # rows first.
     window = window_at(office, tomorrow)
     services.create_booking(
         office=office, day=tomorrow, window=window, applicant=make_applicant(), now=now
@@ -695,7 +696,7 @@ def test_booking_a_group_costs_the_same_queries_for_two_and_for_five(
     counts = [
         _queries(
             django_assert_max_num_queries,
-            12,
+            13,
             lambda size=size: post(client, "/bookings", group_body(office, tomorrow, window, size)),
         )
         for size in (2, 5)
