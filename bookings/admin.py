@@ -124,6 +124,7 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
             path("check-in/", view(staff_views.check_in), name="bookings_booking_check_in"),
             path("walk-in/", view(staff_views.walk_in), name="bookings_booking_walk_in"),
             path("find/", view(staff_views.find), name="bookings_booking_find"),
+            path("signals/", view(staff_views.signals), name="bookings_booking_signals"),
             path(
                 "release-nik/",
                 view(staff_views.release_nik),

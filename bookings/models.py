@@ -165,6 +165,11 @@ class Booking(models.Model):
     cancel_reason = models.CharField(_("cancellation reason"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # A keyed hash of the address it was booked from (antrean.client_ip.client_key): staff
+    # see many NIKs booked from one address without the address being kept.
+    client = models.CharField(
+        _("client"), max_length=16, blank=True, default="", db_default="", editable=False
+    )
     checked_in_at = models.DateTimeField(_("checked in"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     # When the applicant's personal data was removed, RETENTION_DAYS after the appointment.

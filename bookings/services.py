@@ -258,7 +258,13 @@ def _insert(booking):
 
 
 def create_booking(
-    *, office: Office, day: date, window: ServiceWindow, applicant: Applicant, now=None
+    *,
+    office: Office,
+    day: date,
+    window: ServiceWindow,
+    applicant: Applicant,
+    client: str = "",
+    now=None,
 ) -> Booking:
     """Book an online place; hold the quotas and one active booking per NIK.
 
@@ -280,6 +286,7 @@ def create_booking(
         starts_at=office.local_datetime(day, window.start),
         ends_at=office.local_datetime(day, window.end),
         channel=Booking.Channel.ONLINE,
+        client=client,
         **_applicant_fields(applicant),
     )
 
@@ -306,15 +313,22 @@ def create_booking(
 
 
 def book_applicants(
-    *, office: Office, day: date, window: ServiceWindow, applicants: Sequence[Applicant], now=None
+    *,
+    office: Office,
+    day: date,
+    window: ServiceWindow,
+    applicants: Sequence[Applicant],
+    client: str = "",
+    now=None,
 ) -> list[Booking]:
-    """Book one applicant alone, or several as a group; return their bookings in order."""
+    """Book one applicant alone, or several as a group; return their bookings in order.
+
+    `client` is the keyed hash of the address it comes from (antrean.client_ip.client_key).
+    """
+    where = {"office": office, "day": day, "window": window, "client": client, "now": now}
     if len(applicants) == 1:
-        applicant = applicants[0]
-        return [create_booking(office=office, day=day, window=window, applicant=applicant, now=now)]
-    return create_group_booking(
-        office=office, day=day, window=window, applicants=applicants, now=now
-    )
+        return [create_booking(applicant=applicants[0], **where)]
+    return create_group_booking(applicants=applicants, **where)
 
 
 def _member_fields(number: int, applicant: Applicant) -> dict:
@@ -350,7 +364,13 @@ def refuse_held_niks(niks: list[str]) -> None:
 
 
 def create_group_booking(
-    *, office: Office, day: date, window: ServiceWindow, applicants: Sequence[Applicant], now=None
+    *,
+    office: Office,
+    day: date,
+    window: ServiceWindow,
+    applicants: Sequence[Applicant],
+    client: str = "",
+    now=None,
 ) -> list[Booking]:
     """Book 2 to BOOKING_GROUP_MAX applicants into one window together, all or none.
 
@@ -364,7 +384,9 @@ def create_group_booking(
     if not 2 <= count <= settings.BOOKING_GROUP_MAX:
         raise _error("group_size", max=settings.BOOKING_GROUP_MAX)
     contact = {"email": applicants[0].email, "phone": applicants[0].phone}
-    members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
+    members_fields = [
+        {**fields_, **contact, "client": client} for fields_ in group_applicant_fields(applicants)
+    ]
     niks = [member["nik"] for member in members_fields]
     _check_slot(office=office, day=day, window=window, now=now)
     refuse_blocked(

@@ -249,6 +249,7 @@ class OfficeForm(forms.ModelForm):
             "booking_horizon_days",
             "min_days_ahead",
             "open_weekdays",
+            "province_code",
             "release_mode",
             "staff",
         ]

@@ -66,6 +66,18 @@ class Office(models.Model):
         validators=[RegexValidator(r"^[0-6]{1,7}$", _("Use digits 0 (Monday) to 6 (Sunday)."))],
         help_text=_("Digits of the weekdays the office opens: 0 is Monday, 6 is Sunday."),
     )
+    province_code = models.CharField(
+        _("province code"),
+        max_length=2,
+        blank=True,
+        default="",
+        db_default="",
+        validators=[RegexValidator(r"^[0-9]{2}$", _("Two digits, such as 16."))],
+        help_text=_(
+            "The two digits a NIK of this province starts with (16 Sumatera Selatan, 73 "
+            "Sulawesi Selatan, 91 Papua): staff see how many applicants come from elsewhere."
+        ),
+    )
     release_mode = models.CharField(
         _("release of days"),
         max_length=10,

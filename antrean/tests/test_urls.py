@@ -96,6 +96,7 @@ ROUTES = [
     ("admin/bookings/booking/check-in/", "admin:bookings_booking_check_in"),
     ("admin/bookings/booking/walk-in/", "admin:bookings_booking_walk_in"),
     ("admin/bookings/booking/find/", "admin:bookings_booking_find"),
+    ("admin/bookings/booking/signals/", "admin:bookings_booking_signals"),
     ("admin/bookings/booking/release-nik/", "admin:bookings_booking_release_nik"),
     ("admin/bookings/booking/resend-failed/", "admin:bookings_booking_resend_failed"),
     ("admin/bookings/booking/<int:pk>/ticket/", "admin:bookings_booking_ticket"),

@@ -15,6 +15,7 @@ from django_ratelimit.core import is_ratelimited
 from ninja import Body, Query, Router, Status
 from ninja.throttling import BaseThrottle
 
+from antrean.client_ip import client_key
 from bookings import limits, services
 from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
 from bookings.availability import keep_briefly, office_availability
@@ -336,7 +337,12 @@ def create_booking(request, payload: Body[BookingRequest]):
         if problems:
             raise ValidationError(problems)
         bookings = services.book_applicants(
-            office=office, day=payload.date, window=window, applicants=applicants, now=now
+            office=office,
+            day=payload.date,
+            window=window,
+            applicants=applicants,
+            client=client_key(request),
+            now=now,
         )
     if isinstance(payload, GroupBookingIn):
         return Status(201, group_answer(bookings[0].group, bookings))

@@ -17,6 +17,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from antrean.client_ip import client_key
 from bookings import limits, services
 from bookings.availability import days_with_room, next_free_days, office_availability
 from bookings.codes import is_group_code, normalize_code
@@ -295,6 +296,7 @@ def check_answers(request, code, day, window_id):
                 day=day,
                 window=window,
                 applicants=form.applicants(get_language()[:2]),
+                client=client_key(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -6,6 +6,7 @@ bookings.services for every change.
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -30,6 +31,7 @@ from offices.models import OfficeDay
 from offices.schedule import day_plan
 
 from .forms import CheckInForm, FindForm, ReleaseNikForm, WalkInForm
+from .signals import BURST, MANY_NIKS, REPEATED_NO_SHOWS, read_signals
 
 STAFF_MESSAGES = {
     "day_full": _("Today's quota at this office is full (%(booked)d of %(quota)d)."),
@@ -383,6 +385,32 @@ def walk_in(request, *, model_admin):
         no_office=None if office else STAFF_MESSAGES["no_office"],
     )
     return TemplateResponse(request, "bookings/staff/walk_in.html", context)
+
+
+# Signals --------------------------------------------------------------------------------
+
+SIGNAL_DAYS = 30  # appointments from this many days ago on, and all those still to come
+
+
+def signals(request, *, model_admin):
+    """Patterns that may be brokers or bots, at the user's offices (a supervisor's: all)."""
+    _require(request, "bookings.view_booking")
+    offices = staff_offices(request)
+    chosen = request.GET.get("office", "")
+    office = offices.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+    shown = offices.filter(pk=office.pk) if office else offices
+    since = clock.now().date() - timedelta(days=SIGNAL_DAYS)
+    context = _context(
+        request,
+        model_admin,
+        _("Signals of brokers and bots"),
+        signals=read_signals(shown, since),
+        offices=offices,
+        office=office,
+        since=since,
+        thresholds={"niks": MANY_NIKS, "burst": BURST, "no_shows": REPEATED_NO_SHOWS},
+    )
+    return TemplateResponse(request, "bookings/staff/signals.html", context)
 
 
 # Winning a NIK back ---------------------------------------------------------------------

@@ -22,6 +22,7 @@ OFFICES = [
         "city": "Palembang",
         "address": "Jl. Jenderal Sudirman Km. 3,5 No. 3, Palembang, Sumatera Selatan",
         "timezone": "Asia/Jakarta",
+        "province_code": "16",
     },
     {
         "code": "makassar",
@@ -29,6 +30,7 @@ OFFICES = [
         "city": "Makassar",
         "address": "Jl. Perintis Kemerdekaan Km. 13, Makassar, Sulawesi Selatan",
         "timezone": "Asia/Makassar",
+        "province_code": "73",
     },
     {
         "code": "jayapura",
@@ -36,6 +38,7 @@ OFFICES = [
         "city": "Jayapura",
         "address": "Jl. Percetakan Negara No. 15, Jayapura, Papua",
         "timezone": "Asia/Jayapura",
+        "province_code": "91",
     },
 ]
 OFFICE_DEFAULTS = {"daily_quota": 150, "walk_in_reserve": 15, "open_weekdays": "01234"}
