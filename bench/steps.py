@@ -322,7 +322,7 @@ def queries(code, day, window, repeat):
                 "full_name": "Siti Aminah",
                 "birth_date": f"19{90 + number // 9999:02d}-05-15",
                 "email": "siti@example.com",
-                "phone": "+6281234567890",
+                "phone": f"+62812{number:08d}",  # a phone holds a few bookings only
                 "purpose": "umrah",
             }
         )
@@ -429,7 +429,7 @@ def _enter_in_bulk(release, count, region_code, first, rng):
                 receipt=draw.receipt_of(salt, details),
                 preferences=wishes,
                 email=f"undian{n}@example.com",
-                phone=f"+6281234567{n % 1000:03d}",
+                phone=f"+62813{n:08d}",
                 language="id",
             )
         )

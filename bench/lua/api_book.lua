@@ -23,9 +23,9 @@ function request()
   local nik, birth = common.nik(data.region, seq)
   local body = string.format(
     '{"office":"%s","date":"%s","window":%d,"nik":"%s","full_name":"%s",'
-      .. '"birth_date":"%s","email":"pemohon%d@example.com","phone":"+6281234567%03d",'
+      .. '"birth_date":"%s","email":"pemohon%d@example.com","phone":"%s",'
       .. '"purpose":"umrah"}',
-    slot[1], slot[2], slot[3], nik, common.name(seq), birth, seq, seq % 1000
+    slot[1], slot[2], slot[3], nik, common.name(seq), birth, seq, common.phone(data.region, seq)
   )
   sent_at = common.sent()
   return wrk.format("POST", "/api/v1/bookings", headers, body)

@@ -33,8 +33,8 @@ function request()
   end
   local body = string.format(
     '{"office":"%s","date":"%s","window":%d,"email":"rombongan%d@example.com",'
-      .. '"phone":"+6281234567%03d","applicants":[%s]}',
-    slot[1], slot[2], slot[3], seq, seq % 1000, table.concat(applicants, ",")
+      .. '"phone":"%s","applicants":[%s]}',
+    slot[1], slot[2], slot[3], seq, common.phone(data.region, seq), table.concat(applicants, ",")
   )
   sent_at = common.sent()
   return wrk.format("POST", "/api/v1/bookings", headers, body)

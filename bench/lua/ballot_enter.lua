@@ -49,9 +49,9 @@ function request()
     picked[#picked + 1] = choice_json(choices[(first + rank) % #choices + 1])
   end
   local body = string.format(
-    '{"email":"undian%d@example.com","phone":"+6281234567%03d","applicants":[%s],'
+    '{"email":"undian%d@example.com","phone":"%s","applicants":[%s],'
       .. '"choices":[%s]}',
-    seq, seq % 1000, table.concat(applicants, ","), table.concat(picked, ",")
+    seq, common.phone(data.region, seq), table.concat(applicants, ","), table.concat(picked, ",")
   )
   sent_at = common.sent()
   return wrk.format("POST", path, headers, body)

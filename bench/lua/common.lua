@@ -29,6 +29,16 @@ function M.nik(region, n)
   return nik, string.format("%04d-%02d-%02d", year, month, day)
 end
 
+-- A mobile number for request `seq` of a run (thread * 1,000,000 + its own count): a phone
+-- holds a few active bookings only (BOOKINGS_PER_CONTACT), so each new applicant has its
+-- own, in this run and against every other run (the region's province and last digit).
+function M.phone(region, seq)
+  local thread, count = math.floor(seq / 1000000), seq % 1000
+  return string.format(
+    "+62812%s%s%02d%03d", region:sub(1, 2), region:sub(6, 6), thread % 100, count
+  )
+end
+
 -- A full name as on a KTP (letters only, as the forms require).
 local NAMES = { "Siti Aminah", "Budi Santoso", "Dewi Lestari", "Ahmad Fauzi", "Rina Wulandari",
   "Muhammad Rizki", "Nur Hidayah", "Agus Salim" }

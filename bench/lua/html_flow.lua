@@ -41,7 +41,7 @@ local function new_flow()
     { "nik", nik },
     { "full_name", common.name(seq) },
     { "birth_date", birth },
-    { "phone", string.format("+6281234567%03d", seq % 1000) },
+    { "phone", common.phone(data.region, seq) },
     { "email", "pemohon" .. seq .. "@example.com" },
     { "purpose", "umrah" },
     { "application_type", "new" },
