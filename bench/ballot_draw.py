@@ -20,7 +20,7 @@ from bench.config import (
     log,
     region,
 )
-from bench.machine import CpuMeter
+from bench.machine import CpuMeter, settle
 from bench.profiling import summarize_profile
 from bench.stack import render
 
@@ -202,18 +202,25 @@ def ballot_draw(stack):
         f"draw: {config.draw_offices} offices, one release each, {config.draw_entries:,} "
         "entries (made in bulk; not timed)"
     )
+    made = stack.step("draw_setup", config.draw_offices, config.draw_entries, region("draw"))
+    log(
+        f"  draw: {made['applicants']:,} applicants entered in {made['setup_s']:.0f} s, "
+        f"closed in {made['close_s']:.0f} s; waiting for a quiet machine (the draw runs once)"
+    )
+    quiet = settle(config.quiet_wait)
     winners_path = stack.tmp / "draw_winners.csv"
     # BENCH_PROFILE=1: py-spy records the draws (wall time, waits on PostgreSQL included).
     profile_path = OUT_DIR / "profile-draw.txt" if config.profile else None
     if profile_path:
         profile_path.unlink(missing_ok=True)
     found = stack.step(
-        "draw",
-        config.draw_offices,
-        config.draw_entries,
-        region("draw"),
-        winners_path,
-        profile_path or "-",
+        "draw", ",".join(map(str, made["releases"])), winners_path, profile_path or "-"
+    )
+    found.update(
+        applicants=made["applicants"],
+        setup_s=made["setup_s"],
+        close_s=made["close_s"],
+        quiet_before=quiet,
     )
     log(
         f"  draw: {found['releases_drawn']} releases drawn in {found['draw_s']:.1f} s "

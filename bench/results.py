@@ -272,14 +272,26 @@ def _draw_lines(r):
         "",
         f"The draws booked {d['bookings']:,} applicants ({d['entries_won']:,} entries won, "
         f"{d['groups']:,} of them groups), put {d['entries_waiting']:,} entries on the waiting "
-        f"list and struck {d['entries_struck']:,}; {d['notifications']:,} notifications "
-        f"written. One release: p50 {d['release_p50_s']:.2f} s, p90 {d['release_p90_s']:.2f} s, "
+        f"list and struck {d['entries_struck']:,}; it wrote {d['notifications']:,} "
+        "notifications for the winners"
+        + (
+            f" and {d['entry_notifications']:,} for the waiting entries (not in the floor)"
+            if "entry_notifications" in d
+            else ""
+        )
+        + f". One release: p50 {d['release_p50_s']:.2f} s, p90 {d['release_p90_s']:.2f} s, "
         f"max {d['release_max_s']:.2f} s. The floor wrote {floor['bookings']:,} bookings and "
         f"{floor['notifications']:,} notifications (runs: "
         + ", ".join(f"{t:.2f}" for t in floor["runs_s"])
         + f" s). Entries made in bulk in {d['setup_s']:.0f} s and closed in "
         f"{d['close_s']:.1f} s (not timed). CPU while drawing: the draw's process / PostgreSQL "
-        f"/ others {split} %.",
+        f"/ others {split} %"
+        + (
+            ""
+            if d.get("quiet_before") in (None, True)
+            else " (others did not settle under 5% before it)"
+        )
+        + ".",
     ]
     prof = d.get("profile")
     if prof:

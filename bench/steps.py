@@ -46,7 +46,7 @@ from django.utils import timezone  # noqa: E402
 
 from bookings import ballots, codes, draw  # noqa: E402
 from bookings.availability import office_availability  # noqa: E402
-from bookings.models import Booking, Entry, EntryApplicant, Notification  # noqa: E402
+from bookings.models import Booking, Entry, EntryApplicant, Notification, Release  # noqa: E402
 from bookings.reports.counts import monthly_counts  # noqa: E402
 from offices.models import Office, OfficeDay, ServiceWindow, WindowDay  # noqa: E402
 from offices.schedule import day_plans, holiday_name  # noqa: E402
@@ -508,12 +508,14 @@ def _drawn_state(releases):
         "entries_undecided": Entry.objects.filter(
             release__in=releases, status=Entry.Status.ENTERED
         ).count(),
+        # What the draw writes besides the floor's rows: the waiting entries' notifications.
+        "entry_notifications": Notification.objects.filter(entry__release__in=releases).count(),
     }
 
 
-def draw_bench(offices, entries, region_code, winners_path, profile_path):
-    """Make `offices` releases and `entries` entries in bulk, close them, then time
-    ballots.draw_release on each; write the winning entries to a CSV for the floor."""
+def draw_setup(offices, entries, region_code):
+    """Make `offices` ballot offices with a release each and `entries` entries in bulk, then
+    close the releases; return the releases' ids."""
     now = timezone.now()
     rng = random.Random(15)  # the same entries on every run
     started = time.perf_counter()
@@ -523,8 +525,25 @@ def draw_bench(offices, entries, region_code, winners_path, profile_path):
         applicants = _enter_in_bulk(release, count, region_code, applicants, rng)
     setup_s = time.perf_counter() - started
     started = time.perf_counter()
-    releases = [ballots.close_release(release=r, now=now) for r in releases]
-    close_s = time.perf_counter() - started
+    for release in releases:
+        ballots.close_release(release=release, now=now)
+    _emit(
+        {
+            "releases": [release.pk for release in releases],
+            "applicants": applicants,
+            "setup_s": round(setup_s, 1),
+            "close_s": round(time.perf_counter() - started, 2),
+        }
+    )
+
+
+def draw_bench(release_ids, winners_path, profile_path):
+    """Time ballots.draw_release on each release (closed, its draw due); write the winning
+    entries to a CSV for the floor (office by its place in the list, day, session, size)."""
+    now = timezone.now()
+    ids = [int(pk) for pk in release_ids.split(",")]
+    by_pk = Release.objects.in_bulk(ids)
+    releases = [by_pk[pk] for pk in ids]
     profiler = _start_py_spy(profile_path)
     meter = CpuMeter()
     times = []
@@ -560,11 +579,8 @@ def draw_bench(offices, entries, region_code, winners_path, profile_path):
             "releases_drawn": sum(r.state == r.State.DRAWN for r in releases),
             "first_day": releases[0].first_day.isoformat(),
             "last_day": releases[0].last_day.isoformat(),
-            "entries": entries,
-            "applicants": applicants,
+            "entries": sum(len(r.entries_list) for r in releases),
             "places": places,
-            "setup_s": round(setup_s, 1),
-            "close_s": round(close_s, 2),
             "draw_s": round(sum(times), 3),
             "release_p50_s": round(statistics.median(times), 3),
             "release_max_s": round(max(times), 3),
@@ -610,8 +626,10 @@ def main(argv):
         queries(argv[2], argv[3], argv[4], int(argv[5]))
     elif command == "report":
         report(argv[2], int(argv[3]), argv[4])
+    elif command == "draw_setup":
+        draw_setup(int(argv[2]), int(argv[3]), argv[4])
     elif command == "draw":
-        draw_bench(int(argv[2]), int(argv[3]), argv[4], argv[5], argv[6])
+        draw_bench(argv[2], argv[3], argv[4])
     elif command == "entry_release":
         entry_release(argv[2])
     else:
