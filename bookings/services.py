@@ -402,19 +402,9 @@ def create_group_booking(
         raise
 
 
-def _insert_members(
-    office, plan, window, members_fields, *, now, take=True, claims=False
-) -> list[Booking]:
-    """Take the places of one or more applicants in a window and insert their bookings: one
-    alone, or a group's members under a group code; the contact hears once.
-
-    take=False: the places are held already (an accepted offer). claims: refuse places the
-    waiting list of a ballot wants first (a booking first come, first served). Either way
-    the contact may hold no more than BOOKINGS_PER_CONTACT active bookings.
-    """
-    day = plan.date
-    count = len(members_fields)
-    group = BookingGroup() if count > 1 else None
+def _new_members(office, day, window, members_fields) -> tuple[BookingGroup | None, list]:
+    """Return the unsaved online bookings of one applicant, or of several under a new group."""
+    group = BookingGroup() if len(members_fields) > 1 else None
     members = [
         Booking(
             office=office,
@@ -428,6 +418,22 @@ def _insert_members(
         )
         for fields_ in members_fields
     ]
+    return group, members
+
+
+def _insert_members(
+    office, plan, window, members_fields, *, now, take=True, claims=False
+) -> list[Booking]:
+    """Take the places of one or more applicants in a window and insert their bookings: one
+    alone, or a group's members under a group code; the contact hears once.
+
+    take=False: the places are held already (an accepted offer). claims: refuse places the
+    waiting list of a ballot wants first (a booking first come, first served). Either way
+    the contact may hold no more than BOOKINGS_PER_CONTACT active bookings.
+    """
+    day = plan.date
+    count = len(members_fields)
+    group, members = _new_members(office, day, window, members_fields)
 
     def draw():
         if group is not None:
@@ -474,20 +480,8 @@ def book_drawn_all(*, office: Office, winners, now=None) -> list[list[Booking]]:
     per_day, per_window, rows = Counter(), Counter(), []
     for day, window, applicants in winners:
         contact = {"email": applicants[0].email, "phone": applicants[0].phone}
-        group = BookingGroup() if len(applicants) > 1 else None
-        members = [
-            Booking(
-                office=office,
-                date=day,
-                window=window,
-                starts_at=office.local_datetime(day, window.start),
-                ends_at=office.local_datetime(day, window.end),
-                channel=Booking.Channel.ONLINE,
-                group=group,
-                **{**fields_, **contact},
-            )
-            for fields_ in group_applicant_fields(applicants)
-        ]
+        members_fields = [{**f, **contact} for f in group_applicant_fields(applicants)]
+        group, members = _new_members(office, day, window, members_fields)
         per_day[day] += len(members)
         per_window[(day, window)] += len(members)
         rows.append((group, members))

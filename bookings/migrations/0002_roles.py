@@ -64,6 +64,22 @@ def _ensure_permissions(apps):
         app_config.models_module = None
 
 
+def grant(apps, by_role: dict) -> None:
+    """Give each role {name: [bookings codenames]} these permissions (for later migrations)."""
+    _ensure_permissions(apps)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for name, codenames in by_role.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        permissions = list(
+            Permission.objects.filter(content_type__app_label="bookings", codename__in=codenames)
+        )
+        missing = set(codenames) - {p.codename for p in permissions}
+        if missing:
+            raise RuntimeError(f"Permissions not found for {name}: {sorted(missing)}")
+        group.permissions.add(*permissions)
+
+
 def create_roles(apps, schema_editor):
     _ensure_permissions(apps)
     Group = apps.get_model("auth", "Group")

@@ -31,18 +31,7 @@ RELEASE_ROLES = {
 
 
 def add_release_roles(apps, schema_editor):
-    roles._ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in RELEASE_ROLES.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        permissions = list(
-            Permission.objects.filter(content_type__app_label="bookings", codename__in=codenames)
-        )
-        missing = set(codenames) - {p.codename for p in permissions}
-        if missing:
-            raise RuntimeError(f"Permissions not found for {name}: {sorted(missing)}")
-        group.permissions.add(*permissions)
+    roles.grant(apps, RELEASE_ROLES)
 
 
 class Migration(migrations.Migration):

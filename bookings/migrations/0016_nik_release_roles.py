@@ -14,17 +14,7 @@ NIK_RELEASE_ROLES = {
 
 
 def add_roles(apps, schema_editor):
-    roles._ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in NIK_RELEASE_ROLES.items():
-        group, _created = Group.objects.get_or_create(name=name)
-        permissions = list(
-            Permission.objects.filter(content_type__app_label="bookings", codename__in=codenames)
-        )
-        if len(permissions) != len(codenames):
-            raise RuntimeError(f"Permissions not found for {name}: {codenames}")
-        group.permissions.add(*permissions)
+    roles.grant(apps, NIK_RELEASE_ROLES)
 
 
 class Migration(migrations.Migration):
