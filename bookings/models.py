@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from offices.models import Office, ServiceWindow, Weekday
 
-from .nik import mask_nik, mask_phone
+from .nik import mask_email, mask_nik, mask_phone
 
 
 class BookingQuerySet(models.QuerySet):
@@ -325,8 +325,7 @@ class Block(models.Model):
             return mask_nik(self.value)
         if self.kind == self.Kind.PHONE:
             return mask_phone(self.value)
-        name, _at, domain = self.value.partition("@")
-        return f"{name[:1]}•••@{domain}"
+        return mask_email(self.value)
 
 
 class Notification(models.Model):

@@ -102,3 +102,9 @@ def mask_phone(phone: str) -> str:
     keep = 3
     head = phone[:5] if phone.startswith("+62") else phone[:3]
     return f"{head}{'•' * max(0, len(phone) - len(head) - keep)}{phone[-keep:]}"
+
+
+def mask_email(email: str) -> str:
+    """Return an e-mail address with all but the first letter of its name hidden."""
+    name, _at, domain = email.partition("@")
+    return f"{name[:1]}•••@{domain}" if domain else ""

@@ -776,13 +776,18 @@ def cancel_booking(*, booking: Booking, reason: str = "", by=None, now=None) -> 
         booking = _locked(booking)
         if not booking.can_cancel(now, by_staff=by is not None):
             raise _error("not_cancellable")
-        _release(booking)
-        booking.status = Booking.Status.CANCELLED
-        booking.cancelled_at = now
-        booking.cancel_reason = (reason or CANCELLED_BY_APPLICANT if by is None else reason)[:200]
-        booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-        record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
+        _cancel(booking, reason or CANCELLED_BY_APPLICANT if by is None else reason, now)
     return booking
+
+
+def _cancel(booking, reason, now):
+    # A locked booking's cancellation: its place freed, the reason kept, the applicant told.
+    _release(booking)
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.cancel_reason = str(reason)[:200]
+    booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+    record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
 
 
 def release_nik(*, nik: str, office: Office, reason: str, by, now=None) -> Booking:
@@ -812,12 +817,7 @@ def release_nik(*, nik: str, office: Office, reason: str, by, now=None) -> Booki
         booking = _locked(held)
         if booking.status != Booking.Status.BOOKED:  # cancelled or checked in meanwhile
             raise _error("nik_not_held")
-        _release(booking)
-        booking.status = Booking.Status.CANCELLED
-        booking.cancelled_at = now
-        booking.cancel_reason = str(written)[:200]
-        booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-        record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
+        _cancel(booking, written, now)
         NikRelease.objects.create(booking=booking, office=office, released_by=by, reason=reason)
     return booking
 

@@ -35,6 +35,11 @@ COUNTS = (
 )
 
 
+def month_name(month: int) -> str:
+    """Return a month's name in the active language, or "" for 0 (a total)."""
+    return str(MONTHS[month]) if month in MONTHS else ""
+
+
 @dataclass(frozen=True)
 class MonthCount:
     """The applicant count of one office in one month of the office's own calendar."""
@@ -56,7 +61,7 @@ class MonthCount:
 
     @property
     def month_name(self) -> str:
-        return str(MONTHS[self.month]) if self.month in MONTHS else ""
+        return month_name(self.month)
 
     @property
     def figures(self) -> tuple[int, ...]:
@@ -171,7 +176,7 @@ class BallotMonth:
 
     @property
     def month_name(self) -> str:
-        return str(MONTHS[self.month]) if self.month in MONTHS else ""
+        return month_name(self.month)
 
 
 def ballot_months(*, year: int, month: int | None = None, offices=None) -> list[BallotMonth]:

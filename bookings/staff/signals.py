@@ -12,7 +12,7 @@ from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Substr, TruncSecond
 
 from bookings.models import Booking, NikRelease
-from bookings.nik import mask_nik, mask_phone
+from bookings.nik import mask_email, mask_nik, mask_phone
 
 # How many NIKs behind one contact or address, and bookings in one second at one office,
 # make a signal; how many rows each signal shows at most.
@@ -33,11 +33,6 @@ class Signals:
     far: list
     no_shows: list
     releases: list
-
-
-def _mask_email(value: str) -> str:
-    name, _at, domain = value.partition("@")
-    return f"{name[:1]}•••@{domain}"
 
 
 def read_signals(offices, since: date) -> Signals:
@@ -91,7 +86,7 @@ def read_signals(offices, since: date) -> Signals:
     )
     return Signals(
         phones=behind("phone", mask_phone),
-        emails=behind("email", _mask_email),
+        emails=behind("email", mask_email),
         clients=behind("client", lambda key: key[:6]),
         bursts=list(bursts),
         mismatches=mismatched.count(),
