@@ -21,6 +21,18 @@ MIN_BIRTH_DATE = date(1900, 1, 1)
 NAME_MARKS = frozenset(" .,'-")
 NAME_APOSTROPHES = str.maketrans(dict.fromkeys("\u2019\u2018\u02bc`", "'"))
 
+# What each applicant of a group or a ballot entry holds of their own; the contact and the
+# language are the group's or the entry's.
+APPLICANT_FIELDS = (
+    "nik",
+    "full_name",
+    "birth_date",
+    "purpose",
+    "passport_type",
+    "application_type",
+)
+CONTACT_FIELDS = ("email", "phone", "language")
+
 
 @dataclass(frozen=True)
 class Applicant:

@@ -12,16 +12,17 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from antrean import bulk
 from offices import clock, places
 from offices.models import Office, ServiceWindow
 from offices.schedule import day_plans
 
 from . import codes, draw, services, waitlist
-from .applicants import Applicant
+from .applicants import APPLICANT_FIELDS, Applicant
 from .availability import office_availability
 from .constraints import violated_constraint
 from .models import (
@@ -231,16 +232,6 @@ def change_entry(*, entry: Entry, preferences: Sequence[Preference], now=None) -
         entry.choices.all().delete()
         _write_choices(entry, preferences, len(members))
     return entry
-
-
-APPLICANT_FIELDS = (
-    "nik",
-    "full_name",
-    "birth_date",
-    "purpose",
-    "passport_type",
-    "application_type",
-)
 
 
 def _refuse_entered(release, niks):
@@ -532,59 +523,35 @@ def _free_places(release) -> dict:
 
 def _book_winners(release, now):
     # Not joined to the release: its list and outcome would be decoded once per entry.
-    entries = {e.receipt: e for e in release.entries.prefetch_related("applicants")}
+    ids = dict(release.entries.values_list("receipt", "pk"))
     windows = {w.pk: w for w in release.office.windows.all()}
-    won, winners = [], []
+    won, waiting = [], []
     for receipt, result in release.outcome.items():
-        entry = entries[receipt]
         if result["result"] == "won":
-            entry.status, entry.won_preference = Entry.Status.WON, result["preference"]
-            won.append(entry)
-            winners.append(
-                (
-                    date.fromisoformat(result["day"]),
-                    windows[result["window"]],
-                    [_applicant(entry, a) for a in entry.applicants.all()],
-                )
-            )
+            day = date.fromisoformat(result["day"])
+            won.append((ids[receipt], day, windows[result["window"]], result["preference"]))
         elif result["result"] == "waiting":
-            entry.status, entry.waiting_position = Entry.Status.WAITING, result["position"]
-    booked = services.book_drawn_all(office=release.office, winners=winners, now=now)
-    for entry, members in zip(won, booked, strict=True):
-        entry.booking = members[0]
-    decided = [e for e in entries.values() if e.status in (Entry.Status.WON, Entry.Status.WAITING)]
-    _save_outcomes(decided)
-    waiting = [e for e in decided if e.status == Entry.Status.WAITING]
-    record_entry_notifications(waiting, Notification.Kind.WAITING, now=now)
-
-
-OUTCOME_FIELDS = ("status", "booking_id", "won_preference", "waiting_position")
-OUTCOME_BATCH = 5000
-
-
-def _save_outcomes(entries):
-    """Write what the draw gave each entry. On PostgreSQL one UPDATE … FROM (VALUES …) per
-    batch: bulk_update's CASE expressions cost more to build than the draw itself."""
-    if connection.vendor != "postgresql":
-        Entry.objects.bulk_update(
-            entries, ["status", "booking", "won_preference", "waiting_position"], batch_size=1000
-        )
-        return
-    table = Entry._meta.db_table
-    for start in range(0, len(entries), OUTCOME_BATCH):
-        batch = entries[start : start + OUTCOME_BATCH]
-        rows = ", ".join(["(%s, %s, %s::bigint, %s::smallint, %s::integer)"] * len(batch))
-        values = [
-            value for e in batch for value in (e.pk, *(getattr(e, f) for f in OUTCOME_FIELDS))
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} AS e SET status = v.status, booking_id = v.booking_id,"  # noqa: S608
-                " won_preference = v.won_preference, waiting_position = v.waiting_position"
-                f" FROM (VALUES {rows}) AS v(id, status, booking_id, won_preference,"
-                " waiting_position) WHERE e.id = v.id",
-                values,
-            )
+            waiting.append((ids[receipt], Entry.Status.WAITING, result["position"]))
+    winners = [(entry, day, window) for entry, day, window, _preference in won]
+    booked = services.book_drawn_all(release=release, winners=winners, now=now)
+    bulk.update_from(
+        Entry,
+        names=("id", "status", "booking", "preference"),
+        rows=[(entry, Entry.Status.WON, booked[entry], pref) for entry, _d, _w, pref in won],
+        assigned={
+            "status": "given.status",
+            "booking": "given.booking",
+            "won_preference": "given.preference",
+        },
+    )
+    bulk.update_from(
+        Entry,
+        names=("id", "status", "position"),
+        rows=waiting,
+        assigned={"status": "given.status", "waiting_position": "given.position"},
+    )
+    waiting_entries = release.entries.filter(status=Entry.Status.WAITING)
+    record_entry_notifications(waiting_entries, Notification.Kind.WAITING, now=now)
 
 
 def _applicant(entry, applicant) -> Applicant:

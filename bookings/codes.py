@@ -4,6 +4,7 @@ A booking's code has 10 symbols and a group's 12, so the length alone tells whic
 names: the two can never be mistaken for each other, whatever is drawn.
 """
 
+import base64
 import re
 import secrets
 
@@ -15,8 +16,14 @@ _LENGTHS = (CODE_LENGTH, GROUP_CODE_LENGTH)
 _LINK_PARTS = re.compile(r"[/?=&#\s]+")
 
 
+# Base 32 of random bytes spelled in our alphabet: each symbol is 5 random bits, so each of
+# the 32 symbols is as likely as any other (a draw writes thousands of codes at once).
+_BASE32 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CODE_ALPHABET.encode())
+
+
 def _draw(length) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+    random_bytes = secrets.token_bytes(length * 5 // 8 + 1)  # bits for every symbol and more
+    return base64.b32encode(random_bytes).translate(_BASE32)[:length].decode()
 
 
 def new_code() -> str:

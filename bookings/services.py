@@ -21,15 +21,24 @@ from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from antrean import bulk
 from offices import clock, places
 from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan, day_plans
 
 from . import blocks, codes, releases, waitlist
-from .applicants import Applicant
+from .applicants import APPLICANT_FIELDS, CONTACT_FIELDS, Applicant
 from .constraints import CODE_TAKEN, GROUP_CODE_TAKEN, NIK_HELD, violated_constraint
-from .models import Block, Booking, BookingGroup, NikRelease, Notification
+from .models import (
+    Block,
+    Booking,
+    BookingGroup,
+    Entry,
+    EntryApplicant,
+    NikRelease,
+    Notification,
+)
 from .nik import mask_nik, normalize_nik, parse_nik
 from .notifications.outbox import record_new_confirmations, record_notifications
 
@@ -463,47 +472,123 @@ def _insert_members(
     return members
 
 
-def book_drawn_all(*, office: Office, winners, now=None) -> list[list[Booking]]:
-    """Book all the winners of a draw at once: `winners` is [(day, window, applicants)], each
-    one booking or one group. Returns each winner's bookings, in order.
+def book_drawn_all(*, release, winners, now=None) -> dict[int, int]:
+    """Book all the winners of a draw at once: `winners` is [(entry id, day, window)], each
+    entry's applicants one booking or one group. Returns each entry's first booking's id.
 
     The draw holds the days' counters and gave only places it saw free; the slot rules of
     online booking do not apply (the days were the ballot's), nor the limit per contact
     (what was entered before the draw). The counters take each day's and each window's
-    places in one UPDATE; groups, bookings and confirmations are inserted in one insert each.
+    places in one UPDATE; the groups, the bookings (their applicants read where the entries
+    hold them) and the confirmations are written set-based, a statement per batch each.
     """
     now = now or clock.now()
     if not winners:
-        return []
-    days = [day for day, _window, _applicants in winners]
+        return {}
+    office = release.office
+    won = {entry: (day, window) for entry, day, window in winners}
+    members = {entry: [] for entry in won}
+    applicants = EntryApplicant.objects.filter(release=release).order_by("pk")
+    mismatch = {same: bulk.prepared(Booking, "birth_date_mismatch", not same) for same in (1, 0)}
+    for pk, entry, nik, birth_date in applicants.values_list("pk", "entry", "nik", "birth_date"):
+        if entry in members:
+            same = parse_nik(nik).matches_birth_date(birth_date)
+            members[entry].append((pk, mismatch[same]))
+    days = [day for day, _window in won.values()]
     plans = {plan.date: plan for plan in day_plans(office, min(days), max(days))}
-    per_day, per_window, rows = Counter(), Counter(), []
-    for day, window, applicants in winners:
-        contact = {"email": applicants[0].email, "phone": applicants[0].phone}
-        members_fields = [{**f, **contact} for f in group_applicant_fields(applicants)]
-        group, members = _new_members(office, day, window, members_fields)
-        per_day[day] += len(members)
-        per_window[(day, window)] += len(members)
-        rows.append((group, members))
+    per_day, per_window = Counter(), Counter()
+    for entry, (day, window) in won.items():
+        per_day[day] += len(members[entry])
+        per_window[(day, window)] += len(members[entry])
+    slots = {
+        (day, window): [
+            bulk.prepared(Booking, "date", day),
+            window.pk,
+            bulk.prepared(Booking, "starts_at", office.local_datetime(day, window.start)),
+            bulk.prepared(Booking, "ends_at", office.local_datetime(day, window.end)),
+        ]
+        for day, window in per_window
+    }
+    groups, rows, first_codes = [], [], {}
 
     def draw():
-        for group, members in rows:
-            if group is not None:
-                group.code = codes.new_group_code()
-            for member in members:
-                member.code = codes.new_code()
+        groups.clear()
+        rows.clear()
+        first_codes.clear()
+        for entry, slot in won.items():
+            group = codes.new_group_code() if len(members[entry]) > 1 else None
+            if group:
+                groups.append((group,))
+            for number, (applicant, mismatch) in enumerate(members[entry]):
+                code = codes.new_code()
+                if not number:
+                    first_codes[entry] = code
+                rows.append((applicant, code, mismatch, group, *slots[slot]))
+
+    booked = {}
 
     def write():
         places.take_counts(office, plans, per_day, per_window)
-        BookingGroup.objects.bulk_create([group for group, _members in rows if group])
-        for group, members in rows:
-            for member in members:
-                member.group = group  # the saved group's id
-        Booking.objects.bulk_create([m for _group, members in rows for m in members], 1000)
-        record_new_confirmations([(members[0], group) for group, members in rows], now=now)
+        bulk.insert_select(
+            BookingGroup,
+            prototype=BookingGroup(created_at=now),
+            selected={"code": "given.code"},
+            source="given",
+            names=("code",),
+            rows=groups,
+        )
+        booked.update(_insert_drawn(office, rows, now))
+        record_new_confirmations([booked[code] for code in first_codes.values()], now=now)
 
     _under_fresh_codes(draw, write)
-    return [members for _group, members in rows]
+    return {entry: booked[code] for entry, code in first_codes.items()}
+
+
+DRAWN_NAMES = (
+    "applicant_id",
+    "code",
+    "mismatch",
+    "group_code",
+    "day",
+    "window_id",
+    "starts",
+    "ends",
+)
+
+
+def _insert_drawn(office, rows, now) -> dict[str, int]:
+    # The bookings of drawn applicants, their fields read from their entries: {code: id}.
+    qn = connection.ops.quote_name
+    applicant, entry = EntryApplicant._meta, Entry._meta
+    selected = {
+        "code": "given.code",
+        "date": "given.day",
+        "window": "given.window_id",
+        "starts_at": "given.starts",
+        "ends_at": "given.ends",
+        "birth_date_mismatch": "given.mismatch",
+        "group": "g.id",
+        **{name: f"a.{qn(applicant.get_field(name).column)}" for name in APPLICANT_FIELDS},
+        **{name: f"e.{qn(entry.get_field(name).column)}" for name in CONTACT_FIELDS},
+    }
+    source = (
+        f"given JOIN {qn(applicant.db_table)} AS a ON a.id = given.applicant_id"
+        f" JOIN {qn(entry.db_table)} AS e ON e.id = a.{qn(applicant.get_field('entry').column)}"
+        f" LEFT JOIN {qn(BookingGroup._meta.db_table)} AS g ON g.code = given.group_code"
+    )
+    prototype = Booking(
+        office=office, channel=Booking.Channel.ONLINE, created_at=now, updated_at=now
+    )
+    found = bulk.insert_select(
+        Booking,
+        prototype=prototype,
+        selected=selected,
+        source=source,
+        names=DRAWN_NAMES,
+        rows=rows,
+        returning=("code", "pk"),
+    )
+    return dict(found)
 
 
 def book_offered(*, office: Office, day: date, window: ServiceWindow, applicants, now=None):

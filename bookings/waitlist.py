@@ -147,7 +147,8 @@ def _offer(release, choice, plan, window, ends, now) -> Offer | None:
                 made_at=now,
                 expires_at=ends,
             )
-            record_entry_notifications([choice.entry], Notification.Kind.OFFER, now=now)
+            offered = Entry.objects.filter(pk=choice.entry_id)
+            record_entry_notifications(offered, Notification.Kind.OFFER, now=now)
     except (places.NoPlace, IntegrityError):
         return None  # taken meanwhile; the entry waits on
     return offer

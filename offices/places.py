@@ -13,6 +13,8 @@ row with the same key, so creating a day's other rows would wait out of that ord
 from django.db import transaction
 from django.db.models import F, Max, Sum
 
+from antrean import bulk
+
 from .models import OfficeDay, WindowDay
 from .schedule import DayPlan
 
@@ -125,15 +127,46 @@ def take(office, plan: DayPlan, window, *, uses_reserve=False, count=1):
 
 def take_counts(office, plans: dict, days: dict, windows: dict) -> None:
     """Take many online places at once, all or none: `days` {date: places} of office-days,
-    `windows` {(date, window): places}; each counter in one conditional UPDATE, days by date
-    and then windows by date and start, or raise NoPlace.
+    `windows` {(date, window): places}; the days in one conditional UPDATE, then the
+    windows in another, or raise NoPlace.
 
-    For a draw, which holds the office-days already: no booking holds a window of them.
+    For a draw, which holds the office-days already: no booking holds a window of them, so
+    the windows' rows may be taken in any order.
     """
-    for day in sorted(days):
-        take_day(office, plans[day], uses_reserve=False, count=days[day])
-    for day, window in sorted(windows, key=lambda key: (key[0], key[1].start)):
-        take_window(window, day, windows[(day, window)])
+    hold_days(office, {day: (plans[day].quota, plans[day].online_quota) for day in days})
+    WindowDay.objects.bulk_create(
+        [WindowDay(window=w, date=day, capacity=w.capacity) for day, w in windows],
+        ignore_conflicts=True,
+    )
+    day_table, window_table = OfficeDay._meta.db_table, WindowDay._meta.db_table
+    taken = bulk.update_from(
+        OfficeDay,
+        names=("day", "places"),
+        rows=[(bulk.prepared(OfficeDay, "date", day), n) for day, n in days.items()],
+        assigned={
+            "booked": "booked + given.places",
+            "online_booked": "online_booked + given.places",
+        },
+        matched=(
+            f"{day_table}.office_id = %s AND {day_table}.date = given.day"
+            f" AND booked + given.places <= quota AND online_booked + given.places <= online_quota"
+        ),
+        params=[office.pk],
+    )
+    if taken != len(days):
+        raise NoPlace("day")
+    taken = bulk.update_from(
+        WindowDay,
+        names=("window_id", "day", "places"),
+        rows=[(w.pk, bulk.prepared(WindowDay, "date", day), n) for (day, w), n in windows.items()],
+        assigned={"booked": "booked + given.places"},
+        matched=(
+            f"{window_table}.window_id = given.window_id AND {window_table}.date = given.day"
+            " AND booked + given.places <= capacity"
+        ),
+    )
+    if taken != len(windows):
+        raise NoPlace("window")
 
 
 def release(office, day, window, *, uses_reserve, count=1):

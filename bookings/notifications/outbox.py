@@ -1,7 +1,7 @@
 """The notification outbox: rows written with a booking change, queued on commit, swept, retried."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 
 from django.conf import settings
@@ -10,7 +10,8 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import Booking, Notification
+from antrean import bulk
+from bookings.models import Booking, Entry, Notification
 from offices import clock
 
 from .tasks import deliver_notification, deliver_notifications
@@ -70,60 +71,78 @@ def record_notifications(
 
 def record_entry_notifications(entries, kind: str, *, now=None) -> list[int]:
     """Write one pending row per channel of each ballot entry's contact about its place on the
-    waiting list or an offer; queue them on commit. As record_notifications: once per entry
-    and kind. One insert and one read for any number of entries (a draw's whole list)."""
-    lost_after = (now or clock.now()) + settings.NOTIFICATION_REQUEUE_AFTER
-    Notification.objects.bulk_create(
-        [
-            Notification(entry=entry, kind=kind, channel=channel, next_attempt_at=lost_after)
-            for entry in entries
-            for channel, address in (
-                (Notification.Channel.EMAIL, entry.email),
-                (Notification.Channel.SMS, entry.phone),
-            )
-            if address
-        ],
-        ignore_conflicts=True,
+    waiting list or an offer; queue them on commit. `entries` is a queryset of entries, a
+    draw's whole waiting list written in one statement. As record_notifications: once per
+    entry and kind. Returns the ids of the rows written."""
+    now = now or clock.now()
+    entry = Entry._meta
+    subquery, params = entries.order_by().values("pk").query.sql_with_params()
+    ids = _record_per_channel(
+        prototype=Notification(kind=kind, created_at=now, next_attempt_at=_lost_after(now)),
+        subjects={"entry": "s.id"},
+        source=f"{connection.ops.quote_name(entry.db_table)} AS s",
+        where=f"s.id IN ({subquery})",
+        params=params,
+        skip_conflicts=True,
     )
-    waiting = list(
-        Notification.objects.filter(
-            entry__in=[entry.pk for entry in entries],
-            kind=kind,
-            status=Notification.Status.PENDING,
-            attempts=0,
-        ).values_list("pk", flat=True)
-    )
-    for start in range(0, len(waiting), QUEUE_BATCH):
-        pairs = [(pk, 0) for pk in waiting[start : start + QUEUE_BATCH]]
-        transaction.on_commit(partial(queue_change, pairs))
-    return waiting
+    _queue_on_commit(ids)
+    return ids
 
 
-def record_new_confirmations(subjects, *, now=None) -> list[int]:
+def record_new_confirmations(bookings: Sequence[int], *, now=None) -> list[int]:
     """Write the confirmations of many bookings or groups inserted in this transaction (a
-    draw's winners) in one insert, and queue them on commit in batches. `subjects` are
-    (booking, group or None): a group's message goes once to the contact of its first
-    member, `booking`. Returns the ids written."""
-    lost_after = (now or clock.now()) + settings.NOTIFICATION_REQUEUE_AFTER
-    rows = [
-        Notification(
-            **({"group": group} if group is not None else {"booking": booking}),
+    draw's winners) in one statement per batch, and queue them on commit in batches.
+    `bookings` are ids; a group's message goes once to the contact of its first member, whose
+    id stands for the group here. Returns the ids written."""
+    now = now or clock.now()
+    booking = connection.ops.quote_name(Booking._meta.db_table)
+    ids = _record_per_channel(
+        prototype=Notification(
             kind=Notification.Kind.CONFIRMATION,
-            channel=channel,
-            next_attempt_at=lost_after,
-        )
-        for booking, group in subjects
-        for channel, address in (
-            (Notification.Channel.EMAIL, booking.email),
-            (Notification.Channel.SMS, booking.phone),
-        )
-        if address
-    ]
-    ids = [row.pk for row in Notification.objects.bulk_create(rows, batch_size=1000)]
+            created_at=now,
+            next_attempt_at=_lost_after(now),
+        ),
+        subjects={"booking": "CASE WHEN s.group_id IS NULL THEN s.id END", "group": "s.group_id"},
+        source=f"given JOIN {booking} AS s ON s.id = given.booking",
+        names=("booking",),
+        rows=[(pk,) for pk in bookings],
+    )
+    _queue_on_commit(ids)
+    return ids
+
+
+# The field of a contact each channel reaches; an empty one is a channel the contact lacks.
+ADDRESSES = {Notification.Channel.EMAIL: "email", Notification.Channel.SMS: "phone"}
+
+
+def _record_per_channel(*, prototype, subjects, source, where="true", params=(), **options):
+    # One row per channel of each subject `s` of source (and where) with an address on it.
+    channels = " UNION ALL ".join(["SELECT %s AS channel"] * len(ADDRESSES))
+    address = " ".join(f"WHEN %s THEN s.{field}" for field in ADDRESSES.values())
+    found = bulk.insert_select(
+        Notification,
+        prototype=prototype,
+        selected={**subjects, "channel": "c.channel"},
+        source=(
+            f"{source} CROSS JOIN ({channels}) AS c"
+            f" WHERE {where} AND (CASE c.channel {address} END) <> ''"
+        ),
+        params=[*ADDRESSES, *params, *ADDRESSES],
+        returning=("pk",),
+        **options,
+    )
+    return [pk for (pk,) in found]
+
+
+def _lost_after(now):
+    # Lost on the way to the broker or in it, a row is queued again by the sweep from then on.
+    return now + settings.NOTIFICATION_REQUEUE_AFTER
+
+
+def _queue_on_commit(ids):
     for start in range(0, len(ids), QUEUE_BATCH):
         pairs = [(pk, 0) for pk in ids[start : start + QUEUE_BATCH]]
         transaction.on_commit(partial(queue_change, pairs))
-    return ids
 
 
 def queue_change(notifications: Iterable[tuple[int, int]]) -> int:

@@ -12,13 +12,14 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from bookings import ballots, draw
+from bookings import ballots, codes, draw
 from bookings.models import Booking, Entry, EntryApplicant, Notification, Release
 from bookings.tests.factories import (
     assert_counters_match_bookings,
     book_at,
     make_applicant,
     make_family,
+    make_nik,
     make_release,
     window_at,
 )
@@ -336,6 +337,70 @@ def test_a_winning_group_hears_once_and_its_members_get_their_own_codes(small_re
     assert group.members.count() == 3
     assert {m.window for m in group.members.all()} == {window_at(office, MONDAY, 8)}
     assert Notification.objects.filter(group=group, kind="confirmation").count() == 2
+
+
+def test_a_drawn_booking_holds_what_its_applicant_entered_as_one_booked_online_would(
+    small_release,
+):
+    office = small_release.office
+    eight = window_at(office, MONDAY, 8)
+    applicant = make_applicant(
+        nik=make_nik(date(1962, 2, 2)),
+        full_name="Nur Aisyah",
+        birth_date=date(1961, 1, 1),
+        passport_type="electronic",
+    )
+    entry = enter(small_release, [applicant], [(MONDAY, eight)])
+    ballots.close_release(release=small_release, now=CLOSES)
+
+    ballots.draw_release(release=small_release, public_value="1", now=DRAW)
+
+    entry.refresh_from_db()
+    booking = entry.booking
+    assert (booking.nik, booking.full_name, booking.birth_date) == (
+        applicant.nik,
+        "Nur Aisyah",
+        date(1961, 1, 1),
+    )
+    assert booking.birth_date_mismatch  # the NIK says otherwise
+    assert (booking.purpose, booking.passport_type, booking.application_type) == (
+        applicant.purpose,
+        "electronic",
+        applicant.application_type,
+    )
+    assert (booking.email, booking.phone, booking.language) == (
+        applicant.email,
+        applicant.phone,
+        applicant.language,
+    )
+    assert (booking.office, booking.date, booking.window) == (office, MONDAY, eight)
+    assert booking.starts_at == datetime(2017, 9, 11, 8, 0, tzinfo=WIB)
+    assert booking.ends_at == datetime(2017, 9, 11, 10, 0, tzinfo=WIB)
+    assert (booking.channel, booking.status, booking.group) == ("online", "booked", None)
+    assert booking.created_at == DRAW
+    sent = Notification.objects.filter(booking=booking, kind="confirmation")
+    assert sorted(sent.values_list("channel", flat=True)) == ["email", "sms"]
+
+
+def test_a_drawn_code_that_clashes_draws_every_code_again_and_books_once(
+    small_release, monkeypatch
+):
+    fill(small_release)
+    ballots.close_release(release=small_release, now=CLOSES)
+    taken = book_at(OfficeFactory(), MONDAY, now=DURING).code
+    real_new_code = codes.new_code
+    clashing = iter([taken])
+    monkeypatch.setattr("bookings.codes.new_code", lambda: next(clashing, None) or real_new_code())
+
+    drawn = ballots.draw_release(release=small_release, public_value="1", now=DRAW)
+
+    won = [o for o in drawn.outcome.values() if o["result"] == "won"]
+    sizes = {e["receipt"]: e["size"] for e in drawn.entries_list}
+    booked = Booking.objects.filter(office=small_release.office)
+    assert booked.count() == sum(sizes[r] for r, o in drawn.outcome.items() if o in won)
+    assert Booking.objects.filter(code=taken).count() == 1
+    assert Entry.objects.filter(status=Entry.Status.WON, booking__isnull=False).count() == len(won)
+    assert_counters_match_bookings()
 
 
 def test_an_entry_written_as_the_release_closes_is_refused_not_lost(release, monkeypatch):

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from bookings.codes import CODE_ALPHABET, new_code, normalize_code
+from bookings.codes import CODE_ALPHABET, new_code, new_group_code, normalize_code
 from bookings.models import Booking, Notification
 from bookings.services import (
     CANCELLED_BY_APPLICANT,
@@ -97,6 +97,14 @@ def test_a_code_is_ten_unambiguous_symbols():
         assert set(code) <= set(CODE_ALPHABET)
     assert not set("01IO") & set(CODE_ALPHABET)
     assert len(set(CODE_ALPHABET)) == 32  # 10 × 5 = 50 random bits
+
+
+@pytest.mark.parametrize("draw", [new_code, new_group_code])
+def test_every_symbol_comes_up_at_every_place_of_a_code(draw):
+    drawn = [draw() for _ in range(3000)]
+
+    for place in range(len(drawn[0])):
+        assert {code[place] for code in drawn} == set(CODE_ALPHABET)
 
 
 def test_a_code_typed_by_a_clerk_is_normalised():
