@@ -41,6 +41,14 @@ def _no_contact_limit(settings, request):
         settings.BOOKINGS_PER_CONTACT = 0
 
 
+@pytest.fixture(autouse=True)
+def _no_contact_confirmation(settings, request):
+    """Most tests look at what follows a booking: they book with the contact confirmed at
+    once (CONTACT_CONFIRMATION off, as in the bench), except those marked
+    contact_confirmation, which type the code back."""
+    settings.CONTACT_CONFIRMATION = bool(request.node.get_closest_marker("contact_confirmation"))
+
+
 @pytest.fixture
 def now():
     return FIXED_NOW

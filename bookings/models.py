@@ -764,3 +764,53 @@ class Offer(models.Model):
 
     def is_open(self, now) -> bool:
         return self.state == self.State.OPEN and now < self.expires_at
+
+
+class ContactCheck(models.Model):
+    """The one-time code sent to the contact of a new booking, group or ballot entry: until it
+    is typed back, the subject holds its place and its NIKs for a few minutes only."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for the code")
+        CONFIRMED = "confirmed", _("Confirmed")
+        LAPSED = "lapsed", _("Lapsed unconfirmed")
+
+    booking = models.OneToOneField(
+        Booking, on_delete=models.CASCADE, null=True, blank=True, related_name="contact_check"
+    )
+    group = models.OneToOneField(
+        BookingGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="contact_check"
+    )
+    entry = models.OneToOneField(
+        Entry, on_delete=models.CASCADE, null=True, blank=True, related_name="contact_check"
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    channel = models.CharField(_("sent by"), max_length=5, choices=Notification.Channel.choices)
+    # A keyed hash of the code (bookings.contact.code_hash); the code itself is never stored.
+    code_hash = models.CharField(max_length=96, editable=False)
+    tries = models.PositiveSmallIntegerField(_("wrong codes typed"), default=0)
+    sends = models.PositiveSmallIntegerField(_("codes sent"), default=1)
+    sent_at = models.DateTimeField(_("last code sent"))
+    # The hold ends: unconfirmed by then, the subject lapses and its places are freed.
+    expires_at = models.DateTimeField(_("hold ends"))
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact check")
+        verbose_name_plural = _("contact checks")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(booking__isnull=False, group__isnull=True, entry__isnull=True)
+                    | Q(booking__isnull=True, group__isnull=False, entry__isnull=True)
+                    | Q(booking__isnull=True, group__isnull=True, entry__isnull=False)
+                ),
+                name="contact_check_one_subject",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "expires_at"], name="contact_check_due")]
+
+    def __str__(self):
+        return f"{self.get_state_display()} ({self.get_channel_display()})"

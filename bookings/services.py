@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, date, timedelta
 from functools import partial, reduce
+from math import ceil
 from operator import or_
 
 from django.conf import settings
@@ -27,22 +28,28 @@ from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
 from offices.schedule import DayPlan, day_plan, day_plans
 
-from . import blocks, codes, releases, waitlist
+from . import blocks, codes, contact, releases, waitlist
 from .applicants import APPLICANT_FIELDS, CONTACT_FIELDS, Applicant
 from .constraints import CODE_TAKEN, GROUP_CODE_TAKEN, NIK_HELD, violated_constraint
 from .models import (
     Block,
     Booking,
     BookingGroup,
+    ContactCheck,
     Entry,
     EntryApplicant,
     NikRelease,
     Notification,
 )
 from .nik import mask_nik, normalize_nik, parse_nik
-from .notifications.outbox import record_new_confirmations, record_notifications
+from .notifications.outbox import (
+    queue_contact_code,
+    record_new_confirmations,
+    record_notifications,
+)
 
 CODE_DRAWS = 3  # codes drawn at most for one booking before giving up
+LAPSE_BATCH = 500  # unconfirmed subjects lapsed in one run of the beat
 
 MESSAGES = {
     "full": _("This session is full. Please choose another session or day."),
@@ -166,16 +173,16 @@ def _refuse_over_contact_limit(phone, email, adding=1):
     in key order), so two bookings of one contact count one after the other; SQLite runs one
     writer at a time."""
     limit = settings.BOOKINGS_PER_CONTACT
-    contact = {name: value for name, value in (("phone", phone), ("email", email.lower())) if value}
-    if not limit or not contact:
+    reach = {name: value for name, value in (("phone", phone), ("email", email.lower())) if value}
+    if not limit or not reach:
         return
     if connection.vendor == "postgresql":
-        keys = sorted(_lock_key(value) for value in contact.values())
+        keys = sorted(_lock_key(value) for value in reach.values())
         with connection.cursor() as cursor:
             locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
             cursor.execute(f"SELECT {locks}", keys)
     # The partial indexes on the booked rows' phone and e-mail find them, whatever the table.
-    mine = {name: Q(**{name: value}) for name, value in contact.items()}
+    mine = {name: Q(**{name: value}) for name, value in reach.items()}
     held = (
         Booking.objects.filter(status=Booking.Status.BOOKED)
         .filter(reduce(or_, mine.values()))
@@ -304,8 +311,9 @@ def create_booking(
         places.take(office, plan, window)
         _refuse_claimed(office, day, window, 1, now)
         booking.save(force_insert=True)
-        record_notifications(booking, Notification.Kind.CONFIRMATION, new_booking=True, now=now)
+        _tell_new_booking(booking, None, now)
 
+    _count_code_sending(booking.phone, client)
     # The whole transaction under a fresh code, not a savepoint around the insert: two
     # statements fewer while the counters are locked.
     try:
@@ -392,19 +400,20 @@ def create_group_booking(
     count = len(applicants)
     if not 2 <= count <= settings.BOOKING_GROUP_MAX:
         raise _error("group_size", max=settings.BOOKING_GROUP_MAX)
-    contact = {"email": applicants[0].email, "phone": applicants[0].phone}
+    reach = {"email": applicants[0].email, "phone": applicants[0].phone}
     members_fields = [
-        {**fields_, **contact, "client": client} for fields_ in group_applicant_fields(applicants)
+        {**fields_, **reach, "client": client} for fields_ in group_applicant_fields(applicants)
     ]
     niks = [member["nik"] for member in members_fields]
     _check_slot(office=office, day=day, window=window, now=now)
-    refuse_blocked(
-        office=office, phone=contact["phone"], email=contact["email"], niks=niks, now=now
-    )
+    refuse_blocked(office=office, phone=reach["phone"], email=reach["email"], niks=niks, now=now)
     refuse_held_niks(niks)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
+    _count_code_sending(reach["phone"], client)
     try:
-        return _insert_members(office, plan, window, members_fields, now=now, claims=True)
+        return _insert_members(
+            office, plan, window, members_fields, now=now, claims=True, online=True
+        )
     except IntegrityError as exc:
         if violated_constraint(exc) == NIK_HELD:  # booked elsewhere a moment ago
             refuse_held_niks(niks)
@@ -431,14 +440,16 @@ def _new_members(office, day, window, members_fields) -> tuple[BookingGroup | No
 
 
 def _insert_members(
-    office, plan, window, members_fields, *, now, take=True, claims=False
+    office, plan, window, members_fields, *, now, take=True, claims=False, online=False
 ) -> list[Booking]:
     """Take the places of one or more applicants in a window and insert their bookings: one
     alone, or a group's members under a group code; the contact hears once.
 
     take=False: the places are held already (an accepted offer). claims: refuse places the
     waiting list of a ballot wants first (a booking first come, first served). Either way
-    the contact may hold no more than BOOKINGS_PER_CONTACT active bookings.
+    the contact may hold no more than BOOKINGS_PER_CONTACT active bookings. online: a new
+    booking from the site or the app, whose contact is checked first (_tell_new_booking);
+    an offer's contact has shown it receives our messages already.
     """
     day = plan.date
     count = len(members_fields)
@@ -461,9 +472,12 @@ def _insert_members(
             for member in members:
                 member.group = group  # the saved group's id
         Booking.objects.bulk_create(members)
-        record_notifications(
-            members[0], Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
-        )
+        if online:
+            _tell_new_booking(members[0], group, now)
+        else:
+            record_notifications(
+                members[0], Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
+            )
 
     try:
         _under_fresh_codes(draw, write)
@@ -600,8 +614,8 @@ def book_offered(*, office: Office, day: date, window: ServiceWindow, applicants
     """
     now = now or clock.now()
     plan = day_plan(office, day)
-    contact = {"email": applicants[0].email, "phone": applicants[0].phone}
-    members_fields = [{**fields_, **contact} for fields_ in group_applicant_fields(applicants)]
+    reach = {"email": applicants[0].email, "phone": applicants[0].phone}
+    members_fields = [{**fields_, **reach} for fields_ in group_applicant_fields(applicants)]
     return _insert_members(office, plan, window, members_fields, now=now, take=False)
 
 
@@ -865,14 +879,15 @@ def cancel_booking(*, booking: Booking, reason: str = "", by=None, now=None) -> 
     return booking
 
 
-def _cancel(booking, reason, now):
+def _cancel(booking, reason, now, *, tell=True):
     # A locked booking's cancellation: its place freed, the reason kept, the applicant told.
     _release(booking)
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_at = now
     booking.cancel_reason = str(reason)[:200]
     booking.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
-    record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
+    if tell:
+        record_notifications(booking, Notification.Kind.CANCELLATION, now=now)
 
 
 def release_nik(*, nik: str, office: Office, reason: str, by, now=None) -> Booking:
@@ -1139,3 +1154,138 @@ def find_booking(code: str, nik: str) -> Booking | None:
     stored = booking.nik if booking is not None else "0" * 16
     matches = hmac.compare_digest(stored.encode(), normalize_nik(nik).encode())
     return booking if booking is not None and matches else None
+
+
+# ---- contact confirmation: a new booking's one-time code ----------------------------------------
+
+
+def _hold_for_contact(*, booking=None, group=None, entry=None, phone: str, now) -> ContactCheck:
+    """Start the check of a new subject's contact, in its transaction: the code goes out on
+    commit, and the subject holds its place until CONTACT_CONFIRM_MINUTES have passed."""
+    code = contact.new_code()
+    check = ContactCheck.objects.create(
+        booking=booking,
+        group=group,
+        entry=entry,
+        channel=contact.channel_for(phone),
+        code_hash=contact.hash_code(code),
+        sent_at=now,
+        expires_at=now + settings.CONTACT_CONFIRM_MINUTES,
+    )
+    transaction.on_commit(partial(queue_contact_code, check.pk, code))
+    return check
+
+
+def _count_code_sending(phone, client):
+    # Before the booking's transaction: a code counts against the limits once, not per try.
+    if settings.CONTACT_CONFIRMATION:
+        contact.count_sending(phone, client)
+
+
+def _tell_new_booking(booking, group, now):
+    # The confirmation of a new online booking or group, or first its contact's code.
+    if settings.CONTACT_CONFIRMATION:
+        _hold_for_contact(
+            booking=None if group else booking, group=group, phone=booking.phone, now=now
+        )
+    else:
+        record_notifications(
+            booking, Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
+        )
+
+
+def _locked_check(check) -> ContactCheck:
+    return ContactCheck.objects.select_for_update().get(pk=check.pk)
+
+
+def confirm_contact(*, check: ContactCheck, code: str, now=None) -> ContactCheck:
+    """Confirm a contact with the code typed back: the booking or group is confirmed and told
+    as usual. Typing it again once confirmed changes nothing.
+
+    Raises ValidationError coded contact_code_format, contact_code_wrong (a try used),
+    contact_code_tries or contact_check_over.
+    """
+    now = now or clock.now()
+    typed = contact.clean_code(code)
+    with transaction.atomic():
+        check = _locked_check(check)
+        if check.state == ContactCheck.State.CONFIRMED:
+            return check
+        if check.state != ContactCheck.State.PENDING or now >= check.expires_at:
+            raise contact.error("contact_check_over")
+        if not contact.tries_left(check):
+            raise contact.error("contact_code_tries")
+        matched = contact.code_matches(check.code_hash, typed)
+        if matched:
+            check.state, check.confirmed_at = ContactCheck.State.CONFIRMED, now
+            check.save(update_fields=["state", "confirmed_at"])
+            _tell_confirmed(check, now)
+        else:
+            check.tries += 1
+            check.save(update_fields=["tries"])
+    if not matched:  # after the commit: the try stays used
+        if not contact.tries_left(check):
+            raise contact.error("contact_code_tries")
+        raise contact.error("contact_code_wrong", left=contact.tries_left(check))
+    return check
+
+
+def _tell_confirmed(check, now):
+    # The usual confirmation, now that the contact has shown it receives our messages.
+    if check.group_id or check.booking_id:
+        first = contact.contact_of(check)
+        record_notifications(first, Notification.Kind.CONFIRMATION, group=check.group, now=now)
+
+
+def resend_contact_code(*, check: ContactCheck, client: str = "", now=None) -> ContactCheck:
+    """Send a new code in place of the last one, once the wait after it has passed: the
+    wrong tries start again. Raises ValidationError coded contact_check_over,
+    contact_code_wait, contact_code_sends or contact_codes_limit."""
+    now = now or clock.now()
+    with transaction.atomic():
+        check = _locked_check(check)
+        if check.state != ContactCheck.State.PENDING or now >= check.expires_at:
+            raise contact.error("contact_check_over")
+        if check.sends >= settings.CONTACT_CODE_SENDS:
+            raise contact.error("contact_code_sends")
+        wait = contact.resend_at(check) - now
+        if wait.total_seconds() > 0:
+            raise contact.error("contact_code_wait", seconds=ceil(wait.total_seconds()))
+        contact.count_sending(contact.contact_of(check).phone, client)
+        code = contact.new_code()
+        check.code_hash = contact.hash_code(code)
+        check.tries, check.sends, check.sent_at = 0, check.sends + 1, now
+        check.save(update_fields=["code_hash", "tries", "sends", "sent_at"])
+        transaction.on_commit(partial(queue_contact_code, check.pk, code))
+    return check
+
+
+LAPSED_REASON = _("Not confirmed: the code sent to the contact was not typed in time.")
+
+
+def lapse_unconfirmed(*, now=None) -> int:
+    """Cancel the bookings and groups whose contact was not confirmed in time: their places
+    and NIKs are free at once (the waiting list is offered the places by the next run of
+    the ballots). Nobody is told: the contact never showed it receives our messages.
+    Returns how many checks lapsed."""
+    now = now or clock.now()
+    due = ContactCheck.objects.filter(
+        state=ContactCheck.State.PENDING, expires_at__lte=now, entry__isnull=True
+    ).values_list("pk", flat=True)
+    lapsed = 0
+    for pk in list(due[:LAPSE_BATCH]):
+        with transaction.atomic():
+            check = ContactCheck.objects.select_for_update().filter(pk=pk).first()
+            if check is None or check.state != ContactCheck.State.PENDING:
+                continue
+            held = Booking.objects.filter(status=Booking.Status.BOOKED)
+            if check.group_id:
+                held = held.filter(group_id=check.group_id)
+            else:
+                held = held.filter(pk=check.booking_id)
+            for booking in held.select_for_update().order_by("pk"):
+                _cancel(booking, LAPSED_REASON, now, tell=False)
+            check.state = ContactCheck.State.LAPSED
+            check.save(update_fields=["state"])
+            lapsed += 1
+    return lapsed

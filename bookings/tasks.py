@@ -7,7 +7,11 @@ from . import ballots, services
 from .notifications import outbox
 
 # Registered with the worker from here, where Celery looks for an app's tasks.
-from .notifications.tasks import deliver_notification, deliver_notifications  # noqa: F401
+from .notifications.tasks import (  # noqa: F401
+    deliver_notification,
+    deliver_notifications,
+    send_contact_code_task,
+)
 
 
 @shared_task
@@ -44,3 +48,10 @@ def mark_no_shows():
 def run_due_ballots():
     """Close the ballots whose entries are over and draw those that are due (every minute)."""
     return ballots.run_due()
+
+
+@shared_task
+def lapse_unconfirmed():
+    """Free the places of new bookings whose contact was not confirmed in time (every
+    minute); the next run of the ballots offers them to a waiting list."""
+    return services.lapse_unconfirmed()

@@ -16,11 +16,11 @@ from ninja import Body, Query, Router, Status
 from ninja.throttling import BaseThrottle
 
 from antrean.client_ip import client_key
-from bookings import limits, services
+from bookings import contact, limits, services
 from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
 from bookings.availability import keep_briefly, office_availability
 from bookings.codes import normalize_code
-from bookings.models import Booking
+from bookings.models import Booking, ContactCheck
 from offices import clock
 from offices.models import Office, ServiceWindow
 
@@ -34,6 +34,8 @@ from .schemas import (
     BookingOut,
     BookingRequest,
     CancelledOut,
+    ContactCodeIn,
+    ContactOut,
     ErrorOut,
     GroupBookingIn,
     GroupOut,
@@ -395,3 +397,57 @@ def reschedule_booking(request, code: BookingCode, payload: RescheduleIn):
         booking=booking, day=payload.date, window=window_by_id(payload.window)
     )
     return booking_answer(booking)
+
+
+def contact_answer(check, code: str) -> dict:
+    """Return what the app is told of a contact check: confirmed, until when, a new code when."""
+    pending = check.state == ContactCheck.State.PENDING
+    more = pending and check.sends < settings.CONTACT_CODE_SENDS
+    return {
+        "code": code,
+        "confirmed": check.state == ContactCheck.State.CONFIRMED,
+        "confirm_by": check.expires_at,
+        "resend_after": contact.resend_at(check) if more else None,
+    }
+
+
+def _check_of(booking: Booking) -> ContactCheck:
+    # A group member's check is the group's; a booking made without one has nothing to confirm.
+    check = ContactCheck.objects.filter(
+        **({"group_id": booking.group_id} if booking.group_id else {"booking": booking})
+    ).first()
+    if check is None:
+        raise Http404(BOOKING_NOT_FOUND)
+    return check
+
+
+@router.post(
+    "/bookings/{code}/confirm-contact",
+    response={200: ContactOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="confirm_contact",
+    summary="Confirm a new booking's contact with the code sent to it",
+)
+def confirm_contact(request, code: BookingCode, payload: ContactCodeIn):
+    """Type back the one-time code sent to a new booking's (or its group's) contact; until
+    then the booking holds its place for CONTACT_CONFIRM_MINUTES only. 422 for a wrong code
+    (a try used), 409 `contact_code_tries` once the tries are used, `contact_check_over` once
+    the booking has lapsed."""
+    booking = _find(code, payload.nik)
+    check = services.confirm_contact(check=_check_of(booking), code=payload.one_time_code)
+    return contact_answer(check, booking.code)
+
+
+@router.post(
+    "/bookings/{code}/resend-code",
+    response={202: ContactOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="resend_contact_code",
+    summary="Send a new booking's contact a new code",
+)
+def resend_contact_code(request, code: BookingCode, payload: NikIn):
+    """Send a new one-time code in place of the last one, once `resend_after` has passed (429
+    `contact_code_wait` before); 409 `contact_code_sends` once all codes are sent."""
+    booking = _find(code, payload.nik)
+    check = services.resend_contact_code(check=_check_of(booking), client=client_key(request))
+    return Status(202, contact_answer(check, booking.code))

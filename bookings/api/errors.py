@@ -57,7 +57,12 @@ CONFLICTS = {
     "offer_over": "offer_over",
     "contact_limit": "contact_limit",
     "blocked": "blocked",
+    "contact_check_over": "contact_check_over",
+    "contact_code_tries": "contact_code_tries",
+    "contact_code_sends": "contact_code_sends",
 }
+# Refusals that say "not now": 429 with the service's message.
+TOO_SOON = {"contact_code_wait": "contact_code_wait", "contact_codes_limit": "contact_codes_limit"}
 # Service error codes that say what is wrong with one field of the request.
 FIELD_OF_CODE = {
     "closed": "date",
@@ -72,6 +77,8 @@ FIELD_OF_CODE = {
     "preference_day": "choices",
     "preference_closed": "choices",
     "preference_window": "choices",
+    "contact_code_wrong": "one_time_code",
+    "contact_code_format": "one_time_code",
 }
 
 # Messages for what pydantic finds wrong, by its error type (Django's own wording where it has one).
@@ -191,7 +198,7 @@ def on_request_invalid(request, exc: RequestInvalid):
 
 @_in_request_language
 def on_service_error(request, exc: ValidationError):
-    """Map a service's ValidationError code to 409, 404, or 422 naming the field.
+    """Map a service's ValidationError code to 409, 429, 404, or 422 naming the field.
 
     A group refused for want of places says how many are left (`places_left`, the
     number the service's message gives).
@@ -202,6 +209,8 @@ def on_service_error(request, exc: ValidationError):
     if code in CONFLICTS:
         left = (exc.params or {}).get("left") if code in PLACES_LEFT else None
         return error_response(409, CONFLICTS[code], exc.messages[0], places_left=left)
+    if code in TOO_SOON:
+        return error_response(429, TOO_SOON[code], exc.messages[0])
     if code == "not_found":
         return error_response(404, "not_found", BOOKING_NOT_FOUND)
     field = "nik" if code.startswith("nik") else FIELD_OF_CODE.get(code, "__all__")

@@ -2,7 +2,7 @@
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
@@ -285,6 +285,25 @@ BookingRequest = Annotated[
 
 class NikIn(Input):
     nik: Text = Field(max_length=32, examples=["1671015705900001"], description=NIK_HELP)
+
+
+class ContactCodeIn(NikIn):
+    """The one-time code sent to a new booking's contact, with the NIK of one of its applicants."""
+
+    one_time_code: Text = Field(
+        max_length=12, examples=["042917"], description="The 6 digits sent by SMS or e-mail."
+    )
+
+
+class ContactOut(Schema):
+    code: str = Field(description="The booking's or the group's code.")
+    confirmed: bool
+    confirm_by: datetime = Field(
+        description="Unconfirmed by then, the booking lapses and its places are freed."
+    )
+    resend_after: datetime | None = Field(
+        description="When a new code can be asked for; null once confirmed or all are sent."
+    )
 
 
 class EntryChangeIn(NikIn):

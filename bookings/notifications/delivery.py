@@ -2,14 +2,18 @@
 
 import logging
 from datetime import timedelta
+from math import ceil
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bookings.models import Booking, Entry, Notification, Offer
+from bookings.contact import code_matches, contact_of
+from bookings.models import Booking, ContactCheck, Entry, Notification, Offer
 from offices import clock
 
 from .messages import GROUP_MEMBERS, addressee, concerned, email_message, sms_text
@@ -173,3 +177,33 @@ def send(notification, *, now=None):
         email_message(notification, now=now).send()
     else:
         send_sms(addressee(notification).phone, sms_text(notification))
+
+
+def send_contact_code(check_id: int, code: str, *, now=None) -> bool:
+    """Send a one-time code to the contact of its check while the check still waits for it;
+    return False when it no longer does (confirmed, lapsed, or a newer code sent). The code
+    is in no log and no row: only the task's message carries it."""
+    now = now or clock.now()
+    check = (
+        ContactCheck.objects.select_related("booking", "group", "entry").filter(pk=check_id).first()
+    )
+    if check is None or check.state != ContactCheck.State.PENDING or now >= check.expires_at:
+        return False
+    if not code_matches(check.code_hash, code):  # a newer code replaced this one
+        return False
+    to = contact_of(check)
+    minutes = max(ceil((check.expires_at - now).total_seconds() / 60), 1)
+    context = {"code": code, "minutes": minutes}
+    with translation.override(to.language):
+        if check.channel == Notification.Channel.SMS:
+            text = render_to_string("bookings/notifications/sms/contact_code.txt", context)
+            send_sms(to.phone, " ".join(text.split()))
+        else:
+            folder = "bookings/notifications/email/"
+            subject = " ".join(
+                render_to_string(f"{folder}contact_code_subject.txt", context).split()
+            )
+            text = render_to_string(f"{folder}contact_code_message.txt", context)
+            headers = {"Content-Language": to.language}
+            EmailMessage(subject, text, to=[to.email], headers=headers).send()
+    return True

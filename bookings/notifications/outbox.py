@@ -14,7 +14,7 @@ from antrean import bulk
 from bookings.models import Booking, Entry, Notification
 from offices import clock
 
-from .tasks import deliver_notification, deliver_notifications
+from .tasks import deliver_notification, deliver_notifications, send_contact_code_task
 
 REQUEUE_BATCH = 1000
 QUEUE_BATCH = 100  # rows of many entries' messages handed to Celery in one message
@@ -246,3 +246,14 @@ def _send_again(pks):
         next_attempt_at=clock.now() + settings.NOTIFICATION_REQUEUE_AFTER,
     )
     transaction.on_commit(lambda: queue_delivery([(pk, 0) for pk in pks]))
+
+
+def queue_contact_code(check_id: int, code: str) -> bool:
+    """Hand a one-time code to Celery to send (after the commit of its check). Never raises:
+    the applicant can ask for a new code; the code itself is never logged."""
+    try:
+        send_contact_code_task.delay(check_id, code)
+    except Exception as exc:  # noqa: BLE001 - any broker error
+        logger.warning("contact code %s not queued (%s)", check_id, type(exc).__name__)
+        return False
+    return True

@@ -4,9 +4,15 @@ Their names stay those of bookings.tasks, where they were first registered, so m
 already queued and the beat schedule keep finding them.
 """
 
+import logging
+
 from celery import shared_task
 
-from .delivery import deliver
+from .delivery import deliver, send_contact_code
+
+logger = logging.getLogger(__name__)
+# A code lapses with its hold: its message is retried soon or not at all.
+CODE_RETRY_SECONDS = 10
 
 
 @shared_task(
@@ -29,3 +35,14 @@ def deliver_notifications(pairs):
             deliver_notification.apply_async(
                 args=(notification_id, retry.attempts), countdown=retry.delay
             )
+
+
+@shared_task(name="bookings.tasks.send_contact_code", bind=True, max_retries=3, acks_late=True)
+def send_contact_code_task(self, check_id, code):
+    """Send a one-time code; a failure is retried three times, 10 s apart (it lapses soon)."""
+    try:
+        send_contact_code(check_id, code)
+    except Exception as exc:  # noqa: BLE001 - any channel error: try again shortly
+        # The error's type only: a gateway's answer may quote the text, and so the code.
+        logger.warning("contact code %s not sent (%s); retrying", check_id, type(exc).__name__)
+        raise self.retry(countdown=CODE_RETRY_SECONDS) from None
