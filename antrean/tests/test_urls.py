@@ -161,6 +161,8 @@ ROUTES = [
     ("api/v1/bookings/<code>/lookup", "api-v1:lookup_booking"),
     ("api/v1/bookings/<code>/cancel", "api-v1:cancel_booking"),
     ("api/v1/bookings/<code>/reschedule", "api-v1:reschedule_booking"),
+    ("api/v1/bookings/<code>/confirm-contact", "api-v1:confirm_contact"),
+    ("api/v1/bookings/<code>/resend-code", "api-v1:resend_contact_code"),
     ("api/v1/groups/<code>/lookup", "api-v1:lookup_group"),
     ("api/v1/groups/<code>/cancel", "api-v1:cancel_group"),
     ("api/v1/groups/<code>/reschedule", "api-v1:reschedule_group"),

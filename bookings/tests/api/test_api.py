@@ -763,6 +763,8 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/bookings/{code}/lookup", "post"),
         ("/api/v1/bookings/{code}/cancel", "post"),
         ("/api/v1/bookings/{code}/reschedule", "post"),
+        ("/api/v1/bookings/{code}/confirm-contact", "post"),
+        ("/api/v1/bookings/{code}/resend-code", "post"),
         ("/api/v1/groups/{code}/lookup", "post"),
         ("/api/v1/groups/{code}/cancel", "post"),
         ("/api/v1/groups/{code}/reschedule", "post"),

@@ -217,6 +217,7 @@ def test_beat_runs_the_periodic_tasks_on_schedule_and_drops_missed_runs():
         "bookings.tasks.create_due_reminders": timedelta(minutes=5),
         "bookings.tasks.mark_no_shows": timedelta(minutes=15),
         "bookings.tasks.run_due_ballots": timedelta(minutes=1),
+        "bookings.tasks.lapse_unconfirmed": timedelta(minutes=1),
     }
     for entry in entries.values():
         assert entry["options"]["expires"] == entry["schedule"].total_seconds()
