@@ -95,13 +95,6 @@ def tries_left(check: ContactCheck) -> int:
     return max(settings.CONTACT_CODE_TRIES - check.tries, 0)
 
 
-def contact_of(check: ContactCheck):
-    """Return who a check's code goes to: the booking, a group's first member, or the entry."""
-    if check.group_id:
-        return check.group.members.order_by("pk").first()
-    return check.booking or check.entry
-
-
 def count_sending(phone: str, client: str) -> None:
     """Count one code sent to this number and from this client, or raise contact_codes_limit
     when either has had its hour's codes already."""

@@ -328,6 +328,14 @@ class Block(models.Model):
         return mask_email(self.value)
 
 
+# A notification or a contact check is about exactly one of a booking, a group, an entry.
+ONE_SUBJECT = (
+    Q(booking__isnull=False, group__isnull=True, entry__isnull=True)
+    | Q(booking__isnull=True, group__isnull=False, entry__isnull=True)
+    | Q(booking__isnull=True, group__isnull=True, entry__isnull=False)
+)
+
+
 class Notification(models.Model):
     """One message about a booking on one channel: the outbox a Celery worker delivers."""
 
@@ -405,14 +413,7 @@ class Notification(models.Model):
                 fields=["entry", "kind", "channel", "sequence"],
                 name="notification_once_per_entry_change",
             ),
-            models.CheckConstraint(
-                condition=(
-                    Q(booking__isnull=False, group__isnull=True, entry__isnull=True)
-                    | Q(booking__isnull=True, group__isnull=False, entry__isnull=True)
-                    | Q(booking__isnull=True, group__isnull=True, entry__isnull=False)
-                ),
-                name="notification_one_subject",
-            ),
+            models.CheckConstraint(condition=ONE_SUBJECT, name="notification_one_subject"),
         ]
         indexes = [
             models.Index(fields=["status", "created_at"], name="notification_pending"),
@@ -801,14 +802,7 @@ class ContactCheck(models.Model):
         verbose_name = _("contact check")
         verbose_name_plural = _("contact checks")
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(booking__isnull=False, group__isnull=True, entry__isnull=True)
-                    | Q(booking__isnull=True, group__isnull=False, entry__isnull=True)
-                    | Q(booking__isnull=True, group__isnull=True, entry__isnull=False)
-                ),
-                name="contact_check_one_subject",
-            ),
+            models.CheckConstraint(condition=ONE_SUBJECT, name="contact_check_one_subject"),
         ]
         indexes = [models.Index(fields=["state", "expires_at"], name="contact_check_due")]
 

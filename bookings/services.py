@@ -42,6 +42,7 @@ from .models import (
     Notification,
 )
 from .nik import mask_nik, normalize_nik, parse_nik
+from .notifications.messages import addressee
 from .notifications.outbox import (
     queue_contact_code,
     record_new_confirmations,
@@ -1159,14 +1160,13 @@ def find_booking(code: str, nik: str) -> Booking | None:
 # ---- contact confirmation: a new booking's one-time code ----------------------------------------
 
 
-def _hold_for_contact(*, booking=None, group=None, entry=None, phone: str, now) -> ContactCheck:
+def _hold_for_contact(*, booking=None, group=None, phone: str, now) -> ContactCheck:
     """Start the check of a new subject's contact, in its transaction: the code goes out on
     commit, and the subject holds its place until CONTACT_CONFIRM_MINUTES have passed."""
     code = contact.new_code()
     check = ContactCheck.objects.create(
         booking=booking,
         group=group,
-        entry=entry,
         channel=contact.channel_for(phone),
         code_hash=contact.hash_code(code),
         sent_at=now,
@@ -1233,7 +1233,7 @@ def confirm_contact(*, check: ContactCheck, code: str, now=None) -> ContactCheck
 def _tell_confirmed(check, now):
     # The usual confirmation, now that the contact has shown it receives our messages.
     if check.group_id or check.booking_id:
-        first = contact.contact_of(check)
+        first = addressee(check)
         record_notifications(first, Notification.Kind.CONFIRMATION, group=check.group, now=now)
 
 
@@ -1251,7 +1251,7 @@ def resend_contact_code(*, check: ContactCheck, client: str = "", now=None) -> C
         wait = contact.resend_at(check) - now
         if wait.total_seconds() > 0:
             raise contact.error("contact_code_wait", seconds=ceil(wait.total_seconds()))
-        contact.count_sending(contact.contact_of(check).phone, client)
+        contact.count_sending(addressee(check).phone, client)
         code = contact.new_code()
         check.code_hash = contact.hash_code(code)
         check.tries, check.sends, check.sent_at = 0, check.sends + 1, now

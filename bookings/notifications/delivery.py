@@ -12,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from bookings.contact import code_matches, contact_of
+from bookings.contact import code_matches
 from bookings.models import Booking, ContactCheck, Entry, Notification, Offer
 from offices import clock
 
@@ -191,7 +191,7 @@ def send_contact_code(check_id: int, code: str, *, now=None) -> bool:
         return False
     if not code_matches(check.code_hash, code):  # a newer code replaced this one
         return False
-    to = contact_of(check)
+    to = addressee(check)  # as for any message about the booking, the group or the entry
     minutes = max(ceil((check.expires_at - now).total_seconds() / 60), 1)
     context = {"code": code, "minutes": minutes}
     with translation.override(to.language):

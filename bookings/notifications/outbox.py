@@ -22,6 +22,10 @@ QUEUE_BATCH = 100  # rows of many entries' messages handed to Celery in one mess
 logger = logging.getLogger(__name__)
 
 
+# The field of a contact each channel reaches; an empty one is a channel the contact lacks.
+ADDRESSES = {Notification.Channel.EMAIL: "email", Notification.Channel.SMS: "phone"}
+
+
 def record_notifications(
     booking: Booking, kind: str, *, group=None, new_booking=False, now=None
 ) -> list[int]:
@@ -35,17 +39,12 @@ def record_notifications(
     so none can exist) the rows are inserted plainly and the database returns their ids.
     Returns the ids of the rows that wait for their first attempt.
     """
-    channels = []
-    if booking.email:
-        channels.append(Notification.Channel.EMAIL)
-    if booking.phone:
-        channels.append(Notification.Channel.SMS)
+    channels = [channel for channel, field in ADDRESSES.items() if getattr(booking, field)]
     if not channels:
         return []
     subject = {"group": group} if group is not None else {"booking": booking}
     sequence = (group or booking).reschedule_count
-    # Lost on the way to the broker or in it, a row is queued again by the sweep from then on.
-    lost_after = (now or clock.now()) + settings.NOTIFICATION_REQUEUE_AFTER
+    lost_after = _lost_after(now or clock.now())
     rows = [
         Notification(
             **subject, kind=kind, channel=channel, sequence=sequence, next_attempt_at=lost_after
@@ -109,10 +108,6 @@ def record_new_confirmations(bookings: Sequence[int], *, now=None) -> list[int]:
     )
     _queue_on_commit(ids)
     return ids
-
-
-# The field of a contact each channel reaches; an empty one is a channel the contact lacks.
-ADDRESSES = {Notification.Channel.EMAIL: "email", Notification.Channel.SMS: "phone"}
 
 
 def _record_per_channel(*, prototype, subjects, source, where="true", params=(), **options):

@@ -1,21 +1,29 @@
 """A new booking holds its place until the one-time code sent to its contact is typed back."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from bookings import services
-from bookings.models import Booking, ContactCheck, Notification
-from bookings.notifications import outbox, sms
+from bookings import ballots, services
+from bookings.models import Booking, ContactCheck, Entry, Notification, Offer
+from bookings.notifications import sms
 from bookings.notifications.tasks import send_contact_code_task
-from bookings.tests.factories import make_applicant, make_family, window_at
-from offices.models import OfficeDay
+from bookings.tests.factories import (
+    assert_counters_match_bookings,
+    make_applicant,
+    make_family,
+    make_release,
+    window_at,
+)
+from offices.models import Office, OfficeDay
+from offices.tests.factories import DayOverrideFactory, OfficeFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.contact_confirmation]
 
 DAY = date(2017, 9, 12)
+MONDAY = date(2017, 9, 11)
 API = "/api/v1"
 
 
@@ -147,6 +155,47 @@ def test_an_unconfirmed_booking_lapses_its_place_and_nik_free_and_nobody_is_told
     assert again.status == Booking.Status.BOOKED
 
 
+def test_a_place_freed_by_a_lapse_is_offered_to_a_ballot_s_waiting_list(
+    now, sent, django_capture_on_commit_callbacks
+):
+    # One session of 2 places on Monday; the office moves to a ballot after one booking.
+    office = OfficeFactory(windows=[(time(8), time(10), 2)])
+    for day in range(12, 16):
+        DayOverrideFactory(office=office, date=date(2017, 9, day))
+    with django_capture_on_commit_callbacks(execute=True):
+        unconfirmed = services.create_booking(
+            office=office,
+            day=MONDAY,
+            window=window_at(office, MONDAY),
+            applicant=make_applicant(),
+            now=now,
+        )
+    Office.objects.filter(pk=office.pk).update(release_mode=Office.ReleaseMode.BALLOT)
+    release = make_release(Office.objects.get(pk=office.pk), MONDAY, MONDAY + timedelta(days=4))
+    during = release.opens_at + timedelta(hours=1)
+    entries = [
+        ballots.enter(
+            release=release,
+            applicants=[make_applicant()],
+            preferences=[(MONDAY, window_at(office, MONDAY))],
+            now=during,
+        )
+        for _ in range(2)
+    ]
+    ballots.close_release(release=release, now=release.closes_at)
+    ballots.draw_release(release=release, public_value="7310.52", now=release.draw_at)
+    [waiting] = Entry.objects.filter(pk__in=[e.pk for e in entries], status=Entry.Status.WAITING)
+
+    lapsed_at = unconfirmed.contact_check.expires_at
+    assert services.lapse_unconfirmed(now=lapsed_at) == 1
+    assert ballots.offer_free_places(now=lapsed_at) == 1
+
+    offer = Offer.objects.get()
+    assert (offer.entry_id, offer.day, offer.size) == (waiting.pk, MONDAY, 1)
+    assert Booking.objects.get(pk=unconfirmed.pk).status == Booking.Status.CANCELLED
+    assert_counters_match_bookings()
+
+
 def test_a_group_holds_its_places_under_one_code_and_lapses_whole(
     office, now, sent, django_capture_on_commit_callbacks
 ):
@@ -213,5 +262,8 @@ def test_without_contact_confirmation_a_booking_is_confirmed_at_once(office, now
     booking = book(office, now)
 
     assert not ContactCheck.objects.exists()
-    assert Notification.objects.filter(booking=booking, kind="confirmation").exists()
-    assert outbox  # the usual outbox wrote it
+    confirmations = Notification.objects.filter(booking=booking, kind="confirmation")
+    assert {(n.channel, n.status) for n in confirmations} == {
+        ("email", "pending"),
+        ("sms", "pending"),
+    }
