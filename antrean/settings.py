@@ -259,8 +259,7 @@ BOOKING_GROUP_MAX = env.int("BOOKING_GROUP_MAX", default=5)
 BOOKINGS_PER_CONTACT = env.int("BOOKINGS_PER_CONTACT", default=5)
 # A new online booking or group holds its place and NIKs this long until the one-time code
 # sent to its contact is typed back; unconfirmed, it lapses (0 for CONTACT_CONFIRMATION: off).
-# Off until the booking pages ask for the code (issue 16); the API's step works already.
-CONTACT_CONFIRMATION = env.bool("CONTACT_CONFIRMATION", default=False)
+CONTACT_CONFIRMATION = env.bool("CONTACT_CONFIRMATION", default=True)
 CONTACT_CONFIRM_MINUTES = timedelta(minutes=env.int("CONTACT_CONFIRM_MINUTES", default=15))
 # Wrong codes a code allows; codes one booking may be sent; the wait before a new code, which
 # doubles with each (30 s, 1 min, 2 min).

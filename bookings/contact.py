@@ -95,6 +95,15 @@ def tries_left(check: ContactCheck) -> int:
     return max(settings.CONTACT_CODE_TRIES - check.tries, 0)
 
 
+def pending_check(subject) -> ContactCheck | None:
+    """Return the check a booking (through its group, if it has one) or a group still waits
+    on, even past its time until the beat lapses it; None once confirmed or lapsed, or when
+    none was needed. Read with select_related("contact_check", "group__contact_check")."""
+    holder = subject.group if getattr(subject, "group_id", None) else subject
+    check = getattr(holder, "contact_check", None)
+    return check if check is not None and check.state == ContactCheck.State.PENDING else None
+
+
 def count_sending(phone: str, client: str) -> None:
     """Count one code sent to this number and from this client, or raise contact_codes_limit
     when either has had its hour's codes already."""

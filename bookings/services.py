@@ -751,7 +751,7 @@ def find_group(code: str, nik: str) -> BookingGroup | None:
 
     An unknown code and a wrong NIK give the same answer, as find_booking's.
     """
-    group = BookingGroup.objects.filter(code=code).first()
+    group = BookingGroup.objects.select_related("contact_check").filter(code=code).first()
     stored = list(group.members.values_list("nik", flat=True)) if group else []
     given = normalize_nik(nik).encode()
     matches = [hmac.compare_digest(nik_.encode(), given) for nik_ in stored or ["0" * 16]]
@@ -1151,7 +1151,10 @@ def find_booking(code: str, nik: str) -> Booking | None:
 
     An unknown code and a wrong NIK give the same answer, so neither can be probed.
     """
-    booking = Booking.objects.select_related("office", "window", "group").filter(code=code).first()
+    rows = Booking.objects.select_related(
+        "office", "window", "group", "contact_check", "group__contact_check"
+    )
+    booking = rows.filter(code=code).first()
     stored = booking.nik if booking is not None else "0" * 16
     matches = hmac.compare_digest(stored.encode(), normalize_nik(nik).encode())
     return booking if booking is not None and matches else None

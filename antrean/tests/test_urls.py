@@ -187,6 +187,7 @@ ROUTES = [
     ("offices/<slug:code>/<str:day>/<int:window_id>/check/", "booking-check"),
     ("bookings/lookup/", "booking-lookup"),
     ("bookings/<str:code>/", "booking-detail"),
+    ("bookings/<str:code>/confirm/", "contact-confirm"),
     ("bookings/<str:code>/print/", "booking-print"),
     ("bookings/<str:code>/booking.ics", "booking-ics"),
     ("bookings/<str:code>/cancel/", "booking-cancel"),

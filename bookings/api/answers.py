@@ -1,5 +1,8 @@
 """What the app is told about a booking and a group: never a whole NIK."""
 
+from django.conf import settings
+
+from bookings.contact import pending_check
 from bookings.models import Booking, BookingGroup
 from bookings.nik import mask_nik
 
@@ -32,6 +35,15 @@ def _applicant(booking: Booking) -> dict:
     }
 
 
+def confirm_by(subject):
+    """Return until when a new booking or group waits for its contact's code, else None (read
+    with its check: select_related, or the one the booking was just made with)."""
+    if not settings.CONTACT_CONFIRMATION:
+        return None
+    check = pending_check(subject)
+    return check.expires_at if check else None
+
+
 def booking_answer(booking: Booking) -> dict:
     """Return what the app is told about a booking, with the code of its group if it has one."""
     return {
@@ -41,6 +53,7 @@ def booking_answer(booking: Booking) -> dict:
         "window": _window(booking),
         # A member's group costs one query: lone bookings, the most, cost none.
         "group_code": booking.group.code if booking.group_id else None,
+        "confirm_by": confirm_by(booking),
     }
 
 
@@ -53,6 +66,7 @@ def group_answer(group: BookingGroup, members: list[Booking]) -> dict:
         "office": present.office.code,
         "date": present.date,
         "window": _window(present),
+        "confirm_by": confirm_by(group),
         "members": [
             {**_applicant(member), "application_type": member.application_type}
             for member in members

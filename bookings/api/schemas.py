@@ -122,6 +122,12 @@ class BookingOut(Schema):
         description="The code of the group this applicant was booked with (it opens them all); "
         "null when booked alone, or once moved to another window alone.",
     )
+    confirm_by: datetime | None = Field(
+        None,
+        description="Set while a new booking waits for the code sent to its contact "
+        "(POST /bookings/{code}/confirm-contact): unconfirmed by then, it lapses. Null once "
+        "confirmed, or when no code is asked for.",
+    )
 
 
 class CancelledOut(Schema):
@@ -154,6 +160,12 @@ class GroupOut(Schema):
     office: str
     date: Annotated[date, Field(description="The appointment of its members not cancelled.")]
     window: WindowOut | None
+    confirm_by: datetime | None = Field(
+        None,
+        description="Set while a new booking waits for the code sent to its contact "
+        "(POST /bookings/{code}/confirm-contact): unconfirmed by then, it lapses. Null once "
+        "confirmed, or when no code is asked for.",
+    )
     members: list[MemberOut] = Field(
         description="In the order they were booked. A member moved to another window alone "
         "has left the group and is not listed; one cancelled alone is, as cancelled."

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
 from bookings.codes import is_well_formed, normalize_code
+from bookings.contact import clean_code as clean_contact_code
 from bookings.templatetags.antrean import session
 
 
@@ -264,6 +265,27 @@ class LookupForm(HoneypotMixin):
 
     def clean_nik(self):
         return clean_nik(self.cleaned_data["nik"])
+
+
+class ContactCodeForm(forms.Form):
+    """The one-time code sent to a new booking's contact, typed back."""
+
+    one_time_code = forms.CharField(
+        label=_("Code"),
+        max_length=12,
+        error_messages={"required": _("Type the 6 digits of the code we sent.")},
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": "[0-9 -]*",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+    def clean_one_time_code(self):
+        return clean_contact_code(self.cleaned_data["one_time_code"])
 
 
 class CancelForm(HoneypotMixin):

@@ -19,6 +19,7 @@ from bookings.notifications.ics import group_ics
 from bookings.notifications.links import redeem_group_link
 from offices import clock
 
+from .contact_code import waiting_for_code
 from .forms import GroupCancelForm
 from .holding import lookup_redirect, owned_group, remember
 from .views import RescheduleChoice, qr_svg
@@ -67,6 +68,8 @@ def group_detail(request, code):
     group = owned_group(request, code)
     if group is None:
         return lookup_redirect(code)
+    if waiting := waiting_for_code(request, group):
+        return waiting
     context = _group_context(group, _members(group))
     return render(request, "bookings/public/group.html", context)
 
@@ -88,6 +91,8 @@ def group_print(request, code):
     group = owned_group(request, code)
     if group is None:
         return lookup_redirect(code)
+    if waiting := waiting_for_code(request, group):
+        return waiting
     members = _members(group)
     if not members:
         return redirect("group-detail", code=group.code)
@@ -100,6 +105,8 @@ def group_calendar_file(request, code):
     group = owned_group(request, code)
     if group is None:
         return lookup_redirect(code)
+    if waiting := waiting_for_code(request, group):
+        return waiting
     members = _members(group)
     # The event is the group's appointment: cancelled only once every member is.
     current = [m for m in members if m.status != Booking.Status.CANCELLED] or members

@@ -64,7 +64,9 @@ def owned_booking(request, code) -> Booking | None:
     groups = [held for held in owned if is_group_code(held)]
     if code not in owned and not groups:
         return None
-    rows = Booking.objects.select_related("office", "window", "group").filter(code=code)
+    rows = Booking.objects.select_related(
+        "office", "window", "group", "contact_check", "group__contact_check"
+    ).filter(code=code)
     if code not in owned:
         rows = rows.filter(group__code__in=groups)
     return rows.first()
@@ -75,7 +77,7 @@ def owned_group(request, code) -> BookingGroup | None:
     code = normalize_code(code)
     if not (is_well_formed(code) and is_group_code(code)) or code not in held_codes(request):
         return None
-    return BookingGroup.objects.filter(code=code).first()
+    return BookingGroup.objects.select_related("contact_check").filter(code=code).first()
 
 
 def lookup_redirect(code):

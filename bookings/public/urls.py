@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import ballots, groups, views
+from . import ballots, contact_code, groups, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("bookings/lookup/", views.lookup, name="booking-lookup"),
     path("bookings/<str:code>/", views.booking_detail, name="booking-detail"),
+    path("bookings/<str:code>/confirm/", contact_code.confirm_contact, name="contact-confirm"),
     path("bookings/<str:code>/print/", views.booking_print, name="booking-print"),
     path("bookings/<str:code>/booking.ics", views.booking_calendar_file, name="booking-ics"),
     path("bookings/<str:code>/cancel/", views.cancel, name="booking-cancel"),

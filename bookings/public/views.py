@@ -29,6 +29,7 @@ from bookings.releases import SHOWN
 from offices import clock
 from offices.models import Office, PassportFee, ServiceWindow, Weekday
 
+from .contact_code import waiting_for_code
 from .forms import (
     ApplicantsForm,
     CancelForm,
@@ -325,6 +326,7 @@ def check_answers(request, code, day, window_id):
             "alternatives": next_free_days_after(office, day - timedelta(days=1))
             if slot_refused
             else [],
+            "contact_confirmation": settings.CONTACT_CONFIRMATION,
         },
         status=409 if refused else 200,
     )
@@ -386,7 +388,9 @@ def booking_detail(request, code):
     booking = owned_booking(request, code)
     if booking is None:
         return lookup_redirect(code)
-    return render(request, "bookings/public/booking.html", _booking_context(request, booking))
+    return waiting_for_code(request, booking) or render(
+        request, "bookings/public/booking.html", _booking_context(request, booking)
+    )
 
 
 def _open_signed_link(request, code, token):
@@ -410,7 +414,9 @@ def booking_print(request, code):
     booking = owned_booking(request, code)
     if booking is None:
         return lookup_redirect(code)
-    return render(request, "bookings/public/print.html", _booking_context(request, booking))
+    return waiting_for_code(request, booking) or render(
+        request, "bookings/public/print.html", _booking_context(request, booking)
+    )
 
 
 @never_cache
@@ -418,6 +424,8 @@ def booking_calendar_file(request, code):
     booking = owned_booking(request, code)
     if booking is None:
         return lookup_redirect(code)
+    if waiting := waiting_for_code(request, booking):
+        return waiting
     response = HttpResponse(booking_ics(booking), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="antrean-{booking.code}.ics"'
     return response

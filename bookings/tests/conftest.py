@@ -19,6 +19,26 @@ def world(db):
     return make_world()
 
 
+@pytest.fixture
+def sent_codes(monkeypatch, settings, clock, now):
+    """The one-time codes handed to Celery, each sent at once by the real task to the
+    in-memory SMS backend (the gateway is outside the system); the clock pinned at `now`."""
+    from bookings.notifications import sms
+    from bookings.notifications.tasks import send_contact_code_task
+
+    clock.now = now
+    settings.SMS_BACKEND = "bookings.notifications.sms.MemoryBackend"
+    sms.outbox.clear()
+    codes = []
+
+    def send(check_id, code):
+        codes.append(code)
+        assert send_contact_code_task.apply(args=(check_id, code)).successful()
+
+    monkeypatch.setattr(send_contact_code_task, "delay", send)
+    return codes
+
+
 # What a full NIK, an Indonesian mobile number or an e-mail address looks like in a log line.
 PERSONAL_DATA = re.compile(
     # `[0-9]`: `\d` would let ١٢٣ through; not after a point: the fraction of a duration.

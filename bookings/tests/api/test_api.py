@@ -258,6 +258,7 @@ def test_booking_answers_201_with_the_booking_and_a_masked_nik(client, office, t
         "passport_type": "ordinary",
         "birth_date_mismatch": False,
         "group_code": None,
+        "confirm_by": None,  # CONTACT_CONFIRMATION is off here
     }
     assert NIK not in response.content.decode()
     assert booking.nik == NIK

@@ -380,3 +380,52 @@ def test_a_family_of_three_books_on_a_phone_and_one_checks_in_at_the_counter(
     assert statuses == ["booked", "checked_in", "booked"]
     assert Booking.objects.get(pk=members[1].pk).queue_number == "A-001"
     assert "A-001" in counter.inner_text("#content")
+
+
+@pytest.mark.contact_confirmation
+@pytest.mark.django_db(transaction=True)
+def test_a_new_booking_is_confirmed_with_the_code_sent_by_sms_on_a_phone(
+    live_server,
+    office,
+    phone,
+    screenshots,
+    queued,
+    plain_http_cookies,
+    own_connections,
+    sent_codes,
+):
+    from bookings.notifications import sms
+    from bookings.tests.factories import first_slot, form_url
+
+    day, window = first_slot(office)
+    nik = make_nik(date(1990, 5, 17))
+    page = phone("en")
+    page.goto(f"{live_server.url}{form_url(office, day, window)}")
+    page.fill("#id_nik", nik)
+    page.fill("#id_full_name", "Siti Aminah")
+    page.fill("#id_birth_date", "1990-05-17")
+    page.fill("#id_phone", "0812 3456 7890")
+    page.fill("#id_email", "siti@example.com")
+    page.check("#id_purpose_0")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/check/")
+    assert "Next we send a code of 6 digits" in page.inner_text("main")
+    page.locator("main form button[type=submit]").click()
+
+    # The step: the masked number, no booking code or QR code yet.
+    page.wait_for_url("**/confirm/")
+    assert "+6281••••••890" in page.inner_text("main")
+    assert not page.locator(".booking-code, .qr-code").count()
+    screenshots(page, "contact-code")
+    ((to, text),) = sms.outbox
+    code = sent_codes[0]
+    assert code in text
+    page.fill("#id_one_time_code", f"{code[:3]} {code[3:]}")  # typed with a space
+    page.locator(".contact-code-form button").click()
+
+    page.wait_for_selector(".booking-code")
+    booking = Booking.objects.get(nik=nik)
+    assert to == "+6281234567890"
+    assert page.inner_text(".booking-code").strip() == booking.code
+    assert page.locator(".qr-code svg").is_visible()
+    screenshots(page, "confirmed")
