@@ -130,14 +130,17 @@ def enter(
     release: Release,
     applicants: Sequence[Applicant],
     preferences: Sequence[Preference],
+    client: str = "",
     now=None,
 ) -> Entry:
     """Enter an applicant, or a group as one entry, in an open release; return the entry.
 
     One entry per NIK per release, held by the database. The time of entry plays no part in
-    the draw. Raises ValidationError coded release_not_open, entry_size, preferences,
-    preference_day, preference_closed, preference_window, entered_already, or a NIK code
-    (group_member, group_repeated_nik, group_nik_held).
+    the draw. With contact confirmation, the entry waits for the code sent to its contact
+    and is withdrawn unconfirmed (lapse_unconfirmed_entries). Raises ValidationError coded
+    release_not_open, entry_size, preferences, preference_day, preference_closed,
+    preference_window, entered_already, contact_codes_limit, or a NIK code (group_member,
+    group_repeated_nik, group_nik_held).
     """
     now = now or clock.now()
     if not release.is_open(now):
@@ -163,6 +166,7 @@ def enter(
         phone=applicants[0].phone,
         language=applicants[0].language,
     )
+    services.count_code_sending(first.phone, client)
     try:
         with transaction.atomic():
             entry.save(force_insert=True)
@@ -179,6 +183,8 @@ def enter(
             # close waits for this entry; an entry written after the close sees it here.
             if not Release.objects.filter(pk=release.pk, state=Release.State.OPEN).exists():
                 raise _error("release_not_open")
+            if settings.CONTACT_CONFIRMATION:
+                services.hold_for_contact(phone=entry.phone, now=now, entry=entry)
     except IntegrityError as exc:
         if violated_constraint(exc) != ONE_ENTRY_PER_NIK:
             raise
@@ -268,11 +274,28 @@ def withdraw_entry(*, entry: Entry, now=None) -> Entry:
         entry = Entry.objects.select_for_update().select_related("release").get(pk=entry.pk)
         if entry.status != Entry.Status.ENTERED or not entry.release.is_open(now):
             raise _error("entry_not_changeable")
-        entry.status = Entry.Status.WITHDRAWN
-        entry.withdrawn_at = now
-        entry.save(update_fields=["status", "withdrawn_at"])
-        entry.applicants.update(entered=False)
+        _withdraw(entry, now)
     return entry
+
+
+def _withdraw(entry, now):
+    # A locked entry leaves the ballot: its NIKs may enter again; a closed list keeps it, struck.
+    entry.status = Entry.Status.WITHDRAWN
+    entry.withdrawn_at = now
+    entry.save(update_fields=["status", "withdrawn_at"])
+    entry.applicants.update(entered=False)
+
+
+def lapse_unconfirmed_entries(*, now=None) -> int:
+    """Withdraw the entries whose contact did not type back its code in time, their NIKs free
+    to enter again; nobody is told. Returns how many lapsed."""
+    return services.lapse_due_checks(of_entries=True, lapse=_lapse_entry, now=now or clock.now())
+
+
+def _lapse_entry(check, now):
+    entry = Entry.objects.select_for_update().get(pk=check.entry_id)
+    if entry.status == Entry.Status.ENTERED:
+        _withdraw(entry, now)
 
 
 def close_release(*, release: Release, now=None) -> Release:

@@ -314,7 +314,7 @@ def create_booking(
         booking.save(force_insert=True)
         _tell_new_booking(booking, None, now)
 
-    _count_code_sending(booking.phone, client)
+    count_code_sending(booking.phone, client)
     # The whole transaction under a fresh code, not a savepoint around the insert: two
     # statements fewer while the counters are locked.
     try:
@@ -410,7 +410,7 @@ def create_group_booking(
     refuse_blocked(office=office, phone=reach["phone"], email=reach["email"], niks=niks, now=now)
     refuse_held_niks(niks)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
-    _count_code_sending(reach["phone"], client)
+    count_code_sending(reach["phone"], client)
     try:
         return _insert_members(
             office, plan, window, members_fields, now=now, claims=True, online=True
@@ -1163,13 +1163,13 @@ def find_booking(code: str, nik: str) -> Booking | None:
 # ---- contact confirmation: a new booking's one-time code ----------------------------------------
 
 
-def _hold_for_contact(*, booking=None, group=None, phone: str, now) -> ContactCheck:
-    """Start the check of a new subject's contact, in its transaction: the code goes out on
-    commit, and the subject holds its place until CONTACT_CONFIRM_MINUTES have passed."""
+def hold_for_contact(*, phone: str, now, **subject) -> ContactCheck:
+    """Start the check of a new booking's, group's or ballot entry's contact (`subject`: one
+    of booking=, group=, entry=), in its transaction: the code goes out on commit, and the
+    subject holds its place until CONTACT_CONFIRM_MINUTES have passed."""
     code = contact.new_code()
     check = ContactCheck.objects.create(
-        booking=booking,
-        group=group,
+        **subject,
         channel=contact.channel_for(phone),
         code_hash=contact.hash_code(code),
         sent_at=now,
@@ -1179,8 +1179,9 @@ def _hold_for_contact(*, booking=None, group=None, phone: str, now) -> ContactCh
     return check
 
 
-def _count_code_sending(phone, client):
-    # Before the booking's transaction: a code counts against the limits once, not per try.
+def count_code_sending(phone, client):
+    """Count the code a new booking or entry is about to send against the limits, or raise
+    contact_codes_limit; before its transaction, so that a retried one counts once."""
     if settings.CONTACT_CONFIRMATION:
         contact.count_sending(phone, client)
 
@@ -1188,9 +1189,8 @@ def _count_code_sending(phone, client):
 def _tell_new_booking(booking, group, now):
     # The confirmation of a new online booking or group, or first its contact's code.
     if settings.CONTACT_CONFIRMATION:
-        _hold_for_contact(
-            booking=None if group else booking, group=group, phone=booking.phone, now=now
-        )
+        subject = {"group": group} if group else {"booking": booking}
+        hold_for_contact(phone=booking.phone, now=now, **subject)
     else:
         record_notifications(
             booking, Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
@@ -1271,9 +1271,25 @@ def lapse_unconfirmed(*, now=None) -> int:
     and NIKs are free at once (the waiting list is offered the places by the next run of
     the ballots). Nobody is told: the contact never showed it receives our messages.
     Returns how many checks lapsed."""
-    now = now or clock.now()
+    return lapse_due_checks(of_entries=False, lapse=_lapse_bookings, now=now or clock.now())
+
+
+def _lapse_bookings(check, now):
+    held = Booking.objects.filter(status=Booking.Status.BOOKED)
+    if check.group_id:
+        held = held.filter(group_id=check.group_id)
+    else:
+        held = held.filter(pk=check.booking_id)
+    for booking in held.select_for_update().order_by("pk"):
+        _cancel(booking, LAPSED_REASON, now, tell=False)
+
+
+def lapse_due_checks(*, of_entries: bool, lapse, now) -> int:
+    """Lapse the pending contact checks past their time, of ballot entries or else of
+    bookings and groups, at most LAPSE_BATCH a run: each in a transaction of its own, the
+    check locked, lapse(check, now) freeing what it held. Returns how many lapsed."""
     due = ContactCheck.objects.filter(
-        state=ContactCheck.State.PENDING, expires_at__lte=now, entry__isnull=True
+        state=ContactCheck.State.PENDING, expires_at__lte=now, entry__isnull=not of_entries
     ).values_list("pk", flat=True)
     lapsed = 0
     for pk in list(due[:LAPSE_BATCH]):
@@ -1281,13 +1297,7 @@ def lapse_unconfirmed(*, now=None) -> int:
             check = ContactCheck.objects.select_for_update().filter(pk=pk).first()
             if check is None or check.state != ContactCheck.State.PENDING:
                 continue
-            held = Booking.objects.filter(status=Booking.Status.BOOKED)
-            if check.group_id:
-                held = held.filter(group_id=check.group_id)
-            else:
-                held = held.filter(pk=check.booking_id)
-            for booking in held.select_for_update().order_by("pk"):
-                _cancel(booking, LAPSED_REASON, now, tell=False)
+            lapse(check, now)
             check.state = ContactCheck.State.LAPSED
             check.save(update_fields=["state"])
             lapsed += 1

@@ -52,6 +52,7 @@ def run_due_ballots():
 
 @shared_task
 def lapse_unconfirmed():
-    """Free the places of new bookings whose contact was not confirmed in time (every
-    minute); the next run of the ballots offers them to a waiting list."""
-    return services.lapse_unconfirmed()
+    """Free the places of new bookings, and withdraw the ballot entries, whose contact was not
+    confirmed in time (every minute); the next run of the ballots offers freed places to a
+    waiting list."""
+    return services.lapse_unconfirmed() + ballots.lapse_unconfirmed_entries()

@@ -175,6 +175,14 @@ ROUTES = [
         "api/v1/releases/<release_id>/entries/<entry_code>/withdraw",
         "api-v1:withdraw_entry",
     ),
+    (
+        "api/v1/releases/<release_id>/entries/<entry_code>/confirm-contact",
+        "api-v1:confirm_entry_contact",
+    ),
+    (
+        "api/v1/releases/<release_id>/entries/<entry_code>/resend-code",
+        "api-v1:resend_entry_code",
+    ),
     ("api/v1/offers/<token>", "api-v1:waiting_list_offer"),
     ("api/v1/offers/<token>/accept", "api-v1:accept_offer"),
     ("api/v1/offers/<token>/decline", "api-v1:decline_offer"),
@@ -202,6 +210,7 @@ ROUTES = [
     ("ballots/<int:pk>/withdraw/", "ballot-withdraw"),
     ("ballots/<int:pk>/change/", "ballot-open-entry"),
     ("ballots/<int:pk>/entries/<str:code>/change/", "ballot-change"),
+    ("ballots/<int:pk>/entries/<str:code>/confirm/", "ballot-entry-confirm"),
     ("ballots/<int:pk>/release.json", "ballot-json"),
     ("ballots/draw.py", "ballot-draw-script"),
     ("offers/<str:token>/", "offer"),

@@ -8,22 +8,33 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, P, PathEx, Router, Schema, Status
 
-from bookings import ballots
+from antrean.client_ip import client_key
+from bookings import ballots, services
 from bookings.codes import normalize_code
 from bookings.models import Offer, Release
 from bookings.notifications.links import offer_from_token
 from offices import clock
 
-from .answers import time_of
+from .answers import confirm_by, time_of
 from .endpoints import (
     BOOKING_LIMIT,
     LOOKUP_LIMIT,
     applicants_of,
+    check_of,
+    contact_answer,
     error_statuses,
     office_by_code,
 )
 from .errors import request_language
-from .schemas import EntryChangeIn, EntryIn, NikIn, OfficeCode, WindowOut
+from .schemas import (
+    ContactCodeIn,
+    ContactOut,
+    EntryChangeIn,
+    EntryIn,
+    NikIn,
+    OfficeCode,
+    WindowOut,
+)
 
 EntryCode = PathEx[str, P(max_length=32, description="The entry code: 10 letters and digits.")]
 OfferToken = PathEx[
@@ -88,6 +99,11 @@ class EntryOut(Schema):
     receipt: str = Field(description="The entry's line in the published list.")
     status: str = Field(examples=["entered"], description="entered, withdrawn, won, waiting")
     result: dict | None = Field(description="Its outcome once the release is drawn.")
+    confirm_by: datetime | None = Field(
+        None,
+        description="Set while a new entry waits for the code sent to its contact (POST "
+        "…/entries/{code}/confirm-contact): unconfirmed by then, it is withdrawn.",
+    )
 
 
 def _release(pk) -> Release:
@@ -154,6 +170,7 @@ def _entry_answer(release, entry) -> dict:
         "receipt": entry.receipt,
         "status": entry.status,
         "result": (release.outcome or {}).get(entry.receipt),
+        "confirm_by": confirm_by(entry),
     }
 
 
@@ -178,7 +195,12 @@ def enter_ballot(request, release_id: int, payload: EntryIn):
         choices = _choices_of(release, payload.choices, problems)
         if problems:
             raise ValidationError(problems)
-        entry = ballots.enter(release=release, applicants=applicants, preferences=choices)
+        entry = ballots.enter(
+            release=release,
+            applicants=applicants,
+            preferences=choices,
+            client=client_key(request),
+        )
     return Status(201, _entry_answer(release, entry))
 
 
@@ -233,6 +255,48 @@ def withdraw_entry(request, release_id: int, entry_code: EntryCode, payload: Nik
     if entry is None:
         raise Http404(ENTRY_NOT_FOUND)
     return _entry_answer(release, ballots.withdraw_entry(entry=entry))
+
+
+def _found_entry(release_id, entry_code, nik):
+    release = _release(release_id)
+    entry = ballots.find_entry(release, entry_code, nik)
+    if entry is None:
+        raise Http404(ENTRY_NOT_FOUND)
+    return entry
+
+
+@router.post(
+    "/releases/{release_id}/entries/{entry_code}/confirm-contact",
+    response={200: ContactOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="confirm_entry_contact",
+    summary="Confirm a new entry's contact with the code sent to it",
+)
+def confirm_entry_contact(request, release_id: int, entry_code: EntryCode, payload: ContactCodeIn):
+    """Type back the code sent to a new entry's contact (with the NIK of any of its
+    applicants); unconfirmed by `confirm_by`, the entry is withdrawn. As for a booking: 422
+    for a wrong code, 409 `contact_code_tries` or `contact_check_over`."""
+    entry = _found_entry(release_id, entry_code, payload.nik)
+    check = services.confirm_contact(
+        check=check_of(ENTRY_NOT_FOUND, entry=entry), code=payload.one_time_code
+    )
+    return contact_answer(check, entry.code)
+
+
+@router.post(
+    "/releases/{release_id}/entries/{entry_code}/resend-code",
+    response={202: ContactOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="resend_entry_code",
+    summary="Send a new entry's contact a new code",
+)
+def resend_entry_code(request, release_id: int, entry_code: EntryCode, payload: NikIn):
+    """Send a new code in place of the last one, once `resend_after` has passed."""
+    entry = _found_entry(release_id, entry_code, payload.nik)
+    check = services.resend_contact_code(
+        check=check_of(ENTRY_NOT_FOUND, entry=entry), client=client_key(request)
+    )
+    return Status(202, contact_answer(check, entry.code))
 
 
 # ---- the waiting list: a freed place offered to an entry -----------------------------------

@@ -411,14 +411,18 @@ def contact_answer(check, code: str) -> dict:
     }
 
 
-def _check_of(booking: Booking) -> ContactCheck:
-    # A group member's check is the group's; a booking made without one has nothing to confirm.
-    check = ContactCheck.objects.filter(
-        **({"group_id": booking.group_id} if booking.group_id else {"booking": booking})
-    ).first()
+def check_of(not_found, **subject) -> ContactCheck:
+    """Return the contact check of a booking, group or entry; 404 when it was made without."""
+    check = ContactCheck.objects.filter(**subject).first()
     if check is None:
-        raise Http404(BOOKING_NOT_FOUND)
+        raise Http404(not_found)
     return check
+
+
+def _check_of(booking: Booking) -> ContactCheck:
+    # A group member's check is the group's.
+    subject = {"group_id": booking.group_id} if booking.group_id else {"booking": booking}
+    return check_of(BOOKING_NOT_FOUND, **subject)
 
 
 @router.post(

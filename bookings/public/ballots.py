@@ -14,7 +14,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from bookings import ballots, draw, limits
+from antrean.client_ip import client_key
+from bookings import ballots, contact, draw, limits
 from bookings.codes import normalize_code
 from bookings.models import Entry, Release
 from bookings.nik import mask_nik
@@ -62,6 +63,7 @@ def release_page(request, pk):
             "entry": entry,
             "result": outcome.get(entry.receipt) if entry else None,
             "withdrawn": entry is not None and entry.status == Entry.Status.WITHDRAWN,
+            "waits_for_code": entry is not None and contact.pending_check(entry) is not None,
             "can_enter": release.is_open(clock.now()),
             "can_change": entry is not None
             and entry.status == Entry.Status.ENTERED
@@ -131,12 +133,15 @@ def enter(request, pk):
                 release=release,
                 applicants=form.applicants(get_language()[:2]),
                 preferences=choices.preferences(),
+                client=client_key(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc)
             refused = True
         else:
             remember_entry(request, entry.code)
+            if contact.pending_check(entry):
+                return redirect("ballot-entry-confirm", pk=release.pk, code=entry.code)
             return redirect(f"{reverse('ballot', args=[release.pk])}?code={entry.code}")
     context = {"release": release, "office": release.office, "form": form, "choices": choices}
     return render(

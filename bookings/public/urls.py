@@ -31,6 +31,11 @@ urlpatterns = [
     path("ballots/<int:pk>/withdraw/", ballots.withdraw, name="ballot-withdraw"),
     path("ballots/<int:pk>/change/", ballots.open_entry, name="ballot-open-entry"),
     path("ballots/<int:pk>/entries/<str:code>/change/", ballots.change, name="ballot-change"),
+    path(
+        "ballots/<int:pk>/entries/<str:code>/confirm/",
+        contact_code.confirm_entry,
+        name="ballot-entry-confirm",
+    ),
     path("ballots/<int:pk>/release.json", ballots.release_json, name="ballot-json"),
     path("ballots/draw.py", ballots.draw_script, name="ballot-draw-script"),
     path("offers/<str:token>/", ballots.offer, name="offer"),

@@ -284,3 +284,43 @@ def test_without_contact_confirmation_a_booking_is_confirmed_at_once(office, now
         ("email", "pending"),
         ("sms", "pending"),
     }
+
+
+def test_the_app_confirms_a_new_entry_with_its_code(
+    client, office, sent_codes, clock, django_capture_on_commit_callbacks
+):
+    from bookings.tests.factories import BALLOT_MONDAY, BALLOT_OPENS
+
+    Office.objects.filter(pk=office.pk).update(release_mode=Office.ReleaseMode.BALLOT)
+    release = make_release(office, BALLOT_MONDAY, BALLOT_MONDAY + timedelta(days=4))
+    clock.now = BALLOT_OPENS + timedelta(hours=2)
+    applicant = make_applicant()
+    body = {
+        "email": "siti@example.com",
+        "phone": "0812 3456 7890",
+        "applicants": [
+            {
+                "nik": applicant.nik,
+                "full_name": "Siti Aminah",
+                "birth_date": applicant.birth_date.isoformat(),
+                "purpose": "umrah",
+            }
+        ],
+        "choices": [{"date": BALLOT_MONDAY.isoformat()}],
+    }
+    path = f"{API}/releases/{release.pk}/entries"
+    with django_capture_on_commit_callbacks(execute=True):
+        entered = client.post(path, body, content_type="application/json")
+    assert entered.status_code == 201, entered.json()
+    code = entered.json()["code"]
+    check = ContactCheck.objects.get(entry__code=code)
+    assert datetime.fromisoformat(entered.json()["confirm_by"]) == check.expires_at
+
+    def post(action, data):
+        return client.post(f"{path}/{code}/{action}", data, content_type="application/json")
+
+    assert post("resend-code", {"nik": applicant.nik}).status_code == 429
+    answer = post("confirm-contact", {"nik": applicant.nik, "one_time_code": sent_codes[0]})
+
+    assert answer.status_code == 200 and answer.json()["confirmed"] is True
+    assert ContactCheck.objects.get(pk=check.pk).state == ContactCheck.State.CONFIRMED

@@ -775,6 +775,8 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/releases/{release_id}/entries", "post"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}/change", "post"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}/withdraw", "post"),
+        ("/api/v1/releases/{release_id}/entries/{entry_code}/confirm-contact", "post"),
+        ("/api/v1/releases/{release_id}/entries/{entry_code}/resend-code", "post"),
         ("/api/v1/offers/{token}", "get"),
         ("/api/v1/offers/{token}/accept", "post"),
         ("/api/v1/offers/{token}/decline", "post"),

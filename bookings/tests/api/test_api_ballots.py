@@ -134,6 +134,7 @@ def test_an_app_enters_a_family_as_one_entry(client, entering):
         "receipt": entry.receipt,
         "status": "entered",
         "result": None,
+        "confirm_by": None,  # CONTACT_CONFIRMATION is off here
     }
     assert entry.applicants.count() == 3
     assert entry.preferences[1] == [MONDAY.isoformat(), None]

@@ -15,6 +15,7 @@ from bookings.tests.factories import (
     first_slot,
 )
 from bookings.tests.public.test_groups import book_family_through_pages
+from offices.models import Office
 
 pytestmark = [pytest.mark.django_db, pytest.mark.contact_confirmation]
 
@@ -139,3 +140,46 @@ def test_another_browser_cannot_open_the_step(
 
     assert response.status_code == 302 and reverse("booking-lookup") in response["Location"]
     assert ContactCheck.objects.get(booking=booking).state == ContactCheck.State.PENDING
+
+
+def test_a_new_ballot_entry_is_confirmed_with_its_code_or_withdrawn(
+    en_client, office, sent_codes, clock, django_capture_on_commit_callbacks
+):
+    from bookings import ballots
+    from bookings.models import Entry
+    from bookings.tests.factories import BALLOT_MONDAY, BALLOT_OPENS, make_release
+    from bookings.tests.public.test_ballot_page import entry_data
+
+    Office.objects.filter(pk=office.pk).update(release_mode=Office.ReleaseMode.BALLOT)
+    release = make_release(office, BALLOT_MONDAY, BALLOT_MONDAY + timedelta(days=4))
+    clock.now = BALLOT_OPENS + timedelta(hours=2)
+    data = entry_data(release)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = en_client.post(f"/ballots/{release.pk}/enter/", data)
+    entry = Entry.objects.get()
+    step = reverse("ballot-entry-confirm", args=[release.pk, entry.code])
+    assert response["Location"] == step
+    ballot = en_client.get(f"/ballots/{release.pk}/?code={entry.code}")
+    assert "This entry waits for the code we sent to its contact." in text_of(ballot)
+    assert "Confirm your entry" in text_of(en_client.get(step))
+    assert Client().get(step)["Location"] == f"/ballots/{release.pk}/"  # not this browser's
+
+    response = en_client.post(step, {"one_time_code": sent_codes[0]})
+
+    assert response["Location"] == f"/ballots/{release.pk}/?code={entry.code}"
+    assert ContactCheck.objects.get(entry=entry).state == ContactCheck.State.CONFIRMED
+    assert "waits for the code" not in text_of(en_client.get(response["Location"]))
+
+    # Another entry, never confirmed, is withdrawn: its NIK may enter again.
+    other = entry_data(release)
+    with django_capture_on_commit_callbacks(execute=True):
+        en_client.post(f"/ballots/{release.pk}/enter/", other)
+    unconfirmed = Entry.objects.get(applicants__nik=other["nik"])
+    assert ballots.lapse_unconfirmed_entries(now=clock.now + timedelta(minutes=15)) == 1
+    assert Entry.objects.get(pk=unconfirmed.pk).status == Entry.Status.WITHDRAWN
+    assert Entry.objects.get(pk=entry.pk).status == Entry.Status.ENTERED
+    with django_capture_on_commit_callbacks(execute=True):
+        again = en_client.post(f"/ballots/{release.pk}/enter/", other)
+    assert (
+        again.status_code == 302 and Entry.objects.filter(applicants__nik=other["nik"]).count() == 2
+    )
