@@ -88,3 +88,10 @@ def is_postgres():
 def postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: run with DATABASE_URL=postgres://... (as .ci/run does)")
+
+
+@pytest.fixture(autouse=True)
+def _no_proof_of_work(settings, request):
+    """Only the tests marked proof_of_work solve the ALTCHA challenge; elsewhere booking and
+    entering ask none, as with RATELIMIT_ENABLE=0 in the bench."""
+    settings.PROOF_OF_WORK = bool(request.node.get_closest_marker("proof_of_work"))

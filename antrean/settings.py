@@ -305,6 +305,11 @@ CLIENT_IP_META_KEY = env.str(
 )
 RATELIMIT_IP_META_KEY = "antrean.client_ip.client_ip"
 AXES_CLIENT_IP_CALLABLE = "antrean.client_ip.client_ip"
+# Proof of work (ALTCHA, self-hosted): to enter a ballot, and to book once a client has tried
+# this many times within the hour; the challenge's size (a phone solves about 50,000 a second).
+PROOF_OF_WORK = env.bool("PROOF_OF_WORK", default=True)
+PROOF_OF_WORK_AFTER = env.int("PROOF_OF_WORK_AFTER", default=3)
+PROOF_OF_WORK_MAX_NUMBER = env.int("PROOF_OF_WORK_MAX_NUMBER", default=50_000)
 RATELIMIT_BOOKING = env.str("RATELIMIT_BOOKING", default="10/m")
 RATELIMIT_LOOKUP = env.str("RATELIMIT_LOOKUP", default="20/m")
 

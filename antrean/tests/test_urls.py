@@ -157,6 +157,7 @@ ROUTES = [
     ("api/v1/docs", "api-v1:openapi-view"),
     ("api/v1/offices", "api-v1:list_offices"),
     ("api/v1/offices/<code>/availability", "api-v1:availability"),
+    ("api/v1/proof-of-work", "api-v1:proof_of_work"),
     ("api/v1/bookings", "api-v1:create_booking"),
     ("api/v1/bookings/<code>/lookup", "api-v1:lookup_booking"),
     ("api/v1/bookings/<code>/cancel", "api-v1:cancel_booking"),

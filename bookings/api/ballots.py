@@ -24,6 +24,7 @@ from .endpoints import (
     contact_answer,
     error_statuses,
     office_by_code,
+    refuse_without_proof,
 )
 from .errors import request_language
 from .schemas import (
@@ -176,7 +177,7 @@ def _entry_answer(release, entry) -> dict:
 
 @router.post(
     "/releases/{release_id}/entries",
-    response={201: EntryOut, **error_statuses(400, 404, 409, 422, 429)},
+    response={201: EntryOut, **error_statuses(400, 404, 409, 422, 428, 429)},
     throttle=[BOOKING_LIMIT],
     operation_id="enter_ballot",
     summary="Enter a ballot",
@@ -195,6 +196,7 @@ def enter_ballot(request, release_id: int, payload: EntryIn):
         choices = _choices_of(release, payload.choices, problems)
         if problems:
             raise ValidationError(problems)
+        refuse_without_proof(request, entering=True)
         entry = ballots.enter(
             release=release,
             applicants=applicants,

@@ -16,7 +16,7 @@ from ninja import Body, Query, Router, Status
 from ninja.throttling import BaseThrottle
 
 from antrean.client_ip import client_key
-from bookings import contact, limits, services
+from bookings import contact, limits, proof, services
 from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
 from bookings.availability import keep_briefly, office_availability
 from bookings.codes import normalize_code
@@ -42,6 +42,7 @@ from .schemas import (
     NikIn,
     OfficeCode,
     OfficeOut,
+    ProofChallengeOut,
     RescheduleIn,
 )
 
@@ -300,9 +301,32 @@ def applicants_of(payload, *, today, language) -> tuple[list[Applicant], dict]:
     return applicants, problems
 
 
+@router.get(
+    "/proof-of-work",
+    response={200: ProofChallengeOut},
+    operation_id="proof_of_work",
+    summary="A proof-of-work challenge (ALTCHA) to solve before booking or entering",
+)
+def proof_of_work(request):
+    """A signed challenge, valid 10 minutes: find `number` from 0 to `maxnumber` whose
+    SHA-256 of `salt` + number (in decimal) is `challenge`, then send base64 of the JSON
+    {algorithm, challenge, number, salt, signature} in the `Altcha` header of the next
+    POST /bookings or POST /releases/{id}/entries. Each solution counts once. Needed to
+    enter a ballot, and to book once a client has tried a few times within the hour;
+    otherwise those answer 428 `proof_required`."""
+    return proof.challenge()
+
+
+def refuse_without_proof(request, *, entering=False):
+    """Count the attempt; 428 when a solution is due and the `Altcha` header has none."""
+    proof.refuse_without_proof(
+        client_key(request), request.headers.get("Altcha", ""), entering=entering
+    )
+
+
 @router.post(
     "/bookings",
-    response={201: BookingOut | GroupOut, **error_statuses(400, 409, 422, 429)},
+    response={201: BookingOut | GroupOut, **error_statuses(400, 409, 422, 428, 429)},
     throttle=[BOOKING_LIMIT],
     operation_id="create_booking",
     summary="Book a window for one applicant or a group",
@@ -338,6 +362,7 @@ def create_booking(request, payload: Body[BookingRequest]):
             problems["window"] = [ValidationError(UNKNOWN_WINDOW)]
         if problems:
             raise ValidationError(problems)
+        refuse_without_proof(request)
         bookings = services.book_applicants(
             office=office,
             day=payload.date,

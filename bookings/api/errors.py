@@ -211,6 +211,8 @@ def on_service_error(request, exc: ValidationError):
         return error_response(409, CONFLICTS[code], exc.messages[0], places_left=left)
     if code in TOO_SOON:
         return error_response(429, TOO_SOON[code], exc.messages[0])
+    if code == "proof_required":  # solve GET /proof-of-work, send it in the Altcha header
+        return error_response(428, code, exc.messages[0])
     if code == "not_found":
         return error_response(404, "not_found", BOOKING_NOT_FOUND)
     field = "nik" if code.startswith("nik") else FIELD_OF_CODE.get(code, "__all__")

@@ -318,6 +318,14 @@ class ContactOut(Schema):
     )
 
 
+class ProofChallengeOut(Schema):
+    algorithm: str = Field(examples=["SHA-256"])
+    challenge: str
+    maxnumber: int
+    salt: str
+    signature: str
+
+
 class EntryChangeIn(NikIn):
     """New ranked choices for an entry, with the NIK of one of its applicants."""
 

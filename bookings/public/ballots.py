@@ -24,6 +24,7 @@ from bookings.templatetags.antrean import long_date, session
 from offices import clock
 from offices.schedule import day_plans
 
+from . import robots
 from .forms import (
     ApplicantsForm,
     ChoicesForm,
@@ -129,6 +130,7 @@ def enter(request, pk):
     # `&`, not `and`: both forms are checked, so both show their errors at once.
     if data is not None and edited is None and form.is_valid() & choices.is_valid():
         try:
+            robots.refuse_without_proof(request, entering=True)
             entry = ballots.enter(
                 release=release,
                 applicants=form.applicants(get_language()[:2]),
@@ -143,7 +145,13 @@ def enter(request, pk):
             if contact.pending_check(entry):
                 return redirect("ballot-entry-confirm", pk=release.pk, code=entry.code)
             return redirect(f"{reverse('ballot', args=[release.pk])}?code={entry.code}")
-    context = {"release": release, "office": release.office, "form": form, "choices": choices}
+    context = {
+        "release": release,
+        "office": release.office,
+        "form": form,
+        "choices": choices,
+        "proof": robots.widget(request, entering=True),
+    }
     return render(
         request, "bookings/public/ballot_enter.html", context, status=409 if refused else 200
     )

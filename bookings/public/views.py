@@ -29,6 +29,7 @@ from bookings.releases import SHOWN
 from offices import clock
 from offices.models import Office, PassportFee, ServiceWindow, Weekday
 
+from . import robots
 from .contact_code import waiting_for_code
 from .forms import (
     ApplicantsForm,
@@ -292,6 +293,7 @@ def check_answers(request, code, day, window_id):
     refused = slot_refused = False
     if request.method == "POST":
         try:
+            robots.refuse_without_proof(request)
             bookings = services.book_applicants(
                 office=office,
                 day=day,
@@ -327,6 +329,7 @@ def check_answers(request, code, day, window_id):
             if slot_refused
             else [],
             "contact_confirmation": settings.CONTACT_CONFIRMATION,
+            "proof": robots.widget(request),
         },
         status=409 if refused else 200,
     )

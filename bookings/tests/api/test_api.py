@@ -760,6 +760,7 @@ def test_openapi_document_lists_every_endpoint(document):
     assert operations == {
         ("/api/v1/offices", "get"),
         ("/api/v1/offices/{code}/availability", "get"),
+        ("/api/v1/proof-of-work", "get"),
         ("/api/v1/bookings", "post"),
         ("/api/v1/bookings/{code}/lookup", "post"),
         ("/api/v1/bookings/{code}/cancel", "post"),
@@ -783,7 +784,7 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/healthz", "get"),
     }
     booking = document["paths"]["/api/v1/bookings"]["post"]
-    assert set(booking["responses"]) == {"201", "400", "409", "415", "422", "429"}
+    assert set(booking["responses"]) == {"201", "400", "409", "415", "422", "428", "429"}
     assert document["components"]["schemas"]["BookingIn"]["additionalProperties"] is False
 
 

@@ -429,3 +429,38 @@ def test_a_new_booking_is_confirmed_with_the_code_sent_by_sms_on_a_phone(
     assert page.inner_text(".booking-code").strip() == booking.code
     assert page.locator(".qr-code svg").is_visible()
     screenshots(page, "confirmed")
+
+
+@pytest.mark.proof_of_work
+@pytest.mark.django_db(transaction=True)
+def test_the_proof_of_work_runs_in_the_browser_under_the_sites_own_policy(
+    live_server, office, phone, screenshots, queued, plain_http_cookies, own_connections, settings
+):
+    from bookings.tests.factories import first_slot, form_url
+
+    settings.PROOF_OF_WORK_AFTER = 0  # due from the first attempt
+    day, window = first_slot(office)
+    nik = make_nik(date(1990, 5, 17))
+    page = phone("en")
+    refused = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
+    page.goto(f"{live_server.url}{form_url(office, day, window)}")
+    page.fill("#id_nik", nik)
+    page.fill("#id_full_name", "Siti Aminah")
+    page.fill("#id_birth_date", "1990-05-17")
+    page.fill("#id_phone", "0812 3456 7890")
+    page.fill("#id_email", "siti@example.com")
+    page.check("#id_purpose_0")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/check/")
+
+    # The widget solves the challenge by itself, in a worker served from this site.
+    page.wait_for_function(
+        "() => (document.querySelector('input[name=altcha]') || {}).value", timeout=30_000
+    )
+    screenshots(page, "proof-of-work")
+    page.locator("main form button.btn-success").click()
+
+    page.wait_for_selector(".booking-code")
+    assert Booking.objects.get(nik=nik).status == Booking.Status.BOOKED
+    assert refused == []  # nothing the Content Security Policy had to block
