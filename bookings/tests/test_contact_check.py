@@ -9,6 +9,7 @@ from django.utils import translation
 from bookings import ballots, services
 from bookings.models import Booking, ContactCheck, Entry, Notification, Offer
 from bookings.notifications import sms
+from bookings.tests.api.test_api_ballots import entry_body
 from bookings.tests.factories import (
     assert_counters_match_bookings,
     make_applicant,
@@ -295,19 +296,7 @@ def test_the_app_confirms_a_new_entry_with_its_code(
     release = make_release(office, BALLOT_MONDAY, BALLOT_MONDAY + timedelta(days=4))
     clock.now = BALLOT_OPENS + timedelta(hours=2)
     applicant = make_applicant()
-    body = {
-        "email": "siti@example.com",
-        "phone": "0812 3456 7890",
-        "applicants": [
-            {
-                "nik": applicant.nik,
-                "full_name": "Siti Aminah",
-                "birth_date": applicant.birth_date.isoformat(),
-                "purpose": "umrah",
-            }
-        ],
-        "choices": [{"date": BALLOT_MONDAY.isoformat()}],
-    }
+    body = entry_body(release, applicant)
     path = f"{API}/releases/{release.pk}/entries"
     with django_capture_on_commit_callbacks(execute=True):
         entered = client.post(path, body, content_type="application/json")

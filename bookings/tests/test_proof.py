@@ -13,6 +13,7 @@ from django.test import Client
 
 from bookings import proof
 from bookings.models import Booking, Entry
+from bookings.tests.api.test_api_ballots import entry_body
 from bookings.tests.factories import (
     BALLOT_MONDAY,
     BALLOT_OPENS,
@@ -124,19 +125,7 @@ def test_entering_a_ballot_always_needs_a_solution(client, office, clock):
     release = make_release(office, BALLOT_MONDAY, BALLOT_MONDAY + timedelta(days=4))
     clock.now = BALLOT_OPENS + timedelta(hours=2)
     applicant = make_applicant()
-    body = {
-        "email": "siti@example.com",
-        "phone": "0812 3456 7890",
-        "applicants": [
-            {
-                "nik": applicant.nik,
-                "full_name": "Siti Aminah",
-                "birth_date": applicant.birth_date.isoformat(),
-                "purpose": "umrah",
-            }
-        ],
-        "choices": [{"date": BALLOT_MONDAY.isoformat()}],
-    }
+    body = entry_body(release, applicant)
     path = f"{API}/releases/{release.pk}/entries"
 
     refused = client.post(path, body, content_type="application/json")

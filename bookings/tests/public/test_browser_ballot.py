@@ -15,6 +15,7 @@ from bookings.tests.factories import make_applicant, make_nik, make_release, win
 from bookings.tests.public.test_browser import (
     CHROMIUM,
     browser,  # noqa: F401 - fixtures
+    fill_in_siti,
     own_connections,  # noqa: F401
     phone,  # noqa: F401
     plain_http_cookies,  # noqa: F401
@@ -67,12 +68,7 @@ def test_enter_a_ballot_on_a_phone_see_the_draw_and_check_it(
 
     # The entry: the applicant and two ranked choices.
     page.wait_for_url("**/enter/")
-    page.fill("#id_nik", nik)
-    page.fill("#id_full_name", "Siti Aminah")
-    page.fill("#id_birth_date", "1990-05-17")
-    page.fill("#id_phone", "0812 3456 7890")
-    page.fill("#id_email", "siti@example.com")
-    page.check("#id_purpose_0")
+    fill_in_siti(page, nik)
     page.check("#id_application_type_0")
     page.check("#id_passport_type_0")
     page.select_option("#id_choice1", f"{monday.isoformat()}/{eight.pk}")
