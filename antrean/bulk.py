@@ -38,6 +38,12 @@ def prepared(model, field_name: str, value):
     return model._meta.get_field(field_name).get_db_prep_save(value, connection)
 
 
+def cast(model, field_name: str, expression: str) -> str:
+    """Return an SQL expression cast to the column type of a model field: a column of VALUES
+    whose rows are all NULL would otherwise be text."""
+    return f"CAST({expression} AS {model._meta.get_field(field_name).db_type(connection)})"
+
+
 def insert_select(
     model,
     *,

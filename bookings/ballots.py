@@ -517,8 +517,9 @@ def _end_offer(offer, state, now) -> Offer | None:
 def _strike_booked(release, now):
     # An applicant who booked elsewhere since entering cannot be given a second place.
     held = Booking.objects.filter(status=Booking.Status.BOOKED, nik=OuterRef("nik"))
+    # By the release's own applicants (indexed), not through the entries of every release.
     booked = EntryApplicant.objects.filter(
-        entry__release=release, entry__status=Entry.Status.ENTERED
+        release=release, entry__status=Entry.Status.ENTERED
     ).filter(Exists(held))
     Entry.objects.filter(pk__in=booked.values("entry")).update(
         status=Entry.Status.WITHDRAWN, withdrawn_at=now
@@ -554,24 +555,27 @@ def _book_winners(release, now):
             day = date.fromisoformat(result["day"])
             won.append((ids[receipt], day, windows[result["window"]], result["preference"]))
         elif result["result"] == "waiting":
-            waiting.append((ids[receipt], Entry.Status.WAITING, result["position"]))
+            waiting.append((ids[receipt], result["position"]))
     winners = [(entry, day, window) for entry, day, window, _preference in won]
     booked = services.book_drawn_all(release=release, winners=winners, now=now)
+    # Both outcomes in one statement, the release's entries found by its index.
     bulk.update_from(
         Entry,
-        names=("id", "status", "booking", "preference"),
-        rows=[(entry, Entry.Status.WON, booked[entry], pref) for entry, _d, _w, pref in won],
+        names=("id", "status", "booking", "preference", "position"),
+        rows=[
+            *((entry, Entry.Status.WON, booked[entry], pref, None) for entry, _d, _w, pref in won),
+            *((entry, Entry.Status.WAITING, None, None, spot) for entry, spot in waiting),
+        ],
         assigned={
             "status": "given.status",
-            "booking": "given.booking",
-            "won_preference": "given.preference",
+            "booking": bulk.cast(Entry, "booking", "given.booking"),
+            "won_preference": bulk.cast(Entry, "won_preference", "given.preference"),
+            "waiting_position": bulk.cast(Entry, "waiting_position", "given.position"),
         },
-    )
-    bulk.update_from(
-        Entry,
-        names=("id", "status", "position"),
-        rows=waiting,
-        assigned={"status": "given.status", "waiting_position": "given.position"},
+        matched=(
+            f"{Entry._meta.db_table}.id = given.id AND {Entry._meta.db_table}.release_id = %s"
+        ),
+        params=[release.pk],
     )
     waiting_entries = release.entries.filter(status=Entry.Status.WAITING)
     record_entry_notifications(waiting_entries, Notification.Kind.WAITING, now=now)

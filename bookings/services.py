@@ -552,7 +552,7 @@ def book_drawn_all(*, release, winners, now=None) -> dict[int, int]:
             names=("code",),
             rows=groups,
         )
-        booked.update(_insert_drawn(office, rows, now))
+        booked.update(_insert_drawn(release, rows, now))
         record_new_confirmations([booked[code] for code in first_codes.values()], now=now)
 
     _under_fresh_codes(draw, write)
@@ -571,7 +571,7 @@ DRAWN_NAMES = (
 )
 
 
-def _insert_drawn(office, rows, now) -> dict[str, int]:
+def _insert_drawn(release, rows, now) -> dict[str, int]:
     # The bookings of drawn applicants, their fields read from their entries: {code: id}.
     qn = connection.ops.quote_name
     applicant, entry = EntryApplicant._meta, Entry._meta
@@ -590,9 +590,11 @@ def _insert_drawn(office, rows, now) -> dict[str, int]:
         f"given JOIN {qn(applicant.db_table)} AS a ON a.id = given.applicant_id"
         f" JOIN {qn(entry.db_table)} AS e ON e.id = a.{qn(applicant.get_field('entry').column)}"
         f" LEFT JOIN {qn(BookingGroup._meta.db_table)} AS g ON g.code = given.group_code"
+        # The release's applicants by its index: never a scan of every release's.
+        f" WHERE a.{qn(applicant.get_field('release').column)} = %s"
     )
     prototype = Booking(
-        office=office, channel=Booking.Channel.ONLINE, created_at=now, updated_at=now
+        office=release.office, channel=Booking.Channel.ONLINE, created_at=now, updated_at=now
     )
     found = bulk.insert_select(
         Booking,
@@ -601,6 +603,7 @@ def _insert_drawn(office, rows, now) -> dict[str, int]:
         source=source,
         names=DRAWN_NAMES,
         rows=rows,
+        params=[release.pk],
         returning=("code", "pk"),
     )
     return dict(found)

@@ -135,9 +135,7 @@ def _lost_after(now):
 
 
 def _queue_on_commit(ids):
-    for start in range(0, len(ids), QUEUE_BATCH):
-        pairs = [(pk, 0) for pk in ids[start : start + QUEUE_BATCH]]
-        transaction.on_commit(partial(queue_change, pairs))
+    transaction.on_commit(partial(queue_batches, [(pk, 0) for pk in ids]))
 
 
 def queue_change(notifications: Iterable[tuple[int, int]]) -> int:
@@ -147,16 +145,27 @@ def queue_change(notifications: Iterable[tuple[int, int]]) -> int:
     per channel (publishing was a fifth of a booking's time). A row that fails is retried on
     its own. Never raises, for the reasons of queue_delivery; returns how many were queued.
     """
+    return queue_batches(notifications)
+
+
+def queue_batches(notifications: Iterable[tuple[int, int]]) -> int:
+    """Hand many (id, attempts) pairs to Celery, QUEUE_BATCH to a message, over one producer;
+    return how many were queued. Never raises, for the reasons of queue_delivery."""
     pairs = list(notifications)
-    if not pairs:
-        return 0
+    queued = 0
     try:
-        deliver_notifications.delay(pairs)
+        with deliver_notifications.app.producer_or_acquire() as producer:
+            for start in range(0, len(pairs), QUEUE_BATCH):
+                batch = pairs[start : start + QUEUE_BATCH]
+                # A short argsrepr: Celery would otherwise format every pair for its logs.
+                deliver_notifications.apply_async(
+                    (batch,), producer=producer, argsrepr=f"({len(batch)} notifications)"
+                )
+                queued += len(batch)
     except Exception as exc:  # noqa: BLE001 - any broker error; the sweep re-queues
-        ids = ", ".join(str(pk) for pk, _attempts in pairs)
+        ids = ", ".join(str(pk) for pk, _attempts in pairs[queued:])
         logger.warning("notifications %s not queued (%r); the sweep will retry", ids, exc)
-        return 0
-    return len(pairs)
+    return queued
 
 
 def queue_delivery(notifications: Iterable[tuple[int, int]]) -> int:

@@ -49,8 +49,8 @@ def sending(monkeypatch, django_capture_on_commit_callbacks):
     """Run a change; once it commits, its messages are delivered as the worker does."""
     monkeypatch.setattr(
         tasks.deliver_notifications,
-        "delay",
-        lambda pairs: tasks.deliver_notifications.apply(args=(pairs,)),
+        "apply_async",
+        lambda args, **options: tasks.deliver_notifications.apply(args=args),
     )
     return lambda: django_capture_on_commit_callbacks(execute=True)
 

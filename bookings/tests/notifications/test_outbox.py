@@ -20,6 +20,7 @@ from bookings.notifications import sms
 from bookings.notifications.delivery import RetryLater, deliver, retry_delay
 from bookings.notifications.links import booking_from_token
 from bookings.notifications.messages import email_message, sms_text
+from bookings.notifications import outbox
 from bookings.notifications.outbox import requeue_pending, retry_notification
 from bookings.services import cancel_booking, create_due_reminders
 from bookings.services import reschedule_booking as reschedule
@@ -67,17 +68,19 @@ def queued(monkeypatch):
     calls = []
     monkeypatch.setattr(tasks.deliver_notification, "delay", lambda *args: calls.append(args))
     # A booking change queues its rows together, in one message.
-    monkeypatch.setattr(tasks.deliver_notifications, "delay", calls.extend)
+    monkeypatch.setattr(
+        tasks.deliver_notifications, "apply_async", lambda args, **options: calls.extend(args[0])
+    )
     return calls
 
 
 @pytest.fixture
 def broker_down(monkeypatch):
-    def refuse(*args):
+    def refuse(*args, **options):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.deliver_notification, "delay", refuse)
-    monkeypatch.setattr(tasks.deliver_notifications, "delay", refuse)
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", refuse)
 
 
 # The outbox: each change writes its rows in its own transaction, queued on commit.
@@ -159,6 +162,38 @@ def test_a_booking_succeeds_while_the_broker_is_down_and_the_sweep_sends_later(
     swept = requeue_pending(now=timezone.now() + timedelta(minutes=5, seconds=1))
     assert swept == 2
     assert sorted(calls) == sorted((n.pk, 0) for n in booking.notifications.all())
+
+
+def test_many_rows_go_in_batches_over_one_producer_each_row_once(monkeypatch):
+    """A draw's messages: QUEUE_BATCH rows to a Celery message, all over one producer."""
+    sent = []
+
+    def publish(args, *, producer, argsrepr, **options):
+        sent.append((args[0], producer, argsrepr))
+
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", publish)
+    pairs = [(pk, 0) for pk in range(1, 2 * outbox.QUEUE_BATCH + 8)]
+
+    assert outbox.queue_batches(pairs) == len(pairs)
+    assert [len(batch) for batch, _p, _r in sent] == [outbox.QUEUE_BATCH] * 2 + [7]
+    assert [pair for batch, _p, _r in sent for pair in batch] == pairs
+    assert len({id(producer) for _b, producer, _r in sent}) == 1
+    assert sent[-1][2] == "(7 notifications)"  # not every pair formatted for the logs
+
+
+def test_a_broker_refusing_midway_leaves_the_rest_to_the_sweep(monkeypatch, caplog):
+    sent = []
+
+    def publish(args, **options):
+        if sent:
+            raise OperationalError("Connection refused.")
+        sent.append(args[0])
+
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", publish)
+    pairs = [(pk, 0) for pk in range(1, outbox.QUEUE_BATCH + 3)]
+
+    assert outbox.queue_batches(pairs) == outbox.QUEUE_BATCH
+    assert f"notifications {outbox.QUEUE_BATCH + 1}, {outbox.QUEUE_BATCH + 2} not" in caplog.text
 
 
 # Delivery: once per row.

@@ -100,6 +100,7 @@ def queued(monkeypatch):
     sent = []
     monkeypatch.setattr("bookings.notifications.outbox.queue_delivery", sent.extend)
     monkeypatch.setattr("bookings.notifications.outbox.queue_change", sent.extend)
+    monkeypatch.setattr("bookings.notifications.outbox.queue_batches", sent.extend)
     return sent
 
 
