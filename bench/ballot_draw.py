@@ -48,6 +48,7 @@ NAMES = (
 # What the floor writes per winning entry (e-mail and SMS: each entry has both).
 NOTIFICATIONS_PER_WIN = 2
 TARGET_RATIO = 3  # the draw within 3× its floor
+HISTORY_WEEKS = 4  # the weeks of served bookings both databases hold before the draw
 
 
 def nik(region_code, n):
@@ -166,8 +167,9 @@ def _floor(stack, found, winners_path):
     }
     setup = render(SQL_DIR / "draw_floor_setup.sql", **values)
     stack.psql_file(stack.write("draw_floor_setup.sql", setup), db)
+    _write_history(stack, db, first)
     script = stack.write("draw_floor.sql", render(SQL_DIR / "draw_floor.sql", **values))
-    reset = stack.write("draw_floor_reset.sql", render(SQL_DIR / "draw_floor_reset.sql"))
+    reset = stack.write("draw_floor_reset.sql", render(SQL_DIR / "draw_floor_reset.sql", **values))
     times = []
     meter = CpuMeter()
     for run in range(config.draw_repeat):
@@ -195,6 +197,12 @@ def _floor(stack, found, winners_path):
     }
 
 
+def _write_history(stack, db, first_day):
+    """Give the draw's offices the served weeks before the release, then ANALYZE."""
+    history = render(SQL_DIR / "draw_history.sql", first_day=first_day, weeks=HISTORY_WEEKS)
+    stack.psql_file(stack.write("draw_history.sql", history), db)
+
+
 def ballot_draw(stack):
     """Make the releases and their entries, draw them all (timed), then time the floor."""
     config = stack.config
@@ -203,9 +211,11 @@ def ballot_draw(stack):
         "entries (made in bulk; not timed)"
     )
     made = stack.step("draw_setup", config.draw_offices, config.draw_entries, region("draw"))
+    _write_history(stack, config.db, date.fromisoformat(made["first_day"]))
     log(
         f"  draw: {made['applicants']:,} applicants entered in {made['setup_s']:.0f} s, "
-        f"closed in {made['close_s']:.0f} s; waiting for a quiet machine (the draw runs once)"
+        f"closed in {made['close_s']:.0f} s, {HISTORY_WEEKS} weeks of history before them; "
+        "waiting for a quiet machine (the draw runs once)"
     )
     quiet = settle(config.quiet_wait)
     winners_path = stack.tmp / "draw_winners.csv"

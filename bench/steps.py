@@ -480,7 +480,9 @@ def _drawn_state(releases):
     """Return what the draws wrote at the draw's offices: bookings, groups split, counters
     over their quotas or not matching the bookings, notifications, undecided entries."""
     offices = Office.objects.filter(pk__in=[r.office_id for r in releases])
-    bookings = Booking.objects.filter(office__in=offices)
+    # The released days only: the weeks before them are the history the offices hold.
+    released = (releases[0].first_day, releases[0].last_day)
+    bookings = Booking.objects.filter(office__in=offices, date__range=released)
     booked = bookings.count()
     split = (
         bookings.filter(group__isnull=False)
@@ -489,8 +491,8 @@ def _drawn_state(releases):
         .filter(Q(windows__gt=1) | Q(days__gt=1))
         .count()
     )
-    day_rows = OfficeDay.objects.filter(office__in=offices)
-    window_rows = WindowDay.objects.filter(window__office__in=offices)
+    day_rows = OfficeDay.objects.filter(office__in=offices, date__range=released)
+    window_rows = WindowDay.objects.filter(window__office__in=offices, date__range=released)
     on_days = day_rows.aggregate(n=Sum("online_booked"))["n"] or 0
     in_windows = window_rows.aggregate(n=Sum("booked"))["n"] or 0
     return {
@@ -530,6 +532,7 @@ def draw_setup(offices, entries, region_code):
     _emit(
         {
             "releases": [release.pk for release in releases],
+            "first_day": releases[0].first_day.isoformat(),
             "applicants": applicants,
             "setup_s": round(setup_s, 1),
             "close_s": round(time.perf_counter() - started, 2),
