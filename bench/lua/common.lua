@@ -52,10 +52,9 @@ function M.load(path)
   return chunk()
 end
 
--- Per-thread tallies, read back by done() through thread:get(). wrk copies only flat
--- tables between threads (a nested one crashes it), hence one global per latency list.
-statuses, kinds, first_sent, last_answer, answered = {}, {}, nil, nil, 0
-local samples = {}
+-- Per-thread tallies, read back by done() as one string per thread (see tally() below).
+local statuses, kinds, samples = {}, {}, {}
+local first_sent, last_answer, answered = nil, nil, 0
 
 -- Call when a request is sent: the first one starts this thread's clock.
 function M.sent()
@@ -74,7 +73,6 @@ function M.record(kind, status, seconds)
     list = {}
     samples[kind] = list
     kinds[#kinds + 1] = kind
-    _G["samples_" .. kind] = list
   end
   list[#list + 1] = math.floor(seconds * 1e6 + 0.5)
   last_answer = M.now()
@@ -93,6 +91,68 @@ function M.finish_if_done(cap)
   if cap > 0 and answered == cap then
     io.write("BENCH_THREAD_DONE\n")
     io.flush()
+  end
+end
+
+-- wrk 4.1's thread:get() must never fetch a table. Its script_copy_value() pops the table it
+-- copied and script_thread_get() pops it again: each table fetched moves the thread's Lua
+-- stack top one slot down, below its base after two and below the stack itself after three
+-- (a nested table breaks the copy at once). The next thread:get() then writes below the
+-- stack: a segfault in lua_getfield when that memory is unmapped (the HTML flow, five
+-- latency lists a thread, crashed wrk in done() now and then), silent damage otherwise.
+-- Strings and numbers are copied with balanced pops, so a thread hands over its tallies as
+-- one string, made when done() asks for the global BENCH_TALLY (the threads have ended by
+-- then: wrk joins them first). Lines: "T first_sent last_answer" ("-" when none), "S count
+-- key" per status, "L kind us us ..." per latency list.
+local TALLY = "BENCH_TALLY"
+
+local function number_or_dash(t)
+  return t and string.format("%.9f", t) or "-"
+end
+
+local function tally()
+  local lines = { "T " .. number_or_dash(first_sent) .. " " .. number_or_dash(last_answer) }
+  for key, count in pairs(statuses) do
+    lines[#lines + 1] = "S " .. count .. " " .. (key:gsub("%c", " "))
+  end
+  for _, kind in ipairs(kinds) do
+    lines[#lines + 1] = "L " .. kind .. " " .. table.concat(samples[kind], " ")
+  end
+  return table.concat(lines, "\n")
+end
+
+setmetatable(_G, {
+  __index = function(_, name)
+    if name == TALLY then
+      return tally()
+    end
+  end,
+})
+
+-- Add one thread's tally (the string above) into the merged figures.
+local function merge_tally(text, into)
+  for line in text:gmatch("[^\n]+") do
+    local tag, rest = line:sub(1, 1), line:sub(3)
+    if tag == "T" then
+      local first, last = rest:match("^(%S+) (%S+)$")
+      first, last = tonumber(first), tonumber(last)
+      if first and (into.first == nil or first < into.first) then
+        into.first = first
+      end
+      if last and (into.last == nil or last > into.last) then
+        into.last = last
+      end
+    elseif tag == "S" then
+      local count, key = rest:match("^(%d+) (.*)$")
+      into.statuses[key] = (into.statuses[key] or 0) + tonumber(count)
+    elseif tag == "L" then
+      local kind, values = rest:match("^(%S+) ?(.*)$")
+      local list = into.samples[kind] or {}
+      into.samples[kind] = list
+      for v in values:gmatch("%d+") do
+        list[#list + 1] = tonumber(v)
+      end
+    end
   end
 end
 
@@ -119,26 +179,11 @@ end
 
 -- Print one line "BENCH_JSON {...}": wrk's own figures and ours, merged over the threads.
 function M.done(summary, latency)
-  local statuses, samples, first, last = {}, {}, nil, nil
+  local merged = { statuses = {}, samples = {} }
   for _, thread in ipairs(threads) do
-    for key, count in pairs(thread:get("statuses") or {}) do
-      statuses[key] = (statuses[key] or 0) + count
-    end
-    for _, kind in ipairs(thread:get("kinds") or {}) do
-      samples[kind] = samples[kind] or {}
-      local into = samples[kind]
-      for _, v in ipairs(thread:get("samples_" .. kind) or {}) do
-        into[#into + 1] = v
-      end
-    end
-    local t_first, t_last = thread:get("first_sent"), thread:get("last_answer")
-    if t_first and (first == nil or t_first < first) then
-      first = t_first
-    end
-    if t_last and (last == nil or t_last > last) then
-      last = t_last
-    end
+    merge_tally(thread:get(TALLY) or "", merged)
   end
+  local statuses, samples, first, last = merged.statuses, merged.samples, merged.first, merged.last
   local parts = {}
   parts[#parts + 1] = string.format(
     '"wrk":{"requests":%d,"duration_us":%d,"bytes":%d,"connect_errors":%d,"read_errors":%d,'
