@@ -39,8 +39,13 @@ def prepared(model, field_name: str, value):
 
 
 def cast(model, field_name: str, expression: str) -> str:
-    """Return an SQL expression cast to the column type of a model field: a column of VALUES
-    whose rows are all NULL would otherwise be text."""
+    """Return an SQL expression of `given` as the column type of a model field.
+
+    On PostgreSQL a column of VALUES is text when its parameters are strings (a date) or all
+    NULL; SQLite stores what it is given, and its CAST would turn a date into a number.
+    """
+    if connection.vendor == "sqlite":
+        return expression
     return f"CAST({expression} AS {model._meta.get_field(field_name).db_type(connection)})"
 
 

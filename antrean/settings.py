@@ -276,6 +276,9 @@ WAITLIST_OFFER_HOURS = timedelta(hours=env.int("WAITLIST_OFFER_HOURS", default=1
 WAITLIST_OFFER_ENDS_BEFORE = timedelta(
     hours=env.int("WAITLIST_OFFER_ENDS_BEFORE_HOURS", default=12)
 )
+# When an office closes a day that holds bookings: how many of the following days it opens
+# its applicants may be moved to (bookings.closures), and may choose from when left without.
+OUTAGE_MOVE_DAYS = env.int("OUTAGE_MOVE_DAYS", default=10)
 # Seconds an office's free places are kept for readers (0: always computed afresh).
 AVAILABILITY_CACHE_SECONDS = env.int("AVAILABILITY_CACHE_SECONDS", default=2)
 REMINDER_LEAD_TIME = timedelta(hours=env.int("REMINDER_LEAD_HOURS", default=24))

@@ -29,10 +29,21 @@ from offices.admin import (
 from . import ballots, services
 from .applicants import clean_nik
 from .codes import CODE_LENGTH, normalize_code
-from .models import Block, Booking, NikRelease, Notification, Release, ReleaseSchedule
+from .models import (
+    Block,
+    Booking,
+    Closure,
+    ClosureMove,
+    NikRelease,
+    Notification,
+    Outage,
+    Release,
+    ReleaseSchedule,
+)
 from .nik import as_nik, mask_phone
 from .notifications.outbox import retry_notification
 from .phone import normalize_phone
+from .staff import closures as staff_closures
 from .staff import views as staff_views
 from .staff.forms import CancelForm
 
@@ -134,6 +145,12 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
                 "resend-failed/",
                 view(staff_views.resend_failed),
                 name="bookings_booking_resend_failed",
+            ),
+            path("close/", view(staff_closures.close_day), name="bookings_booking_close"),
+            path(
+                "close-offices/",
+                view(staff_closures.close_offices),
+                name="bookings_booking_close_offices",
             ),
             path("<int:pk>/ticket/", view(staff_views.ticket), name="bookings_booking_ticket"),
             *super().get_urls(),
@@ -555,3 +572,83 @@ RELEASE_FIELDS = (
     "draw_at",
     "public_value_source",
 )
+
+
+class ClosureMoveInline(admin.TabularInline):
+    """What the closure did to each booking, and the applicant's answer; no personal data
+    beyond the name a clerk calls out."""
+
+    model = ClosureMove
+    extra = 0
+    can_delete = False
+    fields = [
+        "booking_code",
+        "applicant",
+        "from_window",
+        "outcome",
+        "to_date",
+        "to_window",
+        "choose_until",
+        "answer",
+        "answered_at",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("booking", "from_window", "to_window")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("booking"))
+    def booking_code(self, obj):
+        return obj.booking.code
+
+    @admin.display(description=_("applicant"))
+    def applicant(self, obj):
+        return obj.booking.full_name
+
+
+@admin.register(Closure)
+class ClosureAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, admin.ModelAdmin):
+    """Days closed after their bookings were made, and where each applicant went; office
+    staff see their offices', supervisors every one."""
+
+    list_display = ["date", "office", "sessions", "reason", "moved", "cancelled", "created_by"]
+    list_select_related = ["office", "created_by"]
+    list_filter = [OfficeListFilter]
+    date_hierarchy = "date"
+    fields = [
+        "office",
+        "date",
+        "sessions",
+        "reason",
+        "raised_quota",
+        "moved",
+        "cancelled",
+        "outage",
+        "created_by",
+        "created_at",
+    ]
+    readonly_fields = fields
+    inlines = [ClosureMoveInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("windows")
+
+    @admin.display(description=_("sessions"))
+    def sessions(self, obj):
+        windows = sorted(obj.windows.all(), key=lambda w: w.start)
+        return ", ".join(w.label for w in windows) if windows else _("The whole day")
+
+
+@admin.register(Outage)
+class OutageAdmin(ReadOnlyRowsMixin, admin.ModelAdmin):
+    """Closures of many offices at once, decided by a supervisor."""
+
+    list_display = ["date", "starts", "ends", "reason", "created_by", "created_at"]
+    fields = ["date", "starts", "ends", "reason", "created_by", "created_at"]
+    readonly_fields = fields

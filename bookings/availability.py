@@ -80,15 +80,21 @@ def office_availability(
     )
 
 
-def days_with_room(office, needed=1, *, now=None) -> list[tuple[DayAvailability, list]]:
+def days_with_room(office, needed=1, *, now=None, until=None) -> list[tuple[DayAvailability, list]]:
     """Return the bookable days of an office's horizon, each with its windows that still have
-    a place for each of `needed` applicants (a booking, or a group's booked members)."""
+    a place for each of `needed` applicants (a booking, or a group's booked members).
+
+    until: the last day of a priority choice (an applicant a closure left without a place),
+    which may reach past the public horizon and into days not open to others yet.
+    """
     now = now or clock.now()
     first, last = office.first_bookable_day(now), office.last_bookable_day(now)
+    if until is not None:
+        last = max(last, until)
     found = []
     for day in office_availability(office, first, (last - first).days + 1, now=now):
         windows = [w for w in day.windows if w.bookable and w.remaining >= needed]
-        if day.bookable and windows:
+        if windows and (day.bookable or (until is not None and day.open)):
             found.append((day, windows))
     return found
 

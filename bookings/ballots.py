@@ -193,6 +193,68 @@ def enter(
     return entry
 
 
+# The waiting-list position of applicants a closure put ahead of a draw's list (the draw's
+# own positions start at 1); among them, the first to join goes first.
+AHEAD = 0
+
+
+def enter_ahead(
+    *, release: Release, applicants: Sequence[Applicant], days: Sequence[date], now=None
+) -> Entry:
+    """Put applicants an office's closure left without a place ahead of a drawn release's
+    waiting list, wanting any session of `days`: the next freed place they fit is offered to
+    them first. Outside the draw: its published list and outcome stay as they were.
+
+    Raises ValidationError coded entered_already (one of them has an entry here already).
+    """
+    now = now or clock.now()
+    members = services.group_applicant_fields(applicants)
+    wishes = [(day, None) for day in days]
+    salt = secrets.token_hex(16)
+    entry = Entry(
+        release=release,
+        code=codes.new_code(),
+        salt=salt,
+        receipt=_receipt(release, salt, members, [[d.isoformat(), None] for d in days]),
+        preferences=[[d.isoformat(), None] for d in days],
+        email=applicants[0].email,
+        phone=applicants[0].phone,
+        language=applicants[0].language,
+        status=Entry.Status.WAITING,
+        waiting_position=AHEAD,
+    )
+    niks = [member["nik"] for member in members]
+    try:
+        with transaction.atomic():
+            # An entry of theirs whose won place is gone (the closure took it) is set aside.
+            EntryApplicant.objects.filter(
+                release=release,
+                nik__in=niks,
+                entered=True,
+                entry__status=Entry.Status.WON,
+                entry__booking__status=Booking.Status.CANCELLED,
+            ).update(entered=False)
+            entry.save(force_insert=True)
+            EntryApplicant.objects.bulk_create(
+                EntryApplicant(
+                    entry=entry,
+                    release=release,
+                    **{name: member[name] for name in APPLICANT_FIELDS},
+                )
+                for member in members
+            )
+            _write_choices(entry, wishes, len(members))
+    except IntegrityError as exc:
+        if violated_constraint(exc) != ONE_ENTRY_PER_NIK:
+            raise
+        _refuse_entered(release, niks)
+        raise
+    record_entry_notifications(
+        Entry.objects.filter(pk=entry.pk), Notification.Kind.WAITING, now=now
+    )
+    return entry
+
+
 def _receipt(release, salt, members, wishes) -> str:
     # SHA-256 over the salt and what the entry is: nobody can guess a NIK back from it.
     details = {

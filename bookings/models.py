@@ -159,6 +159,11 @@ class Booking(models.Model):
     )
     queue_number = models.CharField(_("queue number"), max_length=8, blank=True)
     reschedule_count = models.PositiveSmallIntegerField(_("reschedules"), default=0)
+    # The moves of reschedule_count the office made (a closure), not the applicant: they
+    # count for the messages' sequence but not against the applicant's own reschedules.
+    office_moves = models.PositiveSmallIntegerField(
+        _("moves by the office"), default=0, db_default=0, editable=False
+    )
     # Raised each time a link from a message is exchanged for a browser session: every link
     # sent before stops working (notifications.links).
     link_version = models.PositiveIntegerField(default=0, db_default=0, editable=False)
@@ -240,7 +245,7 @@ class Booking(models.Model):
         """Return why the booking can no longer be rescheduled (an error code), or ""."""
         if self.status != self.Status.BOOKED or self.starts_at <= now:
             return "not_reschedulable"
-        if self.reschedule_count >= settings.BOOKING_MAX_RESCHEDULES:
+        if self.reschedule_count - self.office_moves >= settings.BOOKING_MAX_RESCHEDULES:
             return "reschedule_limit"
         return ""
 
@@ -346,6 +351,8 @@ class Notification(models.Model):
         RESCHEDULE = "reschedule", _("Reschedule")
         WAITING = "waiting", _("Waiting list place")
         OFFER = "offer", _("Offer of a freed place")
+        MOVED = "moved", _("Moved: office closed")
+        CLOSED = "closed", _("Cancelled: office closed")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -808,3 +815,150 @@ class ContactCheck(models.Model):
 
     def __str__(self):
         return f"{self.get_state_display()} ({self.get_channel_display()})"
+
+
+class Outage(models.Model):
+    """A closure of many offices at once, decided by a supervisor: the central immigration
+    system down, a day of mourning. Each office's closure moves its own applicants."""
+
+    date = models.DateField(_("date"))
+    # Empty: the whole day; else the sessions that begin in this time range.
+    starts = models.TimeField(_("from"), null=True, blank=True)
+    ends = models.TimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    created_at = models.DateTimeField(_("decided"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outage")
+        verbose_name_plural = _("outages")
+
+    def __str__(self):
+        return f"{self.date}: {self.reason}"
+
+
+class Closure(models.Model):
+    """An office closed on a day, or in some of its sessions, after its bookings were made:
+    each booked applicant moved to the nearest free place or cancelled with priority."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="closures", verbose_name=_("office")
+    )
+    date = models.DateField(_("date"))
+    # The sessions closed; none: the whole day.
+    windows = models.ManyToManyField(
+        ServiceWindow, blank=True, related_name="+", verbose_name=_("sessions")
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    raised_quota = models.BooleanField(
+        _("quota raised for the moved"),
+        default=False,
+        help_text=_("The days they moved to took them on top of their usual places."),
+    )
+    outage = models.ForeignKey(
+        Outage,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="closures",
+        verbose_name=_("outage"),
+    )
+    moved = models.PositiveIntegerField(_("applicants moved"), default=0)
+    cancelled = models.PositiveIntegerField(_("applicants without a place"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    created_at = models.DateTimeField(_("closed"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        indexes = [models.Index(fields=["office", "date"], name="closure_office_day")]
+
+    def __str__(self):
+        return f"{self.office} {self.date}: {self.reason}"
+
+
+class ClosureMoveQuerySet(models.QuerySet):
+    def latest_for(self, booking):
+        """Return the last move of a booking, with its closure and sessions (one query)."""
+        rows = self.filter(booking=booking).select_related("closure", "from_window", "to_window")
+        return rows.order_by("-pk").first()
+
+
+class ClosureMove(models.Model):
+    """What a closure did to one booking: moved to another place, or cancelled with priority
+    to choose again; and what the applicant then did."""
+
+    class Outcome(models.TextChoices):
+        MOVED = "moved", _("Moved")
+        CANCELLED = "cancelled", _("Cancelled with priority")
+
+    class Answer(models.TextChoices):
+        NONE = "", _("No answer yet")
+        KEPT = "kept", _("Kept the new place")
+        CHOSE = "chose", _("Chose another place")
+        WAITING = "waiting", _("Joined the front of the waiting list")
+
+    closure = models.ForeignKey(
+        Closure, on_delete=models.CASCADE, related_name="moves", verbose_name=_("closure")
+    )
+    booking = models.ForeignKey(
+        Booking, on_delete=models.CASCADE, related_name="closure_moves", verbose_name=_("booking")
+    )
+    group = models.ForeignKey(
+        BookingGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("group"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    from_date = models.DateField(_("from day"))
+    from_window = models.ForeignKey(
+        ServiceWindow, on_delete=models.PROTECT, related_name="+", verbose_name=_("from session")
+    )
+    to_date = models.DateField(_("to day"), null=True, blank=True)
+    to_window = models.ForeignKey(
+        ServiceWindow,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("to session"),
+    )
+    # Cancelled with priority: the applicant may choose any free place until this day.
+    choose_until = models.DateField(_("may choose until"), null=True, blank=True)
+    answer = models.CharField(
+        _("answer"), max_length=10, choices=Answer.choices, blank=True, default=""
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    objects = ClosureMoveQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["closure", "pk"]
+        verbose_name = _("booking moved by a closure")
+        verbose_name_plural = _("bookings moved by closures")
+        constraints = [
+            models.UniqueConstraint(fields=["closure", "booking"], name="closure_move_once"),
+            models.CheckConstraint(
+                condition=Q(outcome="moved", to_date__isnull=False, to_window__isnull=False)
+                | Q(outcome="cancelled", to_date__isnull=True, choose_until__isnull=False),
+                name="closure_move_has_a_place_or_a_choice",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.booking} {self.get_outcome_display()}"

@@ -99,7 +99,8 @@ def offer_freed(release: Release, *, now) -> list[Offer]:
             day__in=sorted({day for day, _window in free}),
         )
         .select_related("entry")
-        .order_by("entry__waiting_position", "rank")
+        # Those a closure put ahead share position 0: the first to join goes first.
+        .order_by("entry__waiting_position", "entry_id", "rank")
     )
     plans = {p.date: p for p in day_plans(office, days[0], days[-1], windows=windows)}
     made = []

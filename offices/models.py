@@ -240,6 +240,11 @@ class DayOverride(models.Model):
         help_text=_("Leave empty to keep the office's usual quota."),
     )
     reason = models.CharField(_("reason"), max_length=200)
+    # The ids of the sessions that do not run that day, the others running as usual: a
+    # session closed by an outage (bookings.closures). Kept here, where the day's plan is read.
+    closed_windows = models.JSONField(
+        _("closed sessions"), default=list, blank=True, editable=False
+    )
     history = HistoricalRecords()
 
     class Meta:

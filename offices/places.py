@@ -282,3 +282,35 @@ def set_capacity(rows, capacity: int) -> None:
     WindowDay.objects.filter(pk__in=[row.pk for row in rows if row.capacity != capacity]).update(
         capacity=capacity
     )
+
+
+# An office closing a day that holds bookings (bookings.closures): every counter it changes
+# held at once, in the usual order, then written as it computed them.
+
+
+def hold_for_change(office, plans: dict, slots) -> None:
+    """Lock the counter rows of the days {date: plan}, then of the (date, window) slots, in
+    the usual order (days by date, windows by date and start), creating the missing ones.
+
+    A slot's missing row is created only once its day is held: a booking that holds the day
+    may be about to create that row itself, and would wait for our insert while we waited
+    for its day.
+    """
+    _require_transaction()
+    hold_days(office, {day: (plan.quota, plan.online_quota) for day, plan in plans.items()})
+    list(counted_days(office, sorted(plans), lock=True))
+    WindowDay.objects.bulk_create(
+        [WindowDay(window=window, date=day, capacity=window.capacity) for day, window in slots],
+        ignore_conflicts=True,
+    )
+    windows = WindowDay.objects.filter(
+        window__office=office, date__in=sorted(plans)
+    ).select_for_update(of=("self",))
+    list(windows.order_by("date", "window__start", "window_id"))
+
+
+def save_counts(days, windows) -> None:
+    """Write the counts of held office-day and window-day rows (CHECK constraints hold them)."""
+    _require_transaction()
+    OfficeDay.objects.bulk_update(list(days), ["quota", "online_quota", "booked", "online_booked"])
+    WindowDay.objects.bulk_update(list(windows), ["capacity", "booked"])

@@ -29,6 +29,8 @@ class DayPlan:
     windows: tuple[ServiceWindow, ...] = ()
     closure: str = ""
     reason: str = ""
+    # The sessions of the weekday closed on this date alone (DayOverride.closed_windows).
+    closed_windows: tuple[ServiceWindow, ...] = ()
 
     @property
     def closed_label(self):
@@ -86,8 +88,11 @@ def _plan(office, day, windows, override):
         name = holiday_name(day)
         if name:
             return DayPlan(day, open=False, closure=Closure.HOLIDAY, reason=name)
-    day_windows = tuple(w for w in windows if w.weekday == day.weekday())
+    closed = set(override.closed_windows) if override is not None else set()
+    day_windows = tuple(w for w in windows if w.weekday == day.weekday() and w.pk not in closed)
     if not day_windows:
+        if closed:
+            return DayPlan(day, open=False, closure=Closure.OVERRIDE, reason=override.reason)
         return DayPlan(day, open=False, closure=Closure.NO_WINDOWS)
     quota = office.daily_quota if override is None or override.quota is None else override.quota
     return DayPlan(
@@ -97,4 +102,5 @@ def _plan(office, day, windows, override):
         online_quota=max(0, quota - office.walk_in_reserve),
         windows=day_windows,
         reason=override.reason if override is not None else "",
+        closed_windows=tuple(w for w in windows if w.pk in closed),
     )

@@ -37,10 +37,10 @@ MESSAGES = {
         "booked",
     ),
     "closed_booked": ngettext_lazy(
-        "%(booked)d applicant is booked on %(date)s: cancel or move the booking before "
-        "closing the day.",
-        "%(booked)d applicants are booked on %(date)s: cancel or move their bookings before "
-        "closing the day.",
+        "%(booked)d applicant is booked on %(date)s: close this day with Bookings › Closures › "
+        "Close a day that holds bookings, which moves the applicant and tells them.",
+        "%(booked)d applicants are booked on %(date)s: close this day with Bookings › Closures "
+        "› Close a day that holds bookings, which moves the applicants and tells them.",
         "booked",
     ),
     "window_booked": ngettext_lazy(
@@ -148,11 +148,13 @@ def _plans(office, start, end, *, windows, overrides) -> dict:
 
 
 def _lock_offices(*pks):
-    """Lock the office rows first, so two edits of one office take turns."""
-    return {
-        office.pk: office
-        for office in Office.objects.select_for_update().filter(pk__in=set(pks)).order_by("pk")
-    }
+    """Lock the office rows first, so two edits of one office take turns.
+
+    NO KEY: a booking committing meanwhile checks its office row with KEY SHARE, which must
+    not wait for us while we wait for the counter that booking holds (a deadlock).
+    """
+    rows = Office.objects.select_for_update(no_key=True).filter(pk__in=set(pks)).order_by("pk")
+    return {office.pk: office for office in rows}
 
 
 # Offices ------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from django.conf import settings
 
 from bookings.contact import pending_check
-from bookings.models import Booking, BookingGroup
+from bookings.models import Booking, BookingGroup, ClosureMove
 from bookings.nik import mask_nik
 
 
@@ -44,8 +44,22 @@ def confirm_by(subject):
     return check.expires_at if check else None
 
 
-def booking_answer(booking: Booking) -> dict:
-    """Return what the app is told about a booking, with the code of its group if it has one."""
+def closure_answer(move: ClosureMove | None) -> dict | None:
+    """Return what a closure did to a booking, for the app, or None."""
+    if move is None:
+        return None
+    return {
+        "outcome": move.outcome,
+        "closed_date": move.from_date,
+        "reason": move.closure.reason,
+        "choose_until": move.choose_until,
+        "answer": move.answer,
+    }
+
+
+def booking_answer(booking: Booking, *, move: ClosureMove | None = None) -> dict:
+    """Return what the app is told about a booking, with the code of its group if it has one
+    and, given its last closure move, what the closure did."""
     return {
         **_applicant(booking),
         "office": booking.office.code,
@@ -54,6 +68,7 @@ def booking_answer(booking: Booking) -> dict:
         # A member's group costs one query: lone bookings, the most, cost none.
         "group_code": booking.group.code if booking.group_id else None,
         "confirm_by": confirm_by(booking),
+        "closure": closure_answer(move),
     }
 
 

@@ -16,11 +16,11 @@ from ninja import Body, Query, Router, Status
 from ninja.throttling import BaseThrottle
 
 from antrean.client_ip import client_key
-from bookings import contact, limits, proof, services
+from bookings import closures, contact, limits, proof, services
 from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
-from bookings.availability import keep_briefly, office_availability
+from bookings.availability import days_with_room, keep_briefly, office_availability
 from bookings.codes import normalize_code
-from bookings.models import Booking, ContactCheck
+from bookings.models import Booking, ClosureMove, ContactCheck
 from offices import clock
 from offices.models import Office, ServiceWindow
 
@@ -34,6 +34,7 @@ from .schemas import (
     BookingOut,
     BookingRequest,
     CancelledOut,
+    ChoiceOut,
     ContactCodeIn,
     ContactOut,
     ErrorOut,
@@ -384,8 +385,12 @@ def create_booking(request, payload: Body[BookingRequest]):
     summary="Look up a booking",
 )
 def lookup_booking(request, code: BookingCode, payload: NikIn):
-    """Show a booking; the NIK in the body must match (the same 404 for a wrong code or NIK)."""
-    return booking_answer(_find(code, payload.nik))
+    """Show a booking; the NIK in the body must match (the same 404 for a wrong code or NIK).
+
+    `closure` tells what an office's closure did to it, if one did.
+    """
+    booking = _find(code, payload.nik)
+    return booking_answer(booking, move=closures.move_of(booking))
 
 
 @router.post(
@@ -422,6 +427,93 @@ def reschedule_booking(request, code: BookingCode, payload: RescheduleIn):
         booking=booking, day=payload.date, window=window_by_id(payload.window)
     )
     return booking_answer(booking)
+
+
+@router.post(
+    "/bookings/{code}/keep",
+    response={200: BookingOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="keep_moved_booking",
+    summary="Keep the place a closure moved the booking to",
+)
+def keep_moved_booking(request, code: BookingCode, payload: NikIn):
+    """Record that the applicant keeps the new time an office's closure moved them to (a
+    group's member answers for the whole group). 409 nothing_to_keep when no move stands."""
+    booking = _find(code, payload.nik)
+    move = closures.keep_moved(booking=booking)
+    return booking_answer(booking, move=move)
+
+
+@router.post(
+    "/bookings/{code}/choices",
+    response={200: list[ChoiceOut], **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="priority_choices",
+    summary="The days a closure's priority choice may take",
+)
+def priority_choices(request, code: BookingCode, payload: NikIn):
+    """For a booking an office's closure cancelled for want of a place: the days with room
+    for it (with its group's members), up to `closure.choose_until`, also past the public
+    horizon. 409 not_priority when no priority choice is open."""
+    booking = _find(code, payload.nik)
+    now = clock.now()
+    move = ClosureMove.objects.latest_for(booking)
+    if not closures.can_choose(move, booking, now):
+        raise closures.refusal("not_priority")
+    size = closures.unit_size(move)
+    zone = booking.office.zone_abbreviation
+    return [
+        {
+            "date": day.date,
+            "windows": [
+                {
+                    "id": w.window.pk,
+                    "start": time_of(w.window.start),
+                    "end": time_of(w.window.end),
+                    "zone": zone,
+                }
+                for w in windows
+            ],
+        }
+        for day, windows in days_with_room(booking.office, size, now=now, until=move.choose_until)
+    ]
+
+
+@router.post(
+    "/bookings/{code}/choose",
+    response={200: BookingOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="choose_with_priority",
+    summary="Choose a new time first after a closure",
+)
+def choose_with_priority(request, code: BookingCode, payload: RescheduleIn):
+    """Book again, on the date and window chosen, a booking an office's closure cancelled for
+    want of a place (with its group's members cancelled with it): the same codes, before
+    the places open to others. 409 not_priority, not_in_range, no_place or duplicate."""
+    booking = _find(code, payload.nik)
+    closures.choose_with_priority(
+        booking=booking, day=payload.date, window=window_by_id(payload.window)
+    )
+    booking.refresh_from_db()
+    return booking_answer(booking, move=ClosureMove.objects.latest_for(booking))
+
+
+@router.post(
+    "/bookings/{code}/join-waiting-list",
+    response={200: BookingOut, **error_statuses(400, 404, 409, 422, 429)},
+    throttle=[LOOKUP_LIMIT],
+    operation_id="join_waiting_list",
+    summary="Join the front of a ballot's waiting list after a closure",
+)
+def join_waiting_list(request, code: BookingCode, payload: NikIn):
+    """Instead of choosing a time: put a booking an office's closure cancelled for want of a
+    place (with its group's members) ahead of the office's ballot waiting list; the next
+    freed place they fit is offered to them first, by message (`closure.answer` becomes
+    waiting). 409 not_priority, no_waiting_list (the office is not on a ballot) or
+    entered_already."""
+    booking = _find(code, payload.nik)
+    closures.join_waiting_list(booking=booking)
+    return booking_answer(booking, move=closures.latest_move(booking))
 
 
 def contact_answer(check, code: str) -> dict:

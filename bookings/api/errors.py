@@ -60,6 +60,10 @@ CONFLICTS = {
     "contact_check_over": "contact_check_over",
     "contact_code_tries": "contact_code_tries",
     "contact_code_sends": "contact_code_sends",
+    "nothing_to_keep": "nothing_to_keep",
+    "not_priority": "not_priority",
+    "no_place": "full",
+    "no_waiting_list": "no_waiting_list",
 }
 # Refusals that say "not now": 429 with the service's message.
 TOO_SOON = {"contact_code_wait": "contact_code_wait", "contact_codes_limit": "contact_codes_limit"}
@@ -79,6 +83,7 @@ FIELD_OF_CODE = {
     "preference_window": "choices",
     "contact_code_wrong": "one_time_code",
     "contact_code_format": "one_time_code",
+    "not_in_range": "date",
 }
 
 # Messages for what pydantic finds wrong, by its error type (Django's own wording where it has one).

@@ -104,6 +104,23 @@ class WindowOut(Schema):
     zone: str = Field(examples=["WIB"], description="WIB, WITA or WIT: the office's time zone.")
 
 
+class ClosureOut(Schema):
+    """What an office's closure did to the booking, and the applicant's answer."""
+
+    outcome: str = Field(
+        examples=["moved"],
+        description="moved: to the date and window shown; cancelled: no place was left, and "
+        "the applicant chooses a new time first (POST /bookings/{code}/choose) until "
+        "choose_until.",
+    )
+    closed_date: date = Field(description="The office-local date the office closed.")
+    reason: str = Field(examples=["Banjir di sekitar kantor"])
+    choose_until: date | None = Field(description="The last day a priority choice may take.")
+    answer: str = Field(
+        examples=[""], description='"" (none yet), kept, or chose (a priority choice made).'
+    )
+
+
 class BookingOut(Schema):
     code: str = Field(examples=["7KQ2M9XH4T"])
     office: str
@@ -128,6 +145,19 @@ class BookingOut(Schema):
         "(POST /bookings/{code}/confirm-contact): unconfirmed by then, it lapses. Null once "
         "confirmed, or when no code is asked for.",
     )
+    closure: ClosureOut | None = Field(
+        None,
+        description="Set when the office closed on the booking's day (or its window) after it "
+        "was made: moved, or cancelled with a priority choice. Null otherwise, and in the "
+        "answer to a new booking.",
+    )
+
+
+class ChoiceOut(Schema):
+    """A day a closure's priority choice may take, with its windows that have room."""
+
+    date: date
+    windows: list[WindowOut]
 
 
 class CancelledOut(Schema):

@@ -16,7 +16,7 @@ from bookings.contact import code_matches
 from bookings.models import Booking, ContactCheck, Entry, Notification, Offer
 from offices import clock
 
-from .messages import GROUP_MEMBERS, addressee, concerned, email_message, sms_text
+from .messages import CANCELLING_KINDS, GROUP_MEMBERS, addressee, concerned, email_message, sms_text
 from .sms import send_sms
 
 logger = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def obsolete_reason(notification, *, now) -> str:
     if notification.group_id is not None:
         return _group_obsolete_reason(notification, now=now)
     booking = notification.booking
-    if notification.kind == Notification.Kind.CANCELLATION:
+    if notification.kind in CANCELLING_KINDS:
         return ""
     with translation.override(booking.language):
         if booking.status != Booking.Status.BOOKED:

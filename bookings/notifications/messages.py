@@ -14,13 +14,18 @@ from django.utils import translation
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import Booking, Notification
+from bookings.models import Booking, ClosureMove, Notification
 from offices.models import PassportFee
 
 from .ics import booking_ics, group_ics
 from .links import booking_link, offer_link
 
-CALENDAR_KINDS = frozenset({Notification.Kind.CONFIRMATION, Notification.Kind.RESCHEDULE})
+CALENDAR_KINDS = frozenset(
+    {Notification.Kind.CONFIRMATION, Notification.Kind.RESCHEDULE, Notification.Kind.MOVED}
+)
+CLOSURE_KINDS = frozenset({Notification.Kind.MOVED, Notification.Kind.CLOSED})
+# A message about bookings that are cancelled by it: it names them, and is sent anyway.
+CANCELLING_KINDS = frozenset({Notification.Kind.CANCELLATION, Notification.Kind.CLOSED})
 
 # A group's members with what their messages show, in the order they were entered: fetched
 # with the notification in one query, whatever the size of the group.
@@ -78,7 +83,7 @@ def concerned(notification) -> list[Booking]:
     cancelled alone before was told alone). Any other kind names those still booked.
     """
     members = members_of(notification)
-    if notification.kind == Notification.Kind.CANCELLATION:
+    if notification.kind in CANCELLING_KINDS:
         cancelled = [m for m in members if m.status == Booking.Status.CANCELLED and m.cancelled_at]
         last = max((m.cancelled_at for m in cancelled), default=None)
         return [m for m in cancelled if m.cancelled_at == last]
@@ -121,6 +126,7 @@ def message_context(notification, *, now=None) -> dict:
         "site_url": settings.SITE_URL,
         "short_appointment": short_appointment(booking),
         "has_calendar": notification.kind in CALENDAR_KINDS,
+        "move": _closure_move(notification, booking),
     }
 
 
@@ -150,7 +156,15 @@ def group_context(notification, *, now=None) -> dict:
         "short_appointment": short_appointment(first),
         "has_calendar": notification.kind in CALENDAR_KINDS,
         "members": members,
+        "move": _closure_move(notification, first),
     }
+
+
+def _closure_move(notification, booking):
+    # What a closure did, for its messages: the day closed, the reason, the time to choose.
+    if notification.kind not in CLOSURE_KINDS:
+        return None
+    return ClosureMove.objects.latest_for(booking)
 
 
 def entry_context(notification, *, now=None) -> dict:

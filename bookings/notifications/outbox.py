@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from antrean import bulk
-from bookings.models import Booking, Entry, Notification
+from bookings.models import Booking, BookingGroup, Entry, Notification
 from offices import clock
 
 from .tasks import deliver_notification, deliver_notifications, send_contact_code_task
@@ -93,16 +93,29 @@ def record_new_confirmations(bookings: Sequence[int], *, now=None) -> list[int]:
     draw's winners) in one statement per batch, and queue them on commit in batches.
     `bookings` are ids; a group's message goes once to the contact of its first member, whose
     id stands for the group here. Returns the ids written."""
+    return record_for_bookings(bookings, Notification.Kind.CONFIRMATION, now=now)
+
+
+def record_for_bookings(bookings: Sequence[int], kind: str, *, now=None) -> list[int]:
+    """Write one kind of message about many bookings or groups at once (a draw's winners, a
+    closure's moved) and queue them on commit in batches. `bookings` are ids, a group's first
+    member standing for its group; each row takes the sequence of its booking or group as it
+    stands in this transaction. Returns the ids written."""
     now = now or clock.now()
-    booking = connection.ops.quote_name(Booking._meta.db_table)
+    qn = connection.ops.quote_name
+    booking, group = qn(Booking._meta.db_table), qn(BookingGroup._meta.db_table)
     ids = _record_per_channel(
-        prototype=Notification(
-            kind=Notification.Kind.CONFIRMATION,
-            created_at=now,
-            next_attempt_at=_lost_after(now),
+        prototype=Notification(kind=kind, created_at=now, next_attempt_at=_lost_after(now)),
+        subjects={
+            "booking": "CASE WHEN s.group_id IS NULL THEN s.id END",
+            "group": "s.group_id",
+            "sequence": "CASE WHEN s.group_id IS NULL THEN s.reschedule_count"
+            " ELSE g.reschedule_count END",
+        },
+        source=(
+            f"given JOIN {booking} AS s ON s.id = given.booking"
+            f" LEFT JOIN {group} AS g ON g.id = s.group_id"
         ),
-        subjects={"booking": "CASE WHEN s.group_id IS NULL THEN s.id END", "group": "s.group_id"},
-        source=f"given JOIN {booking} AS s ON s.id = given.booking",
         names=("booking",),
         rows=[(pk,) for pk in bookings],
     )
@@ -135,7 +148,8 @@ def _lost_after(now):
 
 
 def _queue_on_commit(ids):
-    transaction.on_commit(partial(queue_batches, [(pk, 0) for pk in ids]))
+    if ids:
+        transaction.on_commit(partial(queue_batches, [(pk, 0) for pk in ids]))
 
 
 def queue_change(notifications: Iterable[tuple[int, int]]) -> int:

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
-from bookings import limits, services
+from bookings import closures, limits, services
 from bookings.availability import days_with_room
 from bookings.codes import grouped
 from bookings.models import Booking
@@ -57,6 +57,7 @@ def _group_context(group, members):
         "can_cancel": bool(booked) and all(member.can_cancel(now) for member in booked),
         "can_reschedule": bool(booked) and all(member.can_reschedule(now) for member in booked),
         "max_reschedules": settings.BOOKING_MAX_RESCHEDULES,
+        **(closures.page_state(members[0], now) if members else {}),
     }
 
 

@@ -1,8 +1,10 @@
 """Public pages for applicants: stable, readable URLs without personal data."""
 
+from functools import partial
+
 from django.urls import path
 
-from . import ballots, contact_code, groups, views
+from . import ballots, closed, contact_code, groups, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,7 +23,13 @@ urlpatterns = [
     path("bookings/<str:code>/booking.ics", views.booking_calendar_file, name="booking-ics"),
     path("bookings/<str:code>/cancel/", views.cancel, name="booking-cancel"),
     path("bookings/<str:code>/reschedule/", views.reschedule, name="booking-reschedule"),
+    path("bookings/<str:code>/keep/", closed.keep, name="booking-keep"),
+    path("bookings/<str:code>/choose/", closed.choose, name="booking-choose"),
+    path("bookings/<str:code>/wait/", closed.wait, name="booking-wait"),
     path("groups/<str:code>/", groups.group_detail, name="group-detail"),
+    path("groups/<str:code>/keep/", partial(closed.keep, group=True), name="group-keep"),
+    path("groups/<str:code>/choose/", partial(closed.choose, group=True), name="group-choose"),
+    path("groups/<str:code>/wait/", partial(closed.wait, group=True), name="group-wait"),
     path("groups/<str:code>/print/", groups.group_print, name="group-print"),
     path("groups/<str:code>/booking.ics", groups.group_calendar_file, name="group-ics"),
     path("groups/<str:code>/cancel/", groups.group_cancel, name="group-cancel"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from antrean.client_ip import client_key
-from bookings import limits, services
+from bookings import closures, limits, services
 from bookings.availability import days_with_room, next_free_days, office_availability
 from bookings.codes import is_group_code, normalize_code
 from bookings.models import ReleaseSchedule
@@ -380,6 +380,7 @@ def _booking_context(request, booking):
         "max_reschedules": settings.BOOKING_MAX_RESCHEDULES,
         "group": group,
         "group_held": group is not None and holds(request, group.code),
+        **closures.page_state(booking, now),
     }
 
 

@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractMonth
 from django.utils.dates import MONTHS
 
-from bookings.models import Booking, Entry, Offer, Release
+from bookings.models import Booking, Closure, Entry, Offer, Release
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
@@ -215,4 +215,46 @@ def ballot_months(*, year: int, month: int | None = None, offices=None) -> list[
     return [
         BallotMonth(office_code=code, office_name=name, month=month, **figures)
         for (name, code, month), figures in sorted(found.items())
+    ]
+
+
+@dataclass(frozen=True)
+class ClosureMonth:
+    """The days an office closed in a month after their bookings were made (by the closed
+    day's month), and how many applicants were moved or left to choose again."""
+
+    office_code: str
+    office_name: str
+    month: int
+    closures: int = 0
+    moved: int = 0
+    cancelled: int = 0
+
+    @property
+    def month_name(self) -> str:
+        return month_name(self.month)
+
+
+def closure_months(*, year: int, month: int | None = None, offices=None) -> list[ClosureMonth]:
+    """Return the closures of each office and month of a year (or one month), in one query.
+    Offices without a closure are left out."""
+    start, end = _span(year, month)
+    rows = Closure.objects.filter(date__gte=start, date__lt=end)
+    if offices is not None:
+        rows = rows.filter(office__in=offices)
+    rows = (
+        rows.values("office__code", "office__name", month=ExtractMonth("date"))
+        .annotate(closures=Count("pk"), moved_n=Sum("moved"), cancelled_n=Sum("cancelled"))
+        .order_by("office__name", "office__code", "month")
+    )
+    return [
+        ClosureMonth(
+            office_code=row["office__code"],
+            office_name=row["office__name"],
+            month=row["month"],
+            closures=row["closures"],
+            moved=row["moved_n"],
+            cancelled=row["cancelled_n"],
+        )
+        for row in rows
     ]

@@ -81,6 +81,7 @@ def monthly_report(request):
         columns=exports.figure_titles(),
         chart=_bar_chart(counts.served_per_month(found)),
         ballots=counts.ballot_months(year=year, offices=chosen),
+        closures=counts.closure_months(year=year, offices=chosen),
         query=query,
     )
     return render(request, "bookings/reports/monthly.html", context)

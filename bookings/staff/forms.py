@@ -177,3 +177,90 @@ class ReleaseNikForm(forms.Form):
 
     def clean_nik(self):
         return clean_nik(self.cleaned_data["nik"])
+
+
+PART_CHOICES = [("day", _("The whole day")), ("part", _("Only the sessions between two times"))]
+RAISE_CHOICES = [
+    ("yes", _("Yes: they come on top of the places those days have")),
+    ("no", _("No: they take free places only; who finds none is cancelled with priority")),
+]
+
+
+class ClosingForm(forms.Form):
+    """When and why an office closes: a day, or the sessions of part of it."""
+
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    part = forms.ChoiceField(
+        label=_("Close"), choices=PART_CHOICES, initial="day", widget=forms.RadioSelect
+    )
+    starts = forms.TimeField(
+        label=_("From"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    ends = forms.TimeField(
+        label=_("Until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("The sessions that begin or run between these times close."),
+    )
+    reason = forms.CharField(
+        label=_("Reason applicants will read"),
+        max_length=200,
+        help_text=_("For example: Banjir di sekitar kantor; kantor tidak dapat dibuka."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("part") == "part":
+            starts, ends = data.get("starts"), data.get("ends")
+            if starts is None:
+                self.add_error("starts", _("Give the time the closure begins."))
+            if ends is None:
+                self.add_error("ends", _("Give the time the closure ends."))
+            if starts and ends and starts >= ends:
+                self.add_error("ends", _("The end must be after the beginning."))
+        else:
+            data["starts"] = data["ends"] = None
+        return data
+
+
+class ClosureDecisionForm(forms.Form):
+    """What the preview asks before closing: raise the quotas of the days they move to."""
+
+    raise_quota = forms.ChoiceField(
+        label=_("Raise the quota of the days they move to"),
+        choices=RAISE_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    @property
+    def raising(self) -> bool | None:
+        """The choice made about raising quotas, or None: as the preview proposes."""
+        return {"yes": True, "no": False}.get(self.cleaned_data.get("raise_quota") or "")
+
+
+class CloseDayForm(ClosingForm):
+    """An office closing a day, or part of it, that holds bookings."""
+
+    office = forms.ModelChoiceField(queryset=None, label=_("Office"), empty_label=None)
+    field_order = ["office", "day", "part", "starts", "ends", "reason"]
+
+    def __init__(self, *args, offices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["office"].queryset = offices
+
+
+class OutageForm(ClosingForm):
+    """Many offices closing at once: the central system down, a day of mourning."""
+
+    offices = forms.ModelMultipleChoiceField(
+        queryset=None,
+        label=_("Offices"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Each office's applicants move within that office."),
+    )
+    field_order = ["day", "part", "starts", "ends", "reason", "offices"]
+
+    def __init__(self, *args, offices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offices"].queryset = offices

@@ -480,3 +480,29 @@ def field_errors(response, name) -> list[str]:
 
 def html_lang(response) -> str:
     return re.search(r'<html lang="([^"]*)"', response.content.decode()).group(1)
+
+
+def closed_ballot_monday(clerk, *, now):
+    """An office on a ballot whose drawn release of the week of Monday 11 September 2017 had
+    two winners on Monday, then Monday closed with no day to move them to (set
+    OUTAGE_MOVE_DAYS to 0 first): both are left to choose again. Returns the release and
+    the winners' bookings."""
+    from bookings import closures
+    from offices.models import Office
+
+    office = OfficeFactory(release_mode=Office.ReleaseMode.BALLOT, windows=[(time(8), time(10), 2)])
+    monday = BALLOT_MONDAY
+    release = make_release(office, monday, monday + timedelta(days=4))
+    during = release.opens_at + timedelta(hours=1)
+    for _ in range(4):
+        ballots.enter(
+            release=release,
+            applicants=[make_applicant()],
+            preferences=[(monday, window_at(office, monday))],
+            now=during,
+        )
+    ballots.close_release(release=release, now=release.closes_at)
+    ballots.draw_release(release=release, public_value="7310.52", now=release.draw_at)
+    winners = list(Booking.objects.filter(date=monday, status="booked").order_by("pk"))
+    closures.close(office=office, day=monday, reason="Banjir", by=clerk, now=now)
+    return release, [Booking.objects.get(pk=w.pk) for w in winners]

@@ -7,10 +7,11 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
-from bookings import ballots, services
+from bookings import ballots, closures, services
 from bookings.models import Booking, BookingGroup, EntryApplicant, Offer
 from bookings.services import (
     cancel_booking,
@@ -642,4 +643,45 @@ def test_one_phone_booking_ten_times_at_once_holds_the_limit(now, settings):
 
     assert tally(outcomes) == Counter({"ok": 5, "contact_limit": 5})
     assert Booking.objects.filter(phone="+6281299990000").count() == 5
+    assert_counters_match_bookings()
+
+
+def test_bookings_racing_a_closure_land_before_it_and_move_or_after_it_and_find_it_closed(now):
+    """A day closed while applicants book it: each booking lands before the close (and is
+    moved by it) or after (and is refused); counters stay true, no deadlock."""
+    office = OfficeFactory(code="palembang", open_weekdays="0123456")
+    clerk = get_user_model().objects.create_user("petugas", is_staff=True)
+    earlier = now - timedelta(days=1)
+    for n in range(20):
+        create_booking(
+            office=office,
+            day=THURSDAY,
+            window=window_at(office, THURSDAY, (8, 10, 13)[n % 3]),
+            applicant=make_applicant(full_name=f"Awal {n}"),
+            now=earlier,
+        )
+
+    def booking(n):
+        return create_booking(
+            office=office,
+            day=THURSDAY,
+            window=window_at(office, THURSDAY, (8, 10, 13)[n % 3]),
+            applicant=make_applicant(full_name=f"Balapan {n}"),
+            now=earlier,
+        )
+
+    def closing():
+        return closures.close(office=office, day=THURSDAY, reason="Banjir", by=clerk, now=now)
+
+    outcomes = run_together([partial(booking, n) for n in range(12)] + [closing])
+
+    closed = outcomes[-1]
+    assert closed[0] == "ok"
+    booked = [o for o in outcomes[:-1] if o[0] == "ok"]
+    refused = [o[1] for o in outcomes[:-1] if o[0] == "refused"]
+    assert set(refused) <= {"full", "day_full", "closed"} and len(booked) + len(refused) == 12
+    assert not Booking.objects.filter(date=THURSDAY, status="booked").exists()
+    # Every booking that landed first was moved by the close; none was left behind.
+    assert closed[1].moved == 20 + len(booked)
+    assert Booking.objects.filter(status="booked").count() == 20 + len(booked)
     assert_counters_match_bookings()

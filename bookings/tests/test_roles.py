@@ -20,6 +20,7 @@ move = importlib.import_module("bookings.migrations.0004_counters_move_to_office
 release_roles = importlib.import_module("bookings.migrations.0012_release_roles")
 nik_release_roles = importlib.import_module("bookings.migrations.0016_nik_release_roles")
 block_roles = importlib.import_module("bookings.migrations.0018_block_roles")
+closure_roles = importlib.import_module("bookings.migrations.0022_closure_roles")
 
 
 def _now_at(app, codename):
@@ -51,14 +52,20 @@ def test_the_migrations_create_both_groups_with_their_permissions():
         expected |= {f"bookings.{codename}" for codename in release_roles.RELEASE_ROLES[name]}
         expected |= {f"bookings.{c}" for c in nik_release_roles.NIK_RELEASE_ROLES[name]}
         expected |= {f"bookings.{c}" for c in block_roles.BLOCK_ROLES[name]}
+        expected |= {f"bookings.{c}" for c in closure_roles.CLOSURE_ROLES[name]}
         assert _codenames(name) == expected
     assert roles.OFFICE_STAFF == OFFICE_STAFF_GROUP
     assert roles.SUPERVISOR == SUPERVISOR_GROUP
 
 
-def test_supervisors_read_exceed_quotas_and_type_a_release_s_public_value():
+def test_supervisors_read_exceed_quotas_type_a_public_value_and_close_many_offices():
     writes = {p for p in _codenames(SUPERVISOR_GROUP) if not p.split(".")[1].startswith("view_")}
-    assert writes == {"bookings.add_booking", "offices.change_officeday", "bookings.change_release"}
+    assert writes == {
+        "bookings.add_booking",
+        "offices.change_officeday",
+        "bookings.change_release",
+        "bookings.add_outage",
+    }
 
 
 def test_office_staff_change_their_plan_and_bookings_but_not_offices_or_fees():

@@ -259,6 +259,7 @@ def test_booking_answers_201_with_the_booking_and_a_masked_nik(client, office, t
         "birth_date_mismatch": False,
         "group_code": None,
         "confirm_by": None,  # CONTACT_CONFIRMATION is off here
+        "closure": None,
     }
     assert NIK not in response.content.decode()
     assert booking.nik == NIK
@@ -767,6 +768,10 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/bookings/{code}/reschedule", "post"),
         ("/api/v1/bookings/{code}/confirm-contact", "post"),
         ("/api/v1/bookings/{code}/resend-code", "post"),
+        ("/api/v1/bookings/{code}/keep", "post"),
+        ("/api/v1/bookings/{code}/choices", "post"),
+        ("/api/v1/bookings/{code}/choose", "post"),
+        ("/api/v1/bookings/{code}/join-waiting-list", "post"),
         ("/api/v1/groups/{code}/lookup", "post"),
         ("/api/v1/groups/{code}/cancel", "post"),
         ("/api/v1/groups/{code}/reschedule", "post"),

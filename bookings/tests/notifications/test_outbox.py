@@ -16,11 +16,10 @@ from kombu.exceptions import OperationalError
 
 from bookings import tasks
 from bookings.models import Booking, Notification
-from bookings.notifications import sms
+from bookings.notifications import outbox, sms
 from bookings.notifications.delivery import RetryLater, deliver, retry_delay
 from bookings.notifications.links import booking_from_token
 from bookings.notifications.messages import email_message, sms_text
-from bookings.notifications import outbox
 from bookings.notifications.outbox import requeue_pending, retry_notification
 from bookings.services import cancel_booking, create_due_reminders
 from bookings.services import reschedule_booking as reschedule

@@ -1,0 +1,108 @@
+"""A real browser: a clerk closes a flooded day with its preview, and a moved applicant opens
+the link of the message on a phone and keeps the new time."""
+
+import re
+from datetime import date, time
+
+import pytest
+
+from bookings.models import Booking, ClosureMove, Notification
+from bookings.notifications.messages import email_message
+from bookings.tests.factories import PASSWORD, book, make_user
+from bookings.tests.public.test_browser import (
+    CHROMIUM,
+    browser,  # noqa: F401 - fixtures
+    own_connections,  # noqa: F401
+    phone,  # noqa: F401
+    plain_http_cookies,  # noqa: F401
+    queued,  # noqa: F401
+    screenshots,  # noqa: F401
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no browser: /usr/bin/chromium is missing"),
+]
+
+THURSDAY = date(2017, 9, 7)
+REASON = "Banjir di sekitar kantor"
+
+
+@pytest.fixture(autouse=True)
+def _sync_orm_beside_playwright(monkeypatch):
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_clerk_closes_a_flooded_day_and_a_moved_applicant_keeps_the_new_time_on_a_phone(
+    live_server,
+    office,
+    clock,
+    now,
+    phone,  # noqa: F811
+    screenshots,  # noqa: F811
+    queued,  # noqa: F811
+    plain_http_cookies,  # noqa: F811
+    own_connections,  # noqa: F811
+    settings,
+):
+    from django.contrib.auth.models import Group, Permission
+
+    from offices.access import OFFICE_STAFF_GROUP
+
+    settings.SITE_URL = live_server.url
+    # The role a migration made: an earlier test's flush (transaction=True) took it away.
+    clerks, _new = Group.objects.get_or_create(name=OFFICE_STAFF_GROUP)
+    clerks.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="bookings",
+            codename__in=["view_booking", "add_closure", "view_closure", "view_closuremove"],
+        )
+    )
+    make_user("petugas.banjir", group=OFFICE_STAFF_GROUP, offices=[office], password=PASSWORD)
+    siti = book(office, THURSDAY, index=0, now=now, language="id")
+    family_friend = book(office, THURSDAY, index=2, now=now, full_name="Budi Santoso")
+
+    # The clerk: the form, the preview (nothing changes yet), then the close.
+    clerk = phone("en-US")
+    clerk.goto(f"{live_server.url}/admin/login/?next=/admin/bookings/booking/close/")
+    clerk.fill("#id_username", "petugas.banjir")
+    clerk.fill("#id_password", PASSWORD)
+    clerk.click("input[type=submit]")
+    clerk.wait_for_url("**/close/")
+    clerk.fill("#id_day", THURSDAY.isoformat())
+    clerk.fill("#id_reason", REASON)
+    clerk.click("input[name=preview]")
+    clerk.wait_for_selector(".staff-closure-preview")
+    preview = clerk.inner_text(".staff-closure-preview")
+    assert "Budi Santoso" in preview and "Fri 8 Sep 2017, 08.00–10.00" in preview
+    assert Booking.objects.filter(date=THURSDAY, status="booked").count() == 2
+    screenshots(clerk, "closure-preview")
+    clerk.click("input[name=close]")
+    clerk.wait_for_url("**/admin/bookings/closure/*/change/")
+    assert "2 applicants moved" in clerk.inner_text("#content-start, body")
+    screenshots(clerk, "closure-record")
+
+    # Siti's message, in Indonesian, with its link; she opens it on her phone.
+    email = Notification.objects.get(booking=siti, kind="moved", channel="email")
+    body = email_message(email).body
+    assert REASON in body and "Jumat, 8 September 2017" in body
+    link = re.search(r"(http://\S+/bookings/\S+)", body).group(1)
+    applicant = phone("id-ID")
+    applicant.goto(link)
+    applicant.wait_for_selector(".closure-notice")
+    notice = applicant.inner_text(".closure-notice")
+    assert REASON in notice
+    assert applicant.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshots(applicant, "moved-booking")
+    applicant.locator(".closure-notice form button").click()
+    applicant.wait_for_load_state("networkidle")
+    screenshots(applicant, "moved-kept")
+
+    assert ClosureMove.objects.get(booking=siti).answer == "kept"
+    moved = Booking.objects.get(pk=siti.pk)
+    assert (moved.date, moved.window.start, moved.status) == (date(2017, 9, 8), time(8), "booked")
+    assert Booking.objects.get(pk=family_friend.pk).window.start == time(13)
+    # One e-mail and one SMS each about the move, handed to the broker once this committed.
+    told = set(Notification.objects.filter(kind="moved").values_list("pk", flat=True))
+    assert len(told) == 4 and told <= {pk for pk, _attempts in queued}
