@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -46,7 +47,7 @@ def _done(request, closure):
         )
         % {
             "office": closure.office.name,
-            "day": closure.date.strftime("%d-%m-%Y"),
+            "day": formats.date_format(closure.date, "l, j F Y"),
             "moved": closure.moved,
             "left": closure.cancelled,
         },

@@ -390,3 +390,16 @@ def test_an_office_not_on_a_ballot_has_no_waiting_list_to_join(office, now, cler
         closures.join_waiting_list(booking=Booking.objects.get(pk=booking.pk), now=now)
 
     assert refused.value.code == "no_waiting_list"
+
+
+def test_reminders_follow_the_new_time_not_the_closed_day(office, now, clerk):
+    booking = book(office, THURSDAY, index=0, now=now)
+    wednesday_morning = office.local_datetime(date(2017, 9, 6), time(9))
+    assert services.create_due_reminders(now=wednesday_morning) == 1  # for Thursday, sent
+    closures.close(office=office, day=THURSDAY, reason=REASON, by=clerk, now=wednesday_morning)
+
+    assert services.create_due_reminders(now=wednesday_morning) == 0  # Friday is not due yet
+    thursday_morning = office.local_datetime(THURSDAY, time(9))
+    assert services.create_due_reminders(now=thursday_morning) == 1
+    reminders = booking.notifications.filter(kind="reminder", channel="email")
+    assert list(reminders.order_by("sequence").values_list("sequence", flat=True)) == [0, 1]
