@@ -155,30 +155,11 @@ def enter(
     )
     services.refuse_held_niks(niks)
     wishes = _checked_preferences(release, preferences)
-    salt = secrets.token_hex(16)
-    entry = Entry(
-        release=release,
-        code=codes.new_code(),
-        salt=salt,
-        receipt=_receipt(release, salt, members, wishes),
-        preferences=wishes,
-        email=applicants[0].email,
-        phone=applicants[0].phone,
-        language=applicants[0].language,
-    )
+    entry = _new_entry(release, applicants, members, wishes)
     services.count_code_sending(first.phone, client)
     try:
         with transaction.atomic():
-            entry.save(force_insert=True)
-            EntryApplicant.objects.bulk_create(
-                EntryApplicant(
-                    entry=entry,
-                    release=release,
-                    **{name: member[name] for name in APPLICANT_FIELDS},
-                )
-                for member in members
-            )
-            _write_choices(entry, preferences, len(members))
+            _insert_entry(entry, members, preferences)
             # The insert holds the release row (its foreign key) until this commits, so the
             # close waits for this entry; an entry written after the close sees it here.
             if not Release.objects.filter(pk=release.pk, state=Release.State.OPEN).exists():
@@ -209,20 +190,8 @@ def enter_ahead(
     """
     now = now or clock.now()
     members = services.group_applicant_fields(applicants)
-    wishes = [(day, None) for day in days]
-    salt = secrets.token_hex(16)
-    entry = Entry(
-        release=release,
-        code=codes.new_code(),
-        salt=salt,
-        receipt=_receipt(release, salt, members, [[d.isoformat(), None] for d in days]),
-        preferences=[[d.isoformat(), None] for d in days],
-        email=applicants[0].email,
-        phone=applicants[0].phone,
-        language=applicants[0].language,
-        status=Entry.Status.WAITING,
-        waiting_position=AHEAD,
-    )
+    entry = _new_entry(release, applicants, members, [[d.isoformat(), None] for d in days])
+    entry.status, entry.waiting_position = Entry.Status.WAITING, AHEAD
     niks = [member["nik"] for member in members]
     try:
         with transaction.atomic():
@@ -234,16 +203,7 @@ def enter_ahead(
                 entry__status=Entry.Status.WON,
                 entry__booking__status=Booking.Status.CANCELLED,
             ).update(entered=False)
-            entry.save(force_insert=True)
-            EntryApplicant.objects.bulk_create(
-                EntryApplicant(
-                    entry=entry,
-                    release=release,
-                    **{name: member[name] for name in APPLICANT_FIELDS},
-                )
-                for member in members
-            )
-            _write_choices(entry, wishes, len(members))
+            _insert_entry(entry, members, [(day, None) for day in days])
     except IntegrityError as exc:
         if violated_constraint(exc) != ONE_ENTRY_PER_NIK:
             raise
@@ -253,6 +213,33 @@ def enter_ahead(
         Entry.objects.filter(pk=entry.pk), Notification.Kind.WAITING, now=now
     )
     return entry
+
+
+def _new_entry(release, applicants, members, wishes) -> Entry:
+    # An unsaved entry with a fresh code and its salted receipt; the first applicant's contact.
+    salt = secrets.token_hex(16)
+    return Entry(
+        release=release,
+        code=codes.new_code(),
+        salt=salt,
+        receipt=_receipt(release, salt, members, wishes),
+        preferences=wishes,
+        email=applicants[0].email,
+        phone=applicants[0].phone,
+        language=applicants[0].language,
+    )
+
+
+def _insert_entry(entry, members, preferences):
+    # The entry, its applicants and its choices, in the caller's transaction.
+    entry.save(force_insert=True)
+    EntryApplicant.objects.bulk_create(
+        EntryApplicant(
+            entry=entry, release=entry.release, **{name: member[name] for name in APPLICANT_FIELDS}
+        )
+        for member in members
+    )
+    _write_choices(entry, preferences, len(members))
 
 
 def _receipt(release, salt, members, wishes) -> str:

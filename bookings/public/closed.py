@@ -29,28 +29,27 @@ def _subject(request, code, *, group):
     return (booking, redirect("booking-detail", code=booking.code)) if booking else None
 
 
-@require_POST
-def keep(request, code, *, group=False):
-    """Keep the place a closure moved the booking (or the whole group) to."""
+def _answer(request, code, group, answer):
+    # An applicant's one-click answer to a closure, then back to the booking or group page.
     found = _subject(request, code, group=group)
     if found is None:
         return lookup_redirect(code)
     booking, back = found
     with suppress(ValidationError):  # changed meanwhile: the page shows what stands now
-        closures.keep_moved(booking=booking)
+        answer(booking=booking)
     return back
+
+
+@require_POST
+def keep(request, code, *, group=False):
+    """Keep the place a closure moved the booking (or the whole group) to."""
+    return _answer(request, code, group, closures.keep_moved)
 
 
 @require_POST
 def wait(request, code, *, group=False):
     """Join the front of the office's ballot waiting list instead of choosing a time."""
-    found = _subject(request, code, group=group)
-    if found is None:
-        return lookup_redirect(code)
-    booking, back = found
-    with suppress(ValidationError):  # changed meanwhile: the page shows what stands now
-        closures.join_waiting_list(booking=booking)
-    return back
+    return _answer(request, code, group, closures.join_waiting_list)
 
 
 @never_cache

@@ -19,6 +19,7 @@ from bookings.tests.factories import (
     window_on,
 )
 from offices.models import OfficeDay
+from offices.schedule import day_plan
 
 pytestmark = pytest.mark.django_db
 
@@ -187,3 +188,16 @@ def test_at_a_ballot_office_the_page_offers_the_front_of_the_waiting_list(
 
     assert "You are at the front of the ballot's waiting list" in after.content.decode()
     assert ClosureMove.objects.get(booking=first).answer == "waiting"
+
+
+def test_the_day_page_says_which_session_is_closed_and_why(office, now, clerk, clock):
+    session = window_on(office, THURSDAY, 0)
+    closures.close(office=office, day=THURSDAY, windows=[session], reason=REASON, by=clerk, now=now)
+
+    page = Client(headers={"accept-language": "en"}).get(f"/offices/{office.code}/2017-09-07/")
+
+    text = page.content.decode()
+    assert "Session 08:00–10:00 WIB is closed: " + REASON in text  # English clock
+    assert [w.window for w in page.context["day"].windows] == list(
+        day_plan(office, THURSDAY).windows
+    )
