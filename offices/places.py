@@ -12,6 +12,7 @@ row with the same key, so creating a day's other rows would wait out of that ord
 
 from django.db import transaction
 from django.db.models import F, Max, Sum
+from django.db.models.functions import Greatest
 
 from antrean import bulk
 
@@ -314,3 +315,12 @@ def save_counts(days, windows) -> None:
     _require_transaction()
     OfficeDay.objects.bulk_update(list(days), ["quota", "online_quota", "booked", "online_booked"])
     WindowDay.objects.bulk_update(list(windows), ["capacity", "booked"])
+
+
+def reopen_window(window, day) -> None:
+    """Give a session's counter on a date its usual capacity again (never below what it holds):
+    a closure of the day or the session was lifted."""
+    _require_transaction()
+    WindowDay.objects.filter(window=window, date=day).update(
+        capacity=Greatest(window.capacity, F("booked"))
+    )

@@ -346,7 +346,21 @@ def _change_overrides(office_pks, touched, change, now):
     for pk, days in touched.items():
         after = _override_plans(offices[pk], days, _overrides_near(pk, days))
         _resync_days(offices[pk], before[pk], after, write=True)
+        _reopen_windows(before[pk], after)
     return result
+
+
+def _running(plan: DayPlan) -> set:
+    return {window.pk for window in plan.windows} if plan.open else set()
+
+
+def _reopen_windows(before: dict, after: dict) -> None:
+    """Give the sessions that run again on a day (a closure lifted) their capacity back: a
+    closure shut them at what they held (bookings.closures)."""
+    for day, plan in after.items():
+        reopened = [w for w in plan.windows if w.pk in _running(plan) - _running(before[day])]
+        for window in reopened:
+            places.reopen_window(window, day)
 
 
 def save_day_override(*, override: DayOverride, by, now=None) -> DayOverride:

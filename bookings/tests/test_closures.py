@@ -403,3 +403,26 @@ def test_reminders_follow_the_new_time_not_the_closed_day(office, now, clerk):
     assert services.create_due_reminders(now=thursday_morning) == 1
     reminders = booking.notifications.filter(kind="reminder", channel="email")
     assert list(reminders.order_by("sequence").values_list("sequence", flat=True)) == [0, 1]
+
+
+@pytest.mark.parametrize("whole_day", [True, False])
+def test_lifting_a_closure_opens_the_sessions_again_with_their_places(
+    office, now, clerk, whole_day
+):
+    from offices.services import delete_day_override
+
+    book(office, THURSDAY, index=0, now=now)
+    session = window_on(office, THURSDAY, 0)
+    windows = () if whole_day else [session]
+    closures.close(office=office, day=THURSDAY, windows=windows, reason=REASON, by=clerk, now=now)
+
+    delete_day_override(override=DayOverride.objects.get(), by=clerk, now=now)
+
+    assert session in day_plan(office, THURSDAY).windows
+    counter = WindowDay.objects.get(window=session, date=THURSDAY)
+    assert (counter.capacity, counter.booked) == (45, 0)
+    again = services.create_booking(
+        office=office, day=THURSDAY, window=session, applicant=make_applicant(), now=now
+    )
+    assert again.status == "booked"
+    assert_counters_match_bookings()
