@@ -12,16 +12,8 @@ from django.utils import timezone
 from bookings import ballots
 from bookings.models import Entry
 from bookings.tests.factories import make_applicant, make_nik, make_release, window_at
-from bookings.tests.public.test_browser import (
-    CHROMIUM,
-    browser,  # noqa: F401 - fixtures
-    fill_in_siti,
-    own_connections,  # noqa: F401
-    phone,  # noqa: F401
-    plain_http_cookies,  # noqa: F401
-    queued,  # noqa: F401
-    screenshots,  # noqa: F401
-)
+from bookings.tests.public.conftest import CHROMIUM
+from bookings.tests.public.test_browser import fill_in_siti
 from offices.models import Office
 
 pytestmark = [
@@ -39,11 +31,11 @@ def _sync_orm_beside_playwright(monkeypatch):
 def test_enter_a_ballot_on_a_phone_see_the_draw_and_check_it(
     live_server,
     office,
-    phone,  # noqa: F811
-    screenshots,  # noqa: F811
-    queued,  # noqa: F811
-    plain_http_cookies,  # noqa: F811
-    own_connections,  # noqa: F811
+    phone,
+    screenshots,
+    queued,
+    plain_http_cookies,
+    own_connections,
     tmp_path,
 ):
     office.release_mode = Office.ReleaseMode.BALLOT

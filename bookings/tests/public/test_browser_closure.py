@@ -9,15 +9,7 @@ import pytest
 from bookings.models import Booking, ClosureMove, Notification
 from bookings.notifications.messages import email_message
 from bookings.tests.factories import PASSWORD, book, make_user
-from bookings.tests.public.test_browser import (
-    CHROMIUM,
-    browser,  # noqa: F401 - fixtures
-    own_connections,  # noqa: F401
-    phone,  # noqa: F401
-    plain_http_cookies,  # noqa: F401
-    queued,  # noqa: F401
-    screenshots,  # noqa: F401
-)
+from bookings.tests.public.conftest import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,11 +31,11 @@ def test_a_clerk_closes_a_flooded_day_and_a_moved_applicant_keeps_the_new_time_o
     office,
     clock,
     now,
-    phone,  # noqa: F811
-    screenshots,  # noqa: F811
-    queued,  # noqa: F811
-    plain_http_cookies,  # noqa: F811
-    own_connections,  # noqa: F811
+    phone,
+    screenshots,
+    queued,
+    plain_http_cookies,
+    own_connections,
     settings,
 ):
     from django.contrib.auth.models import Group, Permission

@@ -1,0 +1,100 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright on a phone-sized
+screen, screenshots of each step, and the broker kept out (it is outside the system)."""
+
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """Open a new phone-sized browser context (its own cookies) in a language."""
+    contexts = []
+
+    def open_phone(locale):
+        context = browser.new_context(
+            viewport=PHONE,
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+            locale=locale,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_phone
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    print(f"\nscreenshots: {folder}")
+    steps = iter(range(1, 100))
+
+    def shoot(page, name):
+        """Save the page one phone screen at a time, as the applicant scrolls through it."""
+        step = next(steps)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        for screen, top in enumerate(range(0, height, PHONE["height"]), start=1):
+            clip = {"x": 0, "y": top, "width": PHONE["width"], "height": PHONE["height"]}
+            clip["height"] = min(clip["height"], height - top)
+            page.screenshot(
+                path=folder / f"{step:02d}-{name}-{screen}.png", full_page=True, clip=clip
+            )
+
+    return shoot
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Keep notifications away from the broker (outside the system); record what was queued."""
+    sent = []
+    monkeypatch.setattr("bookings.notifications.outbox.queue_delivery", sent.extend)
+    monkeypatch.setattr("bookings.notifications.outbox.queue_change", sent.extend)
+    monkeypatch.setattr("bookings.notifications.outbox.queue_batches", sent.extend)
+    return sent
+
+
+@pytest.fixture
+def own_connections():
+    """Close the database connections this test opened beside the browser's event loop.
+
+    The ORM calls made while Playwright runs get their own connection, which would
+    otherwise stay open and keep PostgreSQL from dropping the test database.
+    """
+    yield
+    connections.close_all()
+
+
+@pytest.fixture
+def plain_http_cookies(settings):
+    # The live server speaks plain HTTP; production cookies are Secure-only.
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
