@@ -201,3 +201,21 @@ def test_the_day_page_says_which_session_is_closed_and_why(office, now, clerk, c
     assert [w.window for w in page.context["day"].windows] == list(
         day_plan(office, THURSDAY).windows
     )
+
+
+def test_a_group_left_without_a_place_hears_once_with_every_member_named(office, now, clerk, clock):
+    crowd_the_following_days(office)
+    family = book_group(office, THURSDAY, 3, now=now, language="en")
+    closures.close(office=office, day=THURSDAY, reason=REASON, by=clerk, raise_quota=False, now=now)
+
+    email, sms = Notification.objects.filter(group=family[0].group, kind="closed").order_by(
+        "channel"
+    )
+
+    assert obsolete_reason(email, now=now) == ""
+    mail = email_message(email)
+    assert family[0].group.code in mail.subject and REASON in mail.body
+    assert all(member.code in mail.body for member in family)
+    assert "Choose your new time first" in mail.body
+    text = sms_text(sms)
+    assert family[0].group.code in text and "/groups/" in text
