@@ -11,8 +11,11 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
-def browser():
+def browser(monkeypatch):
     from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -98,3 +101,30 @@ def plain_http_cookies(settings):
     # The live server speaks plain HTTP; production cookies are Secure-only.
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def clerk_page(live_server, phone):
+    """Log a new clerk of an office in on a phone and open a staff page: clerk_page(office,
+    username, permissions, path) returns the page, once there."""
+    from django.contrib.auth.models import Group, Permission
+
+    from bookings.tests.factories import PASSWORD, make_user
+    from offices.access import OFFICE_STAFF_GROUP
+
+    def log_in(office, username, permissions, path, locale="id-ID"):
+        # The role a migration made: an earlier test's flush (transaction=True) took it away.
+        clerks, _new = Group.objects.get_or_create(name=OFFICE_STAFF_GROUP)
+        clerks.permissions.add(
+            *Permission.objects.filter(content_type__app_label="bookings", codename__in=permissions)
+        )
+        make_user(username, group=OFFICE_STAFF_GROUP, offices=[office], password=PASSWORD)
+        page = phone(locale)
+        page.goto(f"{live_server.url}/admin/login/?next={path}")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"**{path}")
+        return page
+
+    return log_in

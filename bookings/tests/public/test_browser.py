@@ -23,12 +23,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _sync_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls here are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 def fill_in_siti(page, nik):
     """Type one applicant's details on a booking or entry form, as a person on a phone would."""
     page.fill("#id_nik", nik)
@@ -208,21 +202,16 @@ def test_no_page_breaks_the_content_security_policy(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_family_of_three_books_on_a_phone_and_one_checks_in_at_the_counter(
-    live_server, office, clock, phone, screenshots, queued, plain_http_cookies, own_connections
+    live_server,
+    office,
+    clock,
+    phone,
+    clerk_page,
+    screenshots,
+    queued,
+    plain_http_cookies,
+    own_connections,
 ):
-    from django.contrib.auth.models import Group, Permission
-
-    from bookings.tests.factories import PASSWORD, make_user
-    from offices.access import OFFICE_STAFF_GROUP
-
-    # The role a migration made: an earlier test's flush (transaction=True) took it away.
-    clerks, _new = Group.objects.get_or_create(name=OFFICE_STAFF_GROUP)
-    clerks.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="bookings", codename__in=["view_booking", "change_booking"]
-        )
-    )
-
     # Tuesday 5 September 2017 09:00 WIB (the pinned clock): Wednesday is the first free day.
     family = [
         ("Ahmad Fauzi", "1970-03-02", make_nik(date(1970, 3, 2))),
@@ -276,13 +265,12 @@ def test_a_family_of_three_books_on_a_phone_and_one_checks_in_at_the_counter(
 
     # Wednesday at the counter: the clerk checks the second applicant in by their own code.
     clock.now = clock.now.replace(day=6, hour=7, minute=45)
-    make_user("petugas.rombongan", group=OFFICE_STAFF_GROUP, offices=[office], password=PASSWORD)
-    counter = phone("id-ID")
-    counter.goto(f"{live_server.url}/admin/login/?next=/admin/bookings/booking/today/")
-    counter.fill("#id_username", "petugas.rombongan")
-    counter.fill("#id_password", PASSWORD)
-    counter.click("input[type=submit]")
-    counter.wait_for_url("**/today/")
+    counter = clerk_page(
+        office,
+        "petugas.rombongan",
+        ["view_booking", "change_booking"],
+        "/admin/bookings/booking/today/",
+    )
     assert group.code[:4] in counter.inner_text("#content")  # the family stands together
     counter.fill("form.staff-check-in input[name=code]", members[1].code.lower())
     counter.click("form.staff-check-in input[type=submit]")

@@ -22,11 +22,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _sync_orm_beside_playwright(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_enter_a_ballot_on_a_phone_see_the_draw_and_check_it(
     live_server,

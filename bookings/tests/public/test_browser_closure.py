@@ -8,7 +8,7 @@ import pytest
 
 from bookings.models import Booking, ClosureMove, Notification
 from bookings.notifications.messages import email_message
-from bookings.tests.factories import PASSWORD, book, make_user
+from bookings.tests.factories import book
 from bookings.tests.public.conftest import CHROMIUM
 
 pytestmark = [
@@ -20,11 +20,6 @@ THURSDAY = date(2017, 9, 7)
 REASON = "Banjir di sekitar kantor"
 
 
-@pytest.fixture(autouse=True)
-def _sync_orm_beside_playwright(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_clerk_closes_a_flooded_day_and_a_moved_applicant_keeps_the_new_time_on_a_phone(
     live_server,
@@ -32,36 +27,25 @@ def test_a_clerk_closes_a_flooded_day_and_a_moved_applicant_keeps_the_new_time_o
     clock,
     now,
     phone,
+    clerk_page,
     screenshots,
     queued,
     plain_http_cookies,
     own_connections,
     settings,
 ):
-    from django.contrib.auth.models import Group, Permission
-
-    from offices.access import OFFICE_STAFF_GROUP
-
     settings.SITE_URL = live_server.url
-    # The role a migration made: an earlier test's flush (transaction=True) took it away.
-    clerks, _new = Group.objects.get_or_create(name=OFFICE_STAFF_GROUP)
-    clerks.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="bookings",
-            codename__in=["view_booking", "add_closure", "view_closure", "view_closuremove"],
-        )
-    )
-    make_user("petugas.banjir", group=OFFICE_STAFF_GROUP, offices=[office], password=PASSWORD)
     siti = book(office, THURSDAY, index=0, now=now, language="id")
     family_friend = book(office, THURSDAY, index=2, now=now, full_name="Budi Santoso")
 
     # The clerk: the form, the preview (nothing changes yet), then the close.
-    clerk = phone("en-US")
-    clerk.goto(f"{live_server.url}/admin/login/?next=/admin/bookings/booking/close/")
-    clerk.fill("#id_username", "petugas.banjir")
-    clerk.fill("#id_password", PASSWORD)
-    clerk.click("input[type=submit]")
-    clerk.wait_for_url("**/close/")
+    clerk = clerk_page(
+        office,
+        "petugas.banjir",
+        ["view_booking", "add_closure", "view_closure", "view_closuremove"],
+        "/admin/bookings/booking/close/",
+        locale="en-US",
+    )
     clerk.fill("#id_day", THURSDAY.isoformat())
     clerk.fill("#id_reason", REASON)
     clerk.click("input[name=preview]")
