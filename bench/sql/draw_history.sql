@@ -1,7 +1,8 @@
 -- The draw's offices as a system in operation holds them (bench/ballot_draw.py runs this in
 -- the draw's database and in its floor's alike, then ANALYZE): the {{weeks}} weeks before the
--- released one served in full, each window's places booked, two in fifteen in pairs of a
--- group, nine in ten checked in and the rest no-shows. Without a history the tables are empty
+-- released one, each window's places booked, two in fifteen in pairs of a group; the days
+-- past served, nine in ten checked in and the rest no-shows, the days from today on still
+-- booked (earlier releases drew them). Without a history the tables are empty
 -- when the planner first sees them, and plans made for empty tables (the foreign-key checks'
 -- among them, cached for the session) scan what the draw then writes, a little more with
 -- every release.
@@ -28,10 +29,13 @@ INSERT INTO bookings_booking
    reschedule_count, cancel_reason, link_version, created_at, updated_at, group_id)
 SELECT 'H' || lpad((w.n * 45 + m)::text, 10, '0'), w.office_id, w.day, w.window_id,
        (w.day + w.start) AT TIME ZONE w.timezone, (w.day + w."end") AT TIME ZONE w.timezone,
-       'online', CASE WHEN m % 10 = 9 THEN 'no_show' ELSE 'checked_in' END, false, '', '',
+       'online',
+       CASE WHEN w.day >= current_date THEN 'booked'
+            WHEN m % 10 = 9 THEN 'no_show' ELSE 'checked_in' END, false, '', '',
        '36' || lpad((w.n * 45 + m)::text, 14, '0'), 'Pemohon Terdahulu', date '1985-03-12',
        true, 'dulu@example.com', '+6281298765432', 'tourism', 'ordinary', 'new', 'id',
-       CASE WHEN m % 10 = 9 THEN '' ELSE 'A' || lpad((w.nth * 45 + m + 1)::text, 3, '0') END,
+       CASE WHEN w.day >= current_date OR m % 10 = 9 THEN ''
+            ELSE 'A' || lpad((w.nth * 45 + m + 1)::text, 3, '0') END,
        0, '', 0, w.day - interval '20 days', w.day, g.id
 FROM history_windows AS w
 CROSS JOIN generate_series(0, w.capacity - 1) AS m
