@@ -614,9 +614,9 @@ class Entry(models.Model):
     release = models.ForeignKey(
         Release, on_delete=models.PROTECT, related_name="entries", verbose_name=_("release")
     )
-    code = models.CharField(_("entry code"), max_length=12, unique=True)
+    code = models.CharField(_("entry code"), max_length=12)
     # SHA-256 over the secret salt and the entry's details (bookings.draw.receipt_of).
-    receipt = models.CharField(_("receipt"), max_length=64, unique=True)
+    receipt = models.CharField(_("receipt"), max_length=64)
     salt = models.CharField(max_length=32, editable=False)
     # [[day, window id or null], ...]: null is "any session of that day".
     preferences = models.JSONField(_("preferences"))
@@ -631,7 +631,9 @@ class Entry(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     # What the draw gave: the first applicant's booking (a group's members share its group)
-    # and which preference it met, or the place on the waiting list.
+    # and which preference it met, or the place on the waiting list. None of them indexed:
+    # nothing looks an entry up by them, and the draw sets them on every entry of a release,
+    # which PostgreSQL then does in place (see Meta).
     booking = models.ForeignKey(
         Booking,
         on_delete=models.SET_NULL,
@@ -639,6 +641,7 @@ class Entry(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("booking"),
+        db_index=False,
     )
     won_preference = models.PositiveSmallIntegerField(_("preference met"), null=True, blank=True)
     waiting_position = models.PositiveIntegerField(
@@ -649,6 +652,14 @@ class Entry(models.Model):
         ordering = ["created_at"]
         verbose_name = _("ballot entry")
         verbose_name_plural = _("ballot entries")
+        # Unique by constraint, not unique=True, which on PostgreSQL adds to each a second
+        # index for LIKE that no query uses. The draw rewrites every entry's row once; with
+        # no indexed column changed and room left on its page (migration 0023's fill
+        # factor) PostgreSQL updates it in place, its indexes untouched.
+        constraints = [
+            models.UniqueConstraint(fields=["code"], name="entry_code_unique"),
+            models.UniqueConstraint(fields=["receipt"], name="entry_receipt_unique"),
+        ]
 
     def __str__(self):
         return self.code
