@@ -11,6 +11,7 @@ from .notifications.tasks import (  # noqa: F401
     deliver_notification,
     deliver_notifications,
     send_contact_code_task,
+    split_notifications,
 )
 
 

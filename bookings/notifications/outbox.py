@@ -14,10 +14,15 @@ from antrean import bulk
 from bookings.models import Booking, BookingGroup, Entry, Notification
 from offices import clock
 
-from .tasks import deliver_notification, deliver_notifications, send_contact_code_task
+from .tasks import (
+    QUEUE_BATCH,
+    deliver_notification,
+    deliver_notifications,
+    send_contact_code_task,
+    split_notifications,
+)
 
 REQUEUE_BATCH = 1000
-QUEUE_BATCH = 100  # rows of many entries' messages handed to Celery in one message
 
 logger = logging.getLogger(__name__)
 
@@ -163,23 +168,19 @@ def queue_change(notifications: Iterable[tuple[int, int]]) -> int:
 
 
 def queue_batches(notifications: Iterable[tuple[int, int]]) -> int:
-    """Hand many (id, attempts) pairs to Celery, QUEUE_BATCH to a message, over one producer;
-    return how many were queued. Never raises, for the reasons of queue_delivery."""
+    """Hand many (id, attempts) pairs to Celery in one message: up to QUEUE_BATCH for delivery,
+    more for a worker to split into such (tasks.split_notifications). Returns how many were
+    queued. Never raises, for the reasons of queue_delivery."""
     pairs = list(notifications)
-    queued = 0
+    task = deliver_notifications if len(pairs) <= QUEUE_BATCH else split_notifications
     try:
-        with deliver_notifications.app.producer_or_acquire() as producer:
-            for start in range(0, len(pairs), QUEUE_BATCH):
-                batch = pairs[start : start + QUEUE_BATCH]
-                # A short argsrepr: Celery would otherwise format every pair for its logs.
-                deliver_notifications.apply_async(
-                    (batch,), producer=producer, argsrepr=f"({len(batch)} notifications)"
-                )
-                queued += len(batch)
+        # A short argsrepr: Celery would otherwise format every pair for its logs.
+        task.apply_async((pairs,), argsrepr=f"({len(pairs)} notifications)")
     except Exception as exc:  # noqa: BLE001 - any broker error; the sweep re-queues
-        ids = ", ".join(str(pk) for pk, _attempts in pairs[queued:])
+        ids = ", ".join(str(pk) for pk, _attempts in pairs)
         logger.warning("notifications %s not queued (%r); the sweep will retry", ids, exc)
-    return queued
+        return 0
+    return len(pairs)
 
 
 def queue_delivery(notifications: Iterable[tuple[int, int]]) -> int:

@@ -13,6 +13,7 @@ from .delivery import deliver, send_contact_code
 logger = logging.getLogger(__name__)
 # A code lapses with its hold: its message is retried soon or not at all.
 CODE_RETRY_SECONDS = 10
+QUEUE_BATCH = 100  # rows of many entries' messages handed to Celery in one delivery message
 
 
 @shared_task(
@@ -34,6 +35,23 @@ def deliver_notifications(pairs):
         if retry is not None:
             deliver_notification.apply_async(
                 args=(notification_id, retry.attempts), countdown=retry.delay
+            )
+
+
+@shared_task(name="bookings.tasks.split_notifications", acks_late=True)
+def split_notifications(pairs):
+    """Hand a large change's (id, attempts) pairs on, QUEUE_BATCH to a delivery message.
+
+    A draw publishes its thousand-odd messages as this one task, and a worker splits them:
+    the draw does not wait on the broker once per batch. Handed on twice (a worker lost
+    before its acknowledgement), a row is still sent once (delivery.deliver).
+    """
+    with deliver_notifications.app.producer_or_acquire() as producer:
+        for start in range(0, len(pairs), QUEUE_BATCH):
+            batch = pairs[start : start + QUEUE_BATCH]
+            # A short argsrepr: Celery would otherwise format every pair for its logs.
+            deliver_notifications.apply_async(
+                (batch,), producer=producer, argsrepr=f"({len(batch)} notifications)"
             )
 
 

@@ -22,11 +22,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from bookings import tasks
+from bookings import ballots, tasks
 from bookings.models import Booking, Notification
+from bookings.notifications import outbox
 from bookings.notifications.outbox import requeue_pending
 from bookings.services import create_booking
-from bookings.tests.factories import book_group, make_applicant
+from bookings.tests.factories import BALLOT_MONDAY, book_group, make_applicant, make_release
+from offices.models import Office
 from offices.tests.factories import OfficeFactory
 
 pytestmark = [
@@ -169,6 +171,31 @@ def test_a_group_confirmation_arrives_once_naming_every_member(worker, now):
     notification = Notification.objects.get(group=group, channel="email")
     assert (notification.status, notification.attempts) == ("sent", 1)
     assert not Notification.objects.filter(booking__in=members).exists()
+
+
+def test_a_draws_confirmations_arrive_once_each_through_one_message_a_worker_splits(worker):
+    """More messages than a delivery batch holds: the draw publishes them as one message and
+    the worker splits it into delivery batches; every winner hears once."""
+    office = OfficeFactory(release_mode=Office.ReleaseMode.BALLOT)
+    release = make_release(office)
+    during = release.opens_at + timedelta(hours=1)
+    entrants = outbox.QUEUE_BATCH // 2 + 10  # an e-mail and an SMS each: over one batch
+    for number in range(entrants):
+        ballots.enter(
+            release=release,
+            applicants=[make_applicant(email=f"draw{number}@example.com")],
+            preferences=[(BALLOT_MONDAY, None)],
+            now=during,
+        )
+    ballots.close_release(release=release, now=release.closes_at)
+
+    ballots.draw_release(release=release, public_value="7310.52", now=release.draw_at)
+
+    sent = Notification.objects.filter(booking__office=office, kind="confirmation")
+    assert sent.count() == 2 * entrants > outbox.QUEUE_BATCH
+    wait_for(lambda: not sent.exclude(status="sent").exists(), "every confirmation", log=worker.log)
+    assert [worker.mails_to(f"draw{n}@example.com") for n in range(entrants)] == [1] * entrants
+    assert "bookings.tasks.split_notifications" in worker.log.read_text(errors="replace")
 
 
 # Booking while the broker cannot be reached: in another process, whose broker is dead.

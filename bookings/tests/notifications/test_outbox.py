@@ -163,36 +163,53 @@ def test_a_booking_succeeds_while_the_broker_is_down_and_the_sweep_sends_later(
     assert sorted(calls) == sorted((n.pk, 0) for n in booking.notifications.all())
 
 
-def test_many_rows_go_in_batches_over_one_producer_each_row_once(monkeypatch):
-    """A draw's messages: QUEUE_BATCH rows to a Celery message, all over one producer."""
+def test_a_few_rows_go_to_delivery_in_one_message(monkeypatch):
     sent = []
+    monkeypatch.setattr(
+        tasks.deliver_notifications, "apply_async", lambda args, **o: sent.append(args[0])
+    )
+    pairs = [(pk, 0) for pk in range(1, outbox.QUEUE_BATCH + 1)]
+
+    assert outbox.queue_batches(pairs) == len(pairs)
+    assert sent == [pairs]
+
+
+def test_many_rows_go_in_one_message_a_worker_splits_each_row_once(monkeypatch):
+    """A draw's messages: one publish from the draw, then QUEUE_BATCH rows to a delivery
+    message from the worker, all over one producer."""
+    split, sent = [], []
 
     def publish(args, *, producer, argsrepr, **options):
         sent.append((args[0], producer, argsrepr))
 
+    monkeypatch.setattr(
+        tasks.split_notifications, "apply_async", lambda args, **o: split.append((args, o))
+    )
     monkeypatch.setattr(tasks.deliver_notifications, "apply_async", publish)
     pairs = [(pk, 0) for pk in range(1, 2 * outbox.QUEUE_BATCH + 8)]
 
     assert outbox.queue_batches(pairs) == len(pairs)
+    [(args, options)] = split
+    assert options["argsrepr"] == f"({len(pairs)} notifications)"  # not every pair logged
+    assert sent == []
+
+    tasks.split_notifications(*args)  # as the worker runs it
     assert [len(batch) for batch, _p, _r in sent] == [outbox.QUEUE_BATCH] * 2 + [7]
     assert [pair for batch, _p, _r in sent for pair in batch] == pairs
     assert len({id(producer) for _b, producer, _r in sent}) == 1
-    assert sent[-1][2] == "(7 notifications)"  # not every pair formatted for the logs
+    assert sent[-1][2] == "(7 notifications)"
 
 
-def test_a_broker_refusing_midway_leaves_the_rest_to_the_sweep(monkeypatch, caplog):
-    sent = []
+def test_a_broker_refusing_leaves_the_rows_to_the_sweep(monkeypatch, caplog):
+    def refuse(args, **options):
+        raise OperationalError("Connection refused.")
 
-    def publish(args, **options):
-        if sent:
-            raise OperationalError("Connection refused.")
-        sent.append(args[0])
-
-    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", publish)
+    monkeypatch.setattr(tasks.split_notifications, "apply_async", refuse)
     pairs = [(pk, 0) for pk in range(1, outbox.QUEUE_BATCH + 3)]
 
-    assert outbox.queue_batches(pairs) == outbox.QUEUE_BATCH
-    assert f"notifications {outbox.QUEUE_BATCH + 1}, {outbox.QUEUE_BATCH + 2} not" in caplog.text
+    assert outbox.queue_batches(pairs) == 0
+    assert "notifications 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13" in caplog.text
+    assert "the sweep will retry" in caplog.text
 
 
 # Delivery: once per row.
