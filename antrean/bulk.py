@@ -2,14 +2,19 @@
 
 A draw writes tens of thousands of bookings and messages; building a model object per row
 costs many times what the database spends writing it. Here the values only the caller
-knows (a fresh code, an id, a day) travel as `WITH given(…) AS (VALUES …)`, and one
-`INSERT … SELECT` or `UPDATE … FROM` per batch joins them to the rows they complete. Every
-column the caller does not compute is written as a save would write it, from an unsaved
-model object, so a field added to the model later is filled by its default here too. The
-SQL is the common ground of PostgreSQL and SQLite (3.35 and later).
+knows (a fresh code, an id, a day) travel as a table `given`, and one `INSERT … SELECT` or
+`UPDATE … FROM` per batch joins them to the rows they complete. Every column the caller
+does not compute is written as a save would write it, from an unsaved model object, so a
+field added to the model later is filled by its default here too.
+
+On PostgreSQL `given` is `unnest` over one array literal per column: 1,000 rows of eight
+columns as VALUES took 17 ms to send (a parameter each, each adapted by the driver and
+parsed by the server), as arrays 5 ms. On SQLite (3.35 and later) it is VALUES.
 """
 
 from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
 
 from django.db import connection
 
@@ -27,10 +32,50 @@ def _batches(rows: Sequence[Sequence], width: int) -> Iterator[Sequence[Sequence
 
 
 def _given(names: Sequence[str], rows: Sequence[Sequence]) -> tuple[str, list]:
-    # WITH given(names) AS (VALUES (…), …) for the rows, and its parameters.
+    # The rows as a FROM item named given(names), and its parameters.
+    columns = ", ".join(names)
+    if connection.vendor == "postgresql":
+        arrays = [_array(values) for values in zip(*rows, strict=True)]
+        typed = ", ".join(f"%s::{kind}" for kind, _literal in arrays)
+        return f"unnest({typed}) AS given({columns})", [literal for _kind, literal in arrays]
     row = "(" + ", ".join(["%s"] * len(names)) + ")"
-    sql = f"WITH given({', '.join(names)}) AS (VALUES {', '.join([row] * len(rows))})"
+    # A subquery, not a WITH clause: SQLite's driver counts the rows of a statement only
+    # when it begins with UPDATE. VALUES names its columns column1, ….
+    named = ", ".join(f"column{n} AS {name}" for n, name in enumerate(names, 1))
+    sql = f"(SELECT {named} FROM (VALUES {', '.join([row] * len(rows))}) AS v) AS given"  # noqa: S608
     return sql, [value for values in rows for value in values]
+
+
+def _quoted(value) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# PostgreSQL's array type for a column of given values by their Python type, and how an
+# element is spelled in its literal (bool before int: True is an int too). Anything else,
+# or a column of None only, is text, each element quoted.
+_ARRAY_TYPES = (
+    (bool, "boolean", lambda value: "t" if value else "f"),
+    (int, "bigint", str),
+    (float, "double precision", repr),
+    (Decimal, "numeric", str),
+    (datetime, "timestamptz", datetime.isoformat),
+    (date, "date", date.isoformat),
+    (time, "time", time.isoformat),
+)
+
+
+def _array(values) -> tuple[str, str]:
+    # A column's array type and its literal '{…}', NULL bare.
+    sample = next((value for value in values if value is not None), None)
+    name, spell = next(
+        ((name, spell) for kind, name, spell in _ARRAY_TYPES if isinstance(sample, kind)),
+        ("text", _quoted),
+    )
+    if isinstance(sample, date | time):
+        # Few distinct days and times among many rows (a draw's slots): each spelled once.
+        spelled = {value: spell(value) for value in set(values) - {None}}
+        spell = spelled.__getitem__
+    return f"{name}[]", "{" + ",".join("NULL" if v is None else spell(v) for v in values) + "}"
 
 
 def prepared(model, field_name: str, value):
@@ -41,8 +86,8 @@ def prepared(model, field_name: str, value):
 def cast(model, field_name: str, expression: str) -> str:
     """Return an SQL expression of `given` as the column type of a model field.
 
-    On PostgreSQL a column of VALUES is text when its parameters are strings (a date) or all
-    NULL; SQLite stores what it is given, and its CAST would turn a date into a number.
+    On PostgreSQL a column of `given` is text when its values are all None; SQLite stores
+    what it is given, and its CAST would turn a date into a number.
     """
     if connection.vendor == "sqlite":
         return expression
@@ -95,8 +140,9 @@ def insert_select(
     found = []
     with connection.cursor() as cursor:
         for batch in _batches(rows, len(names)) if names else [()]:
-            with_sql, with_params = _given(names, batch) if names else ("", [])
-            cursor.execute(f"{with_sql} {insert}", [*with_params, *constants, *params])
+            given, given_params = _given(names, batch) if names else ("", [])
+            with_sql = f"WITH given AS (SELECT * FROM {given})" if names else ""  # noqa: S608
+            cursor.execute(f"{with_sql} {insert}", [*given_params, *constants, *params])
             if returning:
                 found.extend(cursor.fetchall())
     return found
@@ -127,16 +173,10 @@ def update_from(
     updated = 0
     with connection.cursor() as cursor:
         for batch in _batches(rows, len(names)):
-            # A subquery, not a WITH clause: SQLite's driver counts the rows of a statement
-            # only when it begins with UPDATE. Both name the columns of VALUES column1, ….
-            columns = ", ".join(f"column{n} AS {name}" for n, name in enumerate(names, 1))
-            row = "(" + ", ".join(["%s"] * len(names)) + ")"
-            given = (
-                f"(SELECT {columns} FROM (VALUES {', '.join([row] * len(batch))}) AS v) AS given"  # noqa: S608
-            )
+            given, given_params = _given(names, batch)
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {given} WHERE {matched}",  # noqa: S608
-                [*(value for values in batch for value in values), *params],
+                [*given_params, *params],
             )
             updated += cursor.rowcount
     return updated
