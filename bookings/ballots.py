@@ -400,12 +400,13 @@ def draw_release(*, release: Release, public_value: str = "", now=None) -> Relea
         if not release.public_value:
             raise _error("public_value_missing")
         _strike_booked(release, now)
-        release.places = _free_places(release)
+        plans = day_plans(release.office, release.first_day, release.last_day)
+        release.places = _free_places(release, plans)
         release.outcome = draw.recompute(_published_draw(release))
         release.state = Release.State.DRAWN
         release.drawn_at = now
         release.save(update_fields=["public_value", "places", "outcome", "state", "drawn_at"])
-        _book_winners(release, now)
+        _book_winners(release, plans, now)
     return release
 
 
@@ -575,11 +576,10 @@ def _strike_booked(release, now):
     )
 
 
-def _free_places(release) -> dict:
+def _free_places(release, plans) -> dict:
     """Return the online places free on the release's days, read under the days' locks."""
     office = release.office
     span = (release.last_day - release.first_day).days + 1
-    plans = day_plans(office, release.first_day, release.last_day)
     # Every booking takes its day's counter first: holding the days holds their windows too.
     places.hold_days(office, {p.date: (p.quota, p.online_quota) for p in plans})
     list(places.counted_days(office, [p.date for p in plans], lock=True))
@@ -594,10 +594,10 @@ def _free_places(release) -> dict:
     }
 
 
-def _book_winners(release, now):
+def _book_winners(release, plans, now):
     # Not joined to the release: its list and outcome would be decoded once per entry.
     ids = dict(release.entries.values_list("receipt", "pk"))
-    windows = {w.pk: w for w in release.office.windows.all()}
+    windows = {window.pk: window for plan in plans for window in plan.windows}
     won, waiting = [], []
     for receipt, result in release.outcome.items():
         if result["result"] == "won":
@@ -606,7 +606,9 @@ def _book_winners(release, now):
         elif result["result"] == "waiting":
             waiting.append((ids[receipt], result["position"]))
     winners = [(entry, day, window) for entry, day, window, _preference in won]
-    booked = services.book_drawn_all(release=release, winners=winners, now=now)
+    booked = services.book_drawn_all(
+        release=release, winners=winners, plans={plan.date: plan for plan in plans}, now=now
+    )
     # Both outcomes in one statement, the release's entries found by its index.
     bulk.update_from(
         Entry,

@@ -26,7 +26,7 @@ from antrean import bulk
 from offices import clock, places
 from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
-from offices.schedule import DayPlan, day_plan, day_plans
+from offices.schedule import DayPlan, day_plan
 
 from . import blocks, codes, contact, releases, waitlist
 from .applicants import APPLICANT_FIELDS, CONTACT_FIELDS, Applicant
@@ -487,9 +487,10 @@ def _insert_members(
     return members
 
 
-def book_drawn_all(*, release, winners, now=None) -> dict[int, int]:
+def book_drawn_all(*, release, winners, plans, now=None) -> dict[int, int]:
     """Book all the winners of a draw at once: `winners` is [(entry id, day, window)], each
-    entry's applicants one booking or one group. Returns each entry's first booking's id.
+    entry's applicants one booking or one group; `plans` {day: plan} of the release's days,
+    as the draw read them. Returns each entry's first booking's id.
 
     The draw holds the days' counters and gave only places it saw free; the slot rules of
     online booking do not apply (the days were the ballot's), nor the limit per contact
@@ -509,8 +510,6 @@ def book_drawn_all(*, release, winners, now=None) -> dict[int, int]:
         if entry in members:
             same = parse_nik(nik).matches_birth_date(birth_date)
             members[entry].append((pk, mismatch[same]))
-    days = [day for day, _window in won.values()]
-    plans = {plan.date: plan for plan in day_plans(office, min(days), max(days))}
     per_day, per_window = Counter(), Counter()
     for entry, (day, window) in won.items():
         per_day[day] += len(members[entry])
