@@ -201,7 +201,7 @@ def _floor(stack, found, winners_path):
 
 
 def _write_history(stack, db, first_day):
-    """Give the draw's offices the served weeks before the release, then ANALYZE."""
+    """Give the draw's offices the weeks before the release, then VACUUM ANALYZE."""
     history = render(SQL_DIR / "draw_history.sql", first_day=first_day, weeks=HISTORY_WEEKS)
     stack.psql_file(stack.write("draw_history.sql", history), db)
 

@@ -629,7 +629,7 @@ def _book_winners(release, plans, now):
         params=[release.pk],
     )
     waiting_entries = release.entries.filter(status=Entry.Status.WAITING)
-    record_entry_notifications(waiting_entries, Notification.Kind.WAITING, now=now)
+    record_entry_notifications(waiting_entries, Notification.Kind.WAITING, now=now, first=True)
 
 
 def _applicant(entry, applicant) -> Applicant:

@@ -21,19 +21,33 @@ _LINK_PARTS = re.compile(r"[/?=&#\s]+")
 _BASE32 = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CODE_ALPHABET.encode())
 
 
-def _draw(length) -> str:
-    random_bytes = secrets.token_bytes(length * 5 // 8 + 1)  # bits for every symbol and more
-    return base64.b32encode(random_bytes).translate(_BASE32)[:length].decode()
+def _draw(count, length) -> list[str]:
+    # 8 symbols to each 5 random bytes (no padding), cut into codes: one read of the OS's
+    # random source however many codes (a draw writes a thousand at once).
+    symbols = count * length
+    random_bytes = secrets.token_bytes(-(-symbols // 8) * 5)
+    text = base64.b32encode(random_bytes).translate(_BASE32).decode()
+    return [text[start : start + length] for start in range(0, symbols, length)]
 
 
 def new_code() -> str:
     """Return a fresh booking code: 10 symbols from 32, 50 bits from the OS's random source."""
-    return _draw(CODE_LENGTH)
+    return _draw(1, CODE_LENGTH)[0]
+
+
+def new_codes(count: int) -> list[str]:
+    """Return `count` fresh booking codes at once, each as new_code draws it."""
+    return _draw(count, CODE_LENGTH)
 
 
 def new_group_code() -> str:
     """Return a fresh group code: 12 symbols from 32, 60 bits from the OS's random source."""
-    return _draw(GROUP_CODE_LENGTH)
+    return _draw(1, GROUP_CODE_LENGTH)[0]
+
+
+def new_group_codes(count: int) -> list[str]:
+    """Return `count` fresh group codes at once, each as new_group_code draws it."""
+    return _draw(count, GROUP_CODE_LENGTH)
 
 
 def normalize_code(value) -> str:

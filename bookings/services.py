@@ -525,16 +525,20 @@ def book_drawn_all(*, release, winners, plans, now=None) -> dict[int, int]:
     }
     groups, rows, first_codes = [], [], {}
 
+    sizes = [len(members[entry]) for entry in won]
+
     def draw():
         groups.clear()
         rows.clear()
         first_codes.clear()
+        booking_codes = iter(codes.new_codes(sum(sizes)))
+        group_codes = iter(codes.new_group_codes(sum(size > 1 for size in sizes)))
         for entry, slot in won.items():
-            group = codes.new_group_code() if len(members[entry]) > 1 else None
+            group = next(group_codes) if len(members[entry]) > 1 else None
             if group:
                 groups.append((group,))
             for number, (applicant, mismatch) in enumerate(members[entry]):
-                code = codes.new_code()
+                code = next(booking_codes)
                 if not number:
                     first_codes[entry] = code
                 rows.append((applicant, code, mismatch, group, *slots[slot]))

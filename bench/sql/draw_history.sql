@@ -1,11 +1,10 @@
 -- The draw's offices as a system in operation holds them (bench/ballot_draw.py runs this in
--- the draw's database and in its floor's alike, then ANALYZE): the {{weeks}} weeks before the
--- released one, each window's places booked, two in fifteen in pairs of a group; the days
--- past served, nine in ten checked in and the rest no-shows, the days from today on still
--- booked (earlier releases drew them). Without a history the tables are empty
--- when the planner first sees them, and plans made for empty tables (the foreign-key checks'
--- among them, cached for the session) scan what the draw then writes, a little more with
--- every release.
+-- the draw's database and in its floor's alike): the {{weeks}} weeks before the released
+-- one, each window's places booked, two in fifteen in pairs of a group; the days past
+-- served, nine in ten checked in and the rest no-shows, the days from today on still booked
+-- (earlier releases drew them). Without a history the tables are empty when the planner
+-- first sees them, and plans made for empty tables (the foreign-key checks' among them,
+-- cached for the session) scan what the draw then writes, a little more with every release.
 BEGIN;
 CREATE TEMP TABLE history_windows ON COMMIT DROP AS
 SELECT row_number() OVER (ORDER BY o.id, day, sw.start) AS n, o.id AS office_id, o.timezone,
@@ -42,4 +41,7 @@ CROSS JOIN generate_series(0, w.capacity - 1) AS m
 LEFT JOIN bookings_bookinggroup AS g
   ON m % 15 IN (1, 2) AND g.code = 'H' || lpad((w.n * 3 + m / 15)::text, 11, '0');
 COMMIT;
-ANALYZE;
+-- Vacuumed too, as autovacuum keeps a database in operation (and as the floor's reset leaves
+-- its own): otherwise the draw is timed beside autovacuum working through the rows the
+-- bench has just loaded, and reads them first, setting their hint bits.
+VACUUM ANALYZE;

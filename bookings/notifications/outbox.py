@@ -73,11 +73,13 @@ def record_notifications(
     return waiting
 
 
-def record_entry_notifications(entries, kind: str, *, now=None) -> list[int]:
+def record_entry_notifications(entries, kind: str, *, now=None, first=False) -> list[int]:
     """Write one pending row per channel of each ballot entry's contact about its place on the
     waiting list or an offer; queue them on commit. `entries` is a queryset of entries, a
     draw's whole waiting list written in one statement. As record_notifications: once per
-    entry and kind. Returns the ids of the rows written."""
+    entry and kind; with first (the entries took this state in this transaction, as at
+    their draw, so none can have such a row) the rows are inserted without looking for one.
+    Returns the ids of the rows written."""
     now = now or clock.now()
     entry = Entry._meta
     subquery, params = entries.order_by().values("pk").query.sql_with_params()
@@ -87,7 +89,7 @@ def record_entry_notifications(entries, kind: str, *, now=None) -> list[int]:
         source=f"{connection.ops.quote_name(entry.db_table)} AS s",
         where=f"s.id IN ({subquery})",
         params=params,
-        skip_conflicts=True,
+        skip_conflicts=not first,
     )
     _queue_on_commit(ids)
     return ids

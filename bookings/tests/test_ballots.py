@@ -388,9 +388,14 @@ def test_a_drawn_code_that_clashes_draws_every_code_again_and_books_once(
     fill(small_release)
     ballots.close_release(release=small_release, now=CLOSES)
     taken = book_at(OfficeFactory(), MONDAY, now=DURING).code
-    real_new_code = codes.new_code
+    real_new_codes = codes.new_codes
     clashing = iter([taken])
-    monkeypatch.setattr("bookings.codes.new_code", lambda: next(clashing, None) or real_new_code())
+
+    def first_draw_clashes(count):
+        fresh = real_new_codes(count)
+        return [next(clashing, None) or fresh[0], *fresh[1:]]
+
+    monkeypatch.setattr("bookings.codes.new_codes", first_draw_clashes)
 
     drawn = ballots.draw_release(release=small_release, public_value="1", now=DRAW)
 

@@ -10,7 +10,14 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from bookings.codes import CODE_ALPHABET, new_code, new_group_code, normalize_code
+from bookings.codes import (
+    CODE_ALPHABET,
+    new_code,
+    new_codes,
+    new_group_code,
+    new_group_codes,
+    normalize_code,
+)
 from bookings.models import Booking, Notification
 from bookings.services import (
     CANCELLED_BY_APPLICANT,
@@ -99,10 +106,21 @@ def test_a_code_is_ten_unambiguous_symbols():
     assert len(set(CODE_ALPHABET)) == 32  # 10 × 5 = 50 random bits
 
 
-@pytest.mark.parametrize("draw", [new_code, new_group_code])
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda count: [new_code() for _ in range(count)],
+        lambda count: [new_group_code() for _ in range(count)],
+        new_codes,  # a draw's codes, drawn at once
+        new_group_codes,
+    ],
+    ids=["code", "group code", "codes at once", "group codes at once"],
+)
 def test_every_symbol_comes_up_at_every_place_of_a_code(draw):
-    drawn = [draw() for _ in range(3000)]
+    drawn = draw(3000)
 
+    assert len(set(drawn)) == 3000
+    assert len({len(code) for code in drawn}) == 1
     for place in range(len(drawn[0])):
         assert {code[place] for code in drawn} == set(CODE_ALPHABET)
 
