@@ -457,24 +457,42 @@ def set_public_value(*, release: Release, value: str) -> Release:
     return release
 
 
-def run_due(*, now=None) -> tuple[int, int]:
+def run_due(*, now=None, draw_apart=None) -> tuple[int, int]:
     """Make the scheduled releases, close every release whose entries are over and draw every
     closed one that is due and has its public value; return how many were closed and drawn.
     Safe to run as often as wished: each release is closed once and drawn once, whoever runs
-    it."""
+    it.
+
+    draw_apart, given a release's id, draws it elsewhere (the beat hands each to a task of
+    its own, so the workers draw offices side by side and one failing stops no other); the
+    second count is then of the releases handed on.
+    """
     now = now or clock.now()
     make_scheduled_releases(now=now)
-    closed = drawn = 0
+    closed = 0
     for release in Release.objects.filter(state=Release.State.OPEN, closes_at__lte=now):
         closed += close_release(release=release, now=now).state != Release.State.OPEN
     due = Release.objects.filter(state=Release.State.CLOSED, draw_at__lte=now).exclude(
         public_value=""
     )
-    for release in due:
-        drawn += draw_release(release=release, now=now).state == Release.State.DRAWN
+    drawn = 0
+    for pk in due.values_list("pk", flat=True):
+        if draw_apart is None:
+            drawn += draw_due(pk, now=now)
+        else:
+            draw_apart(pk)
+            drawn += 1
     expire_offers(now=now)
     offer_free_places(now=now)
     return closed, drawn
+
+
+def draw_due(release_id: int, *, now=None) -> bool:
+    """Draw a release by its id, with the public value typed in; return whether it is drawn.
+    Drawing a drawn release again draws nothing (draw_release)."""
+    # draw_release reads the release afresh under its lock: the id is all it needs.
+    drawn = draw_release(release=Release(pk=release_id), now=now)
+    return drawn.state == Release.State.DRAWN
 
 
 # ---- the waiting list: freed places offered one entry at a time -------------------------------

@@ -45,10 +45,25 @@ def mark_no_shows():
     return services.mark_due_no_shows()
 
 
+# A draw handed on and not started within the minute is dropped: the next run hands it on
+# again, so workers that are down do not come back to a pile of the same draws.
+DRAW_HANDOFF_SECONDS = 60
+
+
 @shared_task
 def run_due_ballots():
-    """Close the ballots whose entries are over and draw those that are due (every minute)."""
-    return ballots.run_due()
+    """Close the ballots whose entries are over and hand each due draw to a task of its own
+    (every minute)."""
+    return ballots.run_due(
+        draw_apart=lambda pk: draw_due_release.apply_async((pk,), expires=DRAW_HANDOFF_SECONDS)
+    )
+
+
+@shared_task(acks_late=True)
+def draw_due_release(release_id):
+    """Draw one due release: offices side by side on the workers, one failing alone.
+    Drawing twice (a retry, a second beat) draws once."""
+    return ballots.draw_due(release_id)
 
 
 @shared_task

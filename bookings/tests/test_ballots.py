@@ -12,7 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from bookings import ballots, codes, draw
+from bookings import ballots, codes, draw, tasks
 from bookings.models import Booking, Entry, EntryApplicant, Notification, Release
 from bookings.tests.factories import (
     assert_counters_match_bookings,
@@ -433,6 +433,28 @@ def test_beat_closes_and_draws_each_release_once_when_due(small_release):
     assert ballots.run_due(now=DRAW) == (0, 1)
     assert ballots.run_due(now=DRAW) == (0, 0)
     assert Release.objects.get(pk=small_release.pk).state == Release.State.DRAWN
+
+
+def test_the_beat_hands_each_due_draw_to_a_task_of_its_own(small_release, monkeypatch, clock):
+    fill(small_release)
+    ballots.run_due(now=CLOSES)
+    Release.objects.filter(pk=small_release.pk).update(public_value="7310.52")
+    handed = []
+    monkeypatch.setattr(
+        tasks.draw_due_release, "apply_async", lambda args, **o: handed.append((args, o))
+    )
+    clock.now = DRAW
+
+    assert tasks.run_due_ballots() == (0, 1)
+
+    assert handed == [((small_release.pk,), {"expires": tasks.DRAW_HANDOFF_SECONDS})]
+    assert Release.objects.get(pk=small_release.pk).state == Release.State.CLOSED
+    assert tasks.draw_due_release(small_release.pk) is True  # as the worker runs it
+    booked = Booking.objects.filter(office=small_release.office).count()
+    assert 0 < booked <= 5
+    assert tasks.draw_due_release(small_release.pk) is True  # handed on twice: drawn once
+    assert Booking.objects.filter(office=small_release.office).count() == booked
+    assert_counters_match_bookings()
 
 
 def test_a_supervisor_draws_a_late_release_by_hand(small_release, clock):

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
 from bookings import ballots, closures, services
-from bookings.models import Booking, BookingGroup, EntryApplicant, Offer
+from bookings.models import Booking, BookingGroup, EntryApplicant, Offer, Release
 from bookings.services import (
     cancel_booking,
     check_in,
@@ -572,6 +572,39 @@ def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice
     assert outcomes[0][0] == "ok"
     assert set(tally(outcomes[1:])) <= {"ok", "full"}
     assert WindowDay.objects.get().booked <= 6
+    assert_counters_match_bookings()
+
+
+def test_draws_handed_on_twice_and_run_side_by_side_draw_each_release_once():
+    # Two offices' releases, each handed to three workers at once (a retry, a second beat).
+    monday = date(2017, 9, 11)
+    opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
+    releases = []
+    for _office in range(2):
+        office = OfficeFactory(windows=[(time(8), time(10), 4)])
+        release = make_release(office, monday, opens_at=opens)
+        for size in (1, 2, 1, 3):
+            ballots.enter(
+                release=release,
+                applicants=[silent_applicant() for _ in range(size)],
+                preferences=[(monday, window_at(office, monday))],
+                now=opens + timedelta(hours=1),
+            )
+        ballots.close_release(release=release, now=opens + timedelta(days=3))
+        Release.objects.filter(pk=release.pk).update(public_value="42")
+        releases.append(release)
+    draw_at = releases[0].draw_at
+
+    outcomes = run_together(
+        [partial(ballots.draw_due, r.pk, now=draw_at) for r in releases for _ in range(3)]
+    )
+
+    assert outcomes == [("ok", True)] * 6
+    for release in Release.objects.filter(pk__in=[r.pk for r in releases]):
+        won = [r for r, o in release.outcome.items() if o["result"] == "won"]
+        sizes = {entry["receipt"]: entry["size"] for entry in release.entries_list}
+        booked = Booking.objects.filter(office=release.office_id, status=Booking.Status.BOOKED)
+        assert booked.count() == sum(sizes[receipt] for receipt in won) == 4
     assert_counters_match_bookings()
 
 
