@@ -207,44 +207,70 @@ def _write_history(stack, db, first_day):
 
 
 def ballot_draw(stack):
-    """Make the releases and their entries, draw them all (timed), then time the floor."""
+    """Make the releases and their entries in a database of their own and a copy of it, draw
+    them all one after another in the one and side by side on the worker processes in the
+    other (timed), then time the floor."""
     config = stack.config
+    alone, side = f"{config.draw_db}_one", f"{config.draw_db}_side"
     log(
         f"draw: {config.draw_offices} offices, one release each, {config.draw_entries:,} "
-        "entries (made in bulk; not timed)"
+        f"entries (made in bulk in {alone}; not timed)"
     )
-    made = stack.step("draw_setup", config.draw_offices, config.draw_entries, region("draw"))
-    _write_history(stack, config.db, date.fromisoformat(made["first_day"]))
+    stack.create_db(alone)
+    stack.manage("migrate", "--noinput", db=alone)
+    made = stack.step(
+        "draw_setup", config.draw_offices, config.draw_entries, region("draw"), db=alone
+    )
+    _write_history(stack, alone, date.fromisoformat(made["first_day"]))
+    stack.copy_db(alone, side)
     log(
         f"  draw: {made['applicants']:,} applicants entered in {made['setup_s']:.0f} s, "
         f"closed in {made['close_s']:.0f} s, {HISTORY_WEEKS} weeks of history before them; "
-        "waiting for a quiet machine (the draw runs once)"
+        f"copied to {side}"
     )
-    quiet = settle(config.quiet_wait)
     winners_path = stack.tmp / "draw_winners.csv"
-    # BENCH_PROFILE=1: py-spy records the draws (wall time, waits on PostgreSQL included).
+    # BENCH_PROFILE=1: py-spy records the draws one after another (wall time, waits on
+    # PostgreSQL included).
     profile_path = OUT_DIR / "profile-draw.txt" if config.profile else None
     if profile_path:
         profile_path.unlink(missing_ok=True)
-    found = stack.step(
-        "draw", ",".join(map(str, made["releases"])), winners_path, profile_path or "-"
+    found = _draw(stack, alone, made, 1, winners_path, profile_path)
+    found["side_by_side"] = _draw(
+        stack, side, made, config.draw_workers, stack.tmp / "draw_winners_side.csv"
     )
+    floor = _floor(stack, found, winners_path)
+    log(f"  draw floor: {floor['seconds']:.2f} s (runs {floor['runs_s']})")
+    found["floor"] = floor
+    found["check"] = draw_check(found, floor)
+    found["side_by_side"]["check"] = draw_check(found["side_by_side"], floor)
+    found["others_cpu"] = found["cpu"]["others"]
+    if profile_path and profile_path.exists():
+        found["profile"] = summarize_profile([profile_path])
+    return found
+
+
+def _draw(stack, db, made, workers, winners_path, profile_path=None):
+    """Draw every release of the database once it is quiet, on `workers` processes."""
+    quiet = settle(stack.config.quiet_wait)
+    found = stack.step(
+        "draw",
+        ",".join(map(str, made["releases"])),
+        winners_path,
+        profile_path or "-",
+        workers,
+        db=db,
+    )
+    stack.drop_db(db)
     found.update(
         applicants=made["applicants"],
         setup_s=made["setup_s"],
         close_s=made["close_s"],
         quiet_before=quiet,
     )
+    how = "one after another" if workers == 1 else f"{workers} at once"
     log(
-        f"  draw: {found['releases_drawn']} releases drawn in {found['draw_s']:.1f} s "
+        f"  draw ({how}): {found['releases_drawn']} releases drawn in {found['draw_s']:.1f} s "
         f"({found['entries'] / found['draw_s']:,.0f} entries/s); {found['bookings']:,} "
         f"bookings, {found['entries_won']:,} entries won, {found['entries_waiting']:,} wait"
     )
-    floor = _floor(stack, found, winners_path)
-    log(f"  draw floor: {floor['seconds']:.2f} s (runs {floor['runs_s']})")
-    found["floor"] = floor
-    found["check"] = draw_check(found, floor)
-    found["others_cpu"] = found["cpu"]["others"]
-    if profile_path and profile_path.exists():
-        found["profile"] = summarize_profile([profile_path])
     return found

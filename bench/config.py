@@ -78,6 +78,8 @@ class Config:
         self.draw_entries = _env("BENCH_DRAW_ENTRIES", 100_000)
         self.draw_repeat = _env("BENCH_DRAW_REPEAT", 3)
         self.draw_db = _env("BENCH_DRAW_DB", "antrean_bench_draw")
+        # Draws at once, as a worker's pool takes those the beat hands on: one per core.
+        self.draw_workers = _env("BENCH_DRAW_WORKERS", os.cpu_count() or 1)
         self.quiet_load = _env("BENCH_QUIET_LOAD", 0.5)
         self.quiet_hold = _env("BENCH_QUIET_HOLD", 60)
         self.quiet_wait = _env("BENCH_QUIET_WAIT", 180)

@@ -260,15 +260,22 @@ def _draw_lines(r):
     floor = d["floor"]
     cpu = d["cpu"]
     split = " / ".join(f"{100 * cpu.get(k, 0):.0f}" for k in ("bench", "postgres", "others"))
+    drawn = f"{d['releases']} releases of {d['first_day']}…{d['last_day']}: {d['entries']:,} "
+    drawn += f"entries of {d['applicants']:,} applicants for {d['places']:,} places"
+    ways = [("one after another", d)]
+    side = d.get("side_by_side")
+    if side:
+        ways.append((f"{side['workers']} at once, as the workers draw them", side))
     lines = [
         "",
-        "| draw (issue 15) | `ballots.draw_release`, each release | set-based SQL floor "
+        f"| draw (issue 15): {drawn} | `ballots.draw_due`, each release | set-based SQL floor "
         f"(median of {len(floor['runs_s'])}) | ratio |",
         "| --- | ---: | ---: | ---: |",
-        f"| {d['releases']} releases of {d['first_day']}…{d['last_day']}: {d['entries']:,} "
-        f"entries of {d['applicants']:,} applicants for {d['places']:,} places | "
-        f"{d['draw_s']:,.1f} s ({d['entries'] / d['draw_s']:,.0f} entries/s) | "
-        f"{floor['seconds']:.2f} s | {d['draw_s'] / floor['seconds']:,.1f} |",
+        *(
+            f"| {how} | {w['draw_s']:,.1f} s ({w['entries'] / w['draw_s']:,.0f} entries/s) | "
+            f"{floor['seconds']:.2f} s | {w['draw_s'] / floor['seconds']:,.1f} |"
+            for how, w in ways
+        ),
         "",
         f"The draws booked {d['bookings']:,} applicants ({d['entries_won']:,} entries won, "
         f"{d['groups']:,} of them groups), put {d['entries_waiting']:,} entries on the waiting "
@@ -280,7 +287,15 @@ def _draw_lines(r):
             else ""
         )
         + f". One release: p50 {d['release_p50_s']:.2f} s, p90 {d['release_p90_s']:.2f} s, "
-        f"max {d['release_max_s']:.2f} s. The floor wrote {floor['bookings']:,} bookings and "
+        f"max {d['release_max_s']:.2f} s"
+        + (
+            f" one after another, p50 {side['release_p50_s']:.2f} s, p90 "
+            f"{side['release_p90_s']:.2f} s at once (each draw of the same seed and value"
+            f" wrote the same: {side['bookings']:,} bookings)"
+            if side
+            else ""
+        )
+        + f". The floor wrote {floor['bookings']:,} bookings and "
         f"{floor['notifications']:,} notifications (runs: "
         + ", ".join(f"{t:.2f}" for t in floor["runs_s"])
         + f" s). Entries made in bulk in {d['setup_s']:.0f} s and closed in "

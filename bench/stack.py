@@ -98,6 +98,14 @@ class Stack:
         )
         self.databases.append(name)
 
+    def copy_db(self, source, name):
+        """Make database `name` a copy of `source` (nobody may be connected to it)."""
+        self.admin_sql(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}" TEMPLATE "{source}"',
+        )
+        self.databases.append(name)
+
     def drop_db(self, name):
         self.admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if name in self.databases:

@@ -425,3 +425,32 @@ def test_a_draw_within_3x_its_floor_meets_the_target(issue_15):
     target = next(t for t in judge(issue_15) if t.name.startswith("Draw: within"))
 
     assert target.met and target.verdict.startswith("✅ met: 2.8×")
+
+
+def test_the_draw_is_judged_as_the_workers_draw_side_by_side_with_the_other_way_shown(issue_15):
+    draw = issue_15["draw"]
+    draw["side_by_side"] = {
+        **{k: draw[k] for k in ("releases", "entries", "bookings", "check")},
+        "workers": 2,
+        "draw_s": 8.1,
+        "release_p50_s": 0.12,
+        "release_p90_s": 0.15,
+    }
+    targets = judge(issue_15)
+    table = build_table(issue_15, targets)
+
+    by_name = {t.name: t for t in targets}
+    judged = by_name[
+        "Draw: within 3× the SQL floor (the same bookings, notifications and counters)"
+    ]
+    assert judged.met and judged.measured == pytest.approx(2.7)
+    assert judged.verdict == (
+        "✅ met: 2.7× (8.1 s on 2 workers against 3.00 s for 100,000 entries; "
+        "one after another 450.0 s, 150.0×)"
+    )
+    assert "| one after another | 450.0 s (222 entries/s) | 3.00 s | 150.0 |" in table
+    assert "| 2 at once, as the workers draw them | 8.1 s (12,346 entries/s) | 3.00 s | 2.7 |" in (
+        table
+    )
+    checks = [t.name for t in targets if t.name.startswith("Draw: no counter")]
+    assert checks[1].endswith("(side by side)")
