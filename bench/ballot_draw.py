@@ -272,5 +272,6 @@ def _draw(stack, db, made, workers, winners_path, profile_path=None):
         f"  draw ({how}): {found['releases_drawn']} releases drawn in {found['draw_s']:.1f} s "
         f"({found['entries'] / found['draw_s']:,.0f} entries/s); {found['bookings']:,} "
         f"bookings, {found['entries_won']:,} entries won, {found['entries_waiting']:,} wait"
+        + ("" if quiet else " (the machine had not settled before it)")
     )
     return found

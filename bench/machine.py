@@ -50,13 +50,15 @@ def wait_for_quiet(config):
 
 
 def settle(seconds=60):
-    """Wait until other processes use under 5% of the CPU for 10 s (at most `seconds`)."""
+    """Wait until other processes, and PostgreSQL on its own (autovacuum after what a phase
+    wrote), use under 5% of the CPU for 10 s (at most `seconds`)."""
     deadline = time.monotonic() + seconds
     calm = 0
     while time.monotonic() < deadline:
         meter = CpuMeter()
         time.sleep(5)
-        calm = calm + 1 if meter.stop() < 0.05 else 0
+        shares = meter.shares()
+        calm = calm + 1 if shares["others"] < 0.05 and shares["postgres"] < 0.05 else 0
         if calm >= 2:
             return True
     return False

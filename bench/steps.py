@@ -322,8 +322,9 @@ def queries(code, day, window, repeat):
                 "nik": f"1203011505{90 + number // 9999:02d}{number % 9999 + 1:04d}",
                 "full_name": "Siti Aminah",
                 "birth_date": f"19{90 + number // 9999:02d}-05-15",
-                "email": "siti@example.com",
-                "phone": f"+62812{number:08d}",  # a phone holds a few bookings only
+                # A phone or an e-mail holds a few bookings only (BOOKINGS_PER_CONTACT).
+                "email": f"siti{number}@example.com",
+                "phone": f"+62812{number:08d}",
                 "purpose": "umrah",
             }
         )
