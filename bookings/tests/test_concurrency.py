@@ -546,12 +546,12 @@ def test_entries_racing_with_the_same_nik_leave_exactly_one():
     assert EntryApplicant.objects.filter(nik=shared, entered=True).count() == 1
 
 
-def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice():
-    office = OfficeFactory(windows=[(time(8), time(10), 6)])
-    monday = date(2017, 9, 11)
+def closed_release(office, monday, *, sizes):
+    """Return a closed release of an office's Monday with an entry of each size, all for its
+    8.00 session."""
     opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
     release = make_release(office, monday, opens_at=opens)
-    for size in (1, 2, 3, 1, 2):
+    for size in sizes:
         ballots.enter(
             release=release,
             applicants=[silent_applicant() for _ in range(size)],
@@ -559,6 +559,13 @@ def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice
             now=opens + timedelta(hours=1),
         )
     ballots.close_release(release=release, now=opens + timedelta(days=3))
+    return release
+
+
+def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice():
+    office = OfficeFactory(windows=[(time(8), time(10), 6)])
+    monday = date(2017, 9, 11)
+    release = closed_release(office, monday, sizes=(1, 2, 3, 1, 2))
     now = datetime(2017, 9, 5, 9, 0, tzinfo=WIB)
     early = [book(office, monday, 8, now) for _ in range(2)]
     actions = [
@@ -578,19 +585,10 @@ def test_a_draw_racing_with_bookings_and_cancellations_never_gives_a_place_twice
 def test_draws_handed_on_twice_and_run_side_by_side_draw_each_release_once():
     # Two offices' releases, each handed to three workers at once (a retry, a second beat).
     monday = date(2017, 9, 11)
-    opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
     releases = []
     for _office in range(2):
         office = OfficeFactory(windows=[(time(8), time(10), 4)])
-        release = make_release(office, monday, opens_at=opens)
-        for size in (1, 2, 1, 3):
-            ballots.enter(
-                release=release,
-                applicants=[silent_applicant() for _ in range(size)],
-                preferences=[(monday, window_at(office, monday))],
-                now=opens + timedelta(hours=1),
-            )
-        ballots.close_release(release=release, now=opens + timedelta(days=3))
+        release = closed_release(office, monday, sizes=(1, 2, 1, 3))
         Release.objects.filter(pk=release.pk).update(public_value="42")
         releases.append(release)
     draw_at = releases[0].draw_at
@@ -612,16 +610,7 @@ def test_freed_places_racing_offers_bookings_and_cancellations_are_never_given_t
     # A ballot office's Monday session of 4: four winners, six singles waiting.
     office = OfficeFactory(release_mode="ballot", windows=[(time(8), time(10), 4)])
     monday = date(2017, 9, 11)
-    opens = datetime(2017, 9, 1, 14, 0, tzinfo=WIB)
-    release = make_release(office, monday, opens_at=opens)
-    for _ in range(10):
-        ballots.enter(
-            release=release,
-            applicants=[silent_applicant()],
-            preferences=[(monday, window_at(office, monday))],
-            now=opens + timedelta(hours=1),
-        )
-    ballots.close_release(release=release, now=opens + timedelta(days=3))
+    release = closed_release(office, monday, sizes=(1,) * 10)
     ballots.draw_release(release=release, public_value="42", now=release.draw_at)
     now = datetime(2017, 9, 5, 9, 0, tzinfo=WIB)
     winners = list(Booking.objects.filter(status=Booking.Status.BOOKED))
