@@ -400,12 +400,13 @@ def draw_release(*, release: Release, public_value: str = "", now=None) -> Relea
         if not release.public_value:
             raise _error("public_value_missing")
         _strike_booked(release, now)
-        plans = day_plans(release.office, release.first_day, release.last_day)
-        release.places = _free_places(release, plans)
+        release.places = _free_places(release)
         release.outcome = draw.recompute(_published_draw(release))
         release.state = Release.State.DRAWN
         release.drawn_at = now
         release.save(update_fields=["public_value", "places", "outcome", "state", "drawn_at"])
+        # Read after the free places, under the days' locks: every session they name is here.
+        plans = day_plans(release.office, release.first_day, release.last_day)
         _book_winners(release, plans, now)
     return release
 
@@ -594,10 +595,11 @@ def _strike_booked(release, now):
     )
 
 
-def _free_places(release, plans) -> dict:
+def _free_places(release) -> dict:
     """Return the online places free on the release's days, read under the days' locks."""
     office = release.office
     span = (release.last_day - release.first_day).days + 1
+    plans = day_plans(office, release.first_day, release.last_day)
     # Every booking takes its day's counter first: holding the days holds their windows too.
     places.hold_days(office, {p.date: (p.quota, p.online_quota) for p in plans})
     list(places.counted_days(office, [p.date for p in plans], lock=True))
