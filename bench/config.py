@@ -36,6 +36,9 @@ REGIONS = {
     "group_rush": "947101",
     "entry_rush": "337401",
     "draw": "357801",
+    "floor_warm": "127101",
+    "floor_rush": "327301",
+    "floor_spread": "747101",
 }
 
 
@@ -68,6 +71,7 @@ class Config:
         self.concurrency = _env("BENCH_CONCURRENCY", 100)
         self.seconds = _env("BENCH_SECONDS", 10)
         self.rush_attempts = _env("BENCH_RUSH_ATTEMPTS", 3000)
+        self.rush_runs = _env("BENCH_RUSH_RUNS", 10)
         self.html_flows = _env("BENCH_HTML_FLOWS", 2000)
         self.extra_offices = _env("BENCH_OFFICES", 20)
         self.report_rows = _env("BENCH_REPORT_ROWS", 2_000_000)

@@ -1,11 +1,27 @@
-"""The floors: `/healthz` on the same server, and the booking transaction as SQL in pgbench."""
+"""The floors: `/healthz` on the same server, a minimal Django booking view in our own stack,
+and the booking transaction as SQL in pgbench."""
 
 import shutil
 from datetime import UTC, date, datetime, timedelta
 
-from bench.config import BOOKING_TABLE, OFFICE_TABLE, SQL_DIR, WINDOW_TABLE, log
+from bench.config import (
+    BOOKING_TABLE,
+    OFFICE_TABLE,
+    REGIONS,
+    SQL_DIR,
+    WINDOW_DAY_TABLE,
+    WINDOW_TABLE,
+    log,
+)
 from bench.load import measured, run_pgbench, run_wrk
-from bench.stack import render
+from bench.phases import rush, slots_of, spread
+from bench.stack import render, start_web
+
+# bench/floor_site: its settings, its one URL, the offices of bench.steps.prepare it books.
+FLOOR_SETTINGS = "bench.floor_site.settings"
+FLOOR_PATH = "/bench/floor/book"
+FLOOR_RUSH_OFFICE = "floor-rush"
+FLOOR_SPREAD_PREFIX = "floor-spread-"
 
 
 def healthz(stack, name="healthz", seconds=None):
@@ -118,3 +134,80 @@ def pgbench(stack, plan):
             lambda attempt, name=name, values=values: run_case(name, values, attempt),
         )
     return results
+
+
+def floor_view(stack, plan):
+    """Serve the floor's view with the app's gunicorn flags; measure its sell-out of one
+    office-day and its bookings that all succeed, then check its counters."""
+    config = stack.config
+    start_web(stack, "floor-gunicorn", FLOOR_SETTINGS)
+    try:
+        log(f"floor: the minimal booking view at {FLOOR_PATH}, warming up")
+        warm_day = plan["offices"][FLOOR_RUSH_OFFICE]["days"][-1]
+        run_wrk(stack, "floor-warm-reads", "paths.lua", {"paths": ["/healthz"]}, seconds=2)
+        run_wrk(
+            stack,
+            "floor-warm",
+            "api_book.lua",
+            {
+                "region": REGIONS["floor_warm"],
+                "slots": slots_of(plan, FLOOR_RUSH_OFFICE, warm_day["date"]),
+                "path": FLOOR_PATH,
+            },
+            connections=10,
+            cap_total=200,
+        )
+        found = {
+            "sellout": measured(
+                stack,
+                "floor_rush",
+                lambda attempt: rush(
+                    stack,
+                    plan,
+                    "floor_rush",
+                    FLOOR_RUSH_OFFICE,
+                    "api_book.lua",
+                    config.rush_attempts,
+                    "book",
+                    "201",
+                    attempt,
+                    path=FLOOR_PATH,
+                ),
+            ),
+            "spread": measured(
+                stack,
+                "floor_spread",
+                lambda attempt: spread(
+                    stack,
+                    plan,
+                    attempt,
+                    name="floor_spread",
+                    prefix=FLOOR_SPREAD_PREFIX,
+                    path=FLOOR_PATH,
+                ),
+            ),
+        }
+    finally:
+        stack.stop("floor-gunicorn")
+    found["counters"] = floor_counters(stack)
+    return found
+
+
+def floor_counters(stack):
+    """Return the floor's window-days over capacity and those whose counter is not the number
+    of bookings in them."""
+    over, wrong = stack.query(
+        f"""
+        SELECT count(*) FILTER (WHERE wd.booked > wd.capacity),
+               count(*) FILTER (WHERE wd.booked <> coalesce(b.n, 0))
+        FROM {WINDOW_DAY_TABLE} wd
+        JOIN {WINDOW_TABLE} w ON w.id = wd.window_id
+        JOIN {OFFICE_TABLE} o ON o.id = w.office_id
+        LEFT JOIN (
+          SELECT window_id, date, count(*) AS n FROM {BOOKING_TABLE}
+          WHERE status = 'booked' GROUP BY window_id, date
+        ) b ON b.window_id = wd.window_id AND b.date = wd.date
+        WHERE o.code LIKE 'floor-%'
+        """
+    )[0]
+    return {"windows_over_capacity": over, "counters_wrong": wrong, "ok": over == 0 == wrong}

@@ -240,22 +240,22 @@ def run_pgbench(stack, name, script, clients, limit):
 # ---- measuring again -----------------------------------------------------------------------
 
 
-def measured(stack, name, run_once):
+def measured(stack, name, run_once, tries=3):
     """Run a measurement; while others took over OTHERS_LIMIT of the CPU, wait and run it again.
 
-    At most twice more, within the run's retry budget; keeps the cleanest run and notes how
-    many were made. A run in which wrk crashed (seen: a segfault now and then in the HTML
+    At most `tries` times in all, within the run's retry budget; keeps the cleanest run and
+    notes how many were made. A run in which wrk crashed (seen: a segfault now and then in the HTML
     rush) is made again too, budget or not, and counted in `crashes`.
     """
     best = None
     checks = []
     crashes = 0
-    for attempt in range(3):
+    for attempt in range(tries):
         try:
             result = run_once(attempt)
         except LoadGeneratorCrashed as exc:
             crashes += 1
-            if attempt == 2 and best is None:
+            if attempt == tries - 1 and best is None:
                 raise
             log(f"{name}: {exc}; measuring again")
             continue
@@ -267,7 +267,7 @@ def measured(stack, name, run_once):
             checks.append(result["ok"])
         if best is None or result["others_cpu"] < best["others_cpu"]:
             best = result
-        if result["others_cpu"] <= OTHERS_LIMIT or attempt == 2:
+        if result["others_cpu"] <= OTHERS_LIMIT or attempt == tries - 1:
             break
         if time.monotonic() - stack.started > stack.config.retry_budget:
             log(f"{name}: others took {result['others_cpu']:.0%} of the CPU; no time left to retry")

@@ -114,9 +114,24 @@ def office_day_state(stack, office_id, day):
     }
 
 
-def rush(stack, plan, name, code, script, attempts, kind, success_status, attempt=0):
+def rush(
+    stack,
+    plan,
+    name,
+    code,
+    script,
+    attempts,
+    kind,
+    success_status,
+    attempt=0,
+    *,
+    day=None,
+    region_code=None,
+    path=None,
+):
+    """Sell out one office-day (the second bookable one on, or `day`) and check the outcome."""
     office = plan["offices"][code]
-    day = rush_day(plan, code, 1 + attempt)
+    day = day or rush_day(plan, code, 1 + attempt)
     free_before = min(day["remaining"], sum(w[1] for w in day["windows"]))
     before = office_day_state(stack, office["id"], day["date"])
     log(f"{name}: {attempts} attempts on {code} {day['date']} ({free_before} places free)")
@@ -125,9 +140,10 @@ def rush(stack, plan, name, code, script, attempts, kind, success_status, attemp
         name,
         script,
         {
-            "region": region(name, attempt),
+            "region": region_code or region(name, attempt),
             "slots": slots_of(plan, code, day["date"]),
             "duplicate": plan["markers"]["duplicate"],
+            **({"path": path} if path else {}),
         },
         cap_total=attempts,
     )
@@ -156,31 +172,33 @@ def rush(stack, plan, name, code, script, attempts, kind, success_status, attemp
     return summary
 
 
-def bench_booking_count(stack):
+def bench_booking_count(stack, prefix="bench-"):
     return stack.query(
         f"""SELECT count(*) FROM {BOOKING_TABLE} b JOIN {OFFICE_TABLE} o ON o.id = b.office_id
-           WHERE o.code LIKE 'bench-%' AND o.code <> 'bench-warm'"""
+           WHERE o.code LIKE %s AND o.code <> 'bench-warm'""",
+        (prefix + "%",),
     )[0][0]
 
 
-def spread(stack, plan, attempt=0):
+def spread(stack, plan, attempt=0, *, name="spread", prefix="bench-", path=None):
+    """Book over every window-day of the offices named `prefix`…: each booking should succeed."""
     slots = [
         slot
         for code in plan["offices"]
-        if code.startswith("bench-") and code != "bench-warm"
+        if code.startswith(prefix) and code != "bench-warm"
         for slot in slots_of(plan, code)
     ]
-    before = bench_booking_count(stack)
-    log(f"spread: bookings over {len(slots)} windows of {len(slots) // 3} office-days")
+    before = bench_booking_count(stack, prefix)
+    log(f"{name}: bookings over {len(slots)} windows of {len(slots) // 3} office-days")
     summary = run_wrk(
         stack,
-        "spread",
+        name,
         "api_book.lua",
-        {"region": region("spread", attempt), "slots": slots},
+        {"region": region(name, attempt), "slots": slots, **({"path": path} if path else {})},
         seconds=stack.config.seconds,
     )
     time.sleep(1)
-    made = bench_booking_count(stack) - before
+    made = bench_booking_count(stack, prefix) - before
     counts = status_counts(summary, "book")
     summary["check"] = {
         "slots": len(slots),

@@ -148,12 +148,12 @@ class Stack:
         )
         return json.loads(result.stdout.strip().splitlines()[-1])
 
-    def start(self, name, command, log_name):
+    def start(self, name, command, log_name, env=None):
         handle = open(self.tmp / log_name, "w", encoding="utf-8")  # noqa: SIM115
         process = subprocess.Popen(
             command,
             cwd=BASE_DIR,
-            env=self.app_env(),
+            env={**self.app_env(), **(env or {})},
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -196,7 +196,8 @@ class Stack:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def start_web(stack):
+def start_web(stack, name="gunicorn", settings_module="antrean.settings"):
+    """Start gunicorn on the run's port with the bench's flags (the floor's site: its settings)."""
     config = stack.config
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
@@ -218,7 +219,7 @@ def start_web(stack):
     ]
     if config.worker_class == "gthread":
         command += ["--threads", str(config.threads)]
-    stack.start("gunicorn", command, "gunicorn.log")
+    stack.start(name, command, f"{name}.log", {"DJANGO_SETTINGS_MODULE": settings_module})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -228,7 +229,7 @@ def start_web(stack):
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(
-        "gunicorn did not answer /healthz: " + (stack.tmp / "gunicorn.log").read_text()[-2000:]
+        f"{name} did not answer /healthz: " + (stack.tmp / f"{name}.log").read_text()[-2000:]
     )
 
 

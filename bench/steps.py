@@ -54,6 +54,10 @@ from offices.schedule import day_plans, holiday_name  # noqa: E402
 
 DEMO_OFFICES = ("palembang", "makassar", "jayapura")
 GROUP_RUSH_OFFICE = "rush-groups"
+# The floor's view (bench/floor_site) books offices no app run touches: one for its sell-out,
+# as many as the bench offices for its bookings that all succeed.
+FLOOR_RUSH_OFFICE = "floor-rush"
+FLOOR_SPREAD_PREFIX = "floor-spread-"
 WINDOWS = ((clock(8), clock(10)), (clock(10), clock(12)), (clock(13), clock(15)))
 
 
@@ -104,6 +108,13 @@ def prepare(extra_offices):
     # its own in the same zone, first come, first served, outside the spread's "bench-".
     _bench_office(GROUP_RUSH_OFFICE, "Kantor Imigrasi Bench (rombongan)", ZONES[2])
     codes.append(GROUP_RUSH_OFFICE)
+    floor_codes = [FLOOR_RUSH_OFFICE]
+    _bench_office(FLOOR_RUSH_OFFICE, "Kantor Imigrasi Bench (lantai)", ZONES[0])
+    for index in range(extra_offices):
+        code = f"{FLOOR_SPREAD_PREFIX}{index:02d}"
+        _bench_office(code, f"Kantor Imigrasi Bench Lantai {index:02d}", ZONES[index % 3])
+        floor_codes.append(code)
+    codes += floor_codes
     now = timezone.now()
     offices = {}
     for office in Office.objects.filter(code__in=codes):
@@ -124,7 +135,24 @@ def prepare(extra_offices):
                 if d.bookable
             ],
         }
+    _window_days(offices, floor_codes)
     _emit({"offices": offices, "markers": _markers(), "settings": _settings_in_effect()})
+
+
+def _window_days(offices, floor_codes):
+    """Make the counter rows of the floor's bookable window-days: its view creates none."""
+    capacity = dict(
+        ServiceWindow.objects.filter(office__code__in=floor_codes).values_list("pk", "capacity")
+    )
+    WindowDay.objects.bulk_create(
+        [
+            WindowDay(window_id=pk, date=day["date"], capacity=capacity[pk])
+            for code in floor_codes
+            for day in offices[code]["days"]
+            for pk, _left in day["windows"]
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def _settings_in_effect():

@@ -1,8 +1,9 @@
 -- POST /api/v1/bookings, each request a new applicant (distinct valid NIK) for the next
--- slot of the data file's list, as the mobile app does. Usage: wrk -s api_book.lua URL -- DATA
+-- slot of the data file's list, as the mobile app does; to the data file's `path` when it has
+-- one (the floor's view, bench/floor_site). Usage: wrk -s api_book.lua URL -- DATA
 local common = require "common"
 
-local data, slots, sent_at
+local data, slots, path, sent_at
 local n = 0
 local headers = { ["Content-Type"] = "application/json", ["Accept-Language"] = "id" }
 
@@ -13,6 +14,7 @@ end
 function init(args)
   data = common.load(args[1])
   slots = data.slots
+  path = data.path or "/api/v1/bookings"
 end
 
 function request()
@@ -23,12 +25,13 @@ function request()
   local nik, birth = common.nik(data.region, seq)
   local body = string.format(
     '{"office":"%s","date":"%s","window":%d,"nik":"%s","full_name":"%s",'
-      .. '"birth_date":"%s","email":"pemohon%d@example.com","phone":"%s",'
+      .. '"birth_date":"%s","email":"pemohon%s-%d@example.com","phone":"%s",'
       .. '"purpose":"umrah"}',
-    slot[1], slot[2], slot[3], nik, common.name(seq), birth, seq, common.phone(data.region, seq)
+    slot[1], slot[2], slot[3], nik, common.name(seq), birth, data.region, seq,
+    common.phone(data.region, seq)
   )
   sent_at = common.sent()
-  return wrk.format("POST", "/api/v1/bookings", headers, body)
+  return wrk.format("POST", path, headers, body)
 end
 
 function response(status, headers, body)

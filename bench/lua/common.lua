@@ -31,11 +31,12 @@ end
 
 -- A mobile number for request `seq` of a run (thread * 1,000,000 + its own count): a phone
 -- holds a few active bookings only (BOOKINGS_PER_CONTACT), so each new applicant has its
--- own, in this run and against every other run (the region's province and last digit).
+-- own, in this run and against every other run (the region's province and its last two
+-- digits: the ten API rushes of a run count those up to 30).
 function M.phone(region, seq)
   local thread, count = math.floor(seq / 1000000), seq % 1000
   return string.format(
-    "+62812%s%s%02d%03d", region:sub(1, 2), region:sub(6, 6), thread % 100, count
+    "+62812%s%s%02d%03d", region:sub(1, 2), region:sub(5, 6), thread % 100, count
   )
 end
 

@@ -7,6 +7,8 @@ import pytest
 from django.apps import apps
 from django.db.models.fields import NOT_PROVIDED
 
+from bench.floor_site import views as floor_views
+
 SQL = Path(__file__).resolve().parent.parent / "sql"
 INSERT = re.compile(r"INSERT INTO (\w+)\s*\(([^)]*)\)", re.IGNORECASE)
 
@@ -16,6 +18,9 @@ def _inserts():
         for table, columns in INSERT.findall(path.read_text(encoding="utf-8")):
             names = {name.strip().strip(chr(34)) for name in columns.split(",")}  # "end"
             yield pytest.param(table, names, id=f"{path.name}:{table}")
+    for table, columns in INSERT.findall(floor_views.INSERT_BOOKING):
+        names = {name.strip() for name in columns.split(",")}
+        yield pytest.param(table, names, id=f"floor_site/views.py:{table}")
 
 
 def _required(table) -> set:
