@@ -2,6 +2,8 @@
 
 from bench.config import RESULTS
 from bench.load import status_counts
+from bench.rush_runs import spread_of
+from bench.targets import BUDGETS
 
 BEGIN_MARK = "<!-- bench:begin (written by `make bench`; edit outside these marks) -->"
 END_MARK = "<!-- bench:end -->"
@@ -74,13 +76,18 @@ def _measure_lines(r):
         ratio = api["rps"] / h["rps"]
         c = api["check"]
         pg = r.get("pgbench", {}).get("sellout")
+        view = r.get("floor", {}).get("sellout")
         floor = f"{ratio:.2f} of `/healthz`"
+        if view:
+            floor += f"; {api['rps'] / view['rps']:.2f} of the floor view's sell-out"
         if pg:
             floor += f"; {api['rps'] / pg['tps']:.2f} of pgbench sell-out ({pg['tps']:,.0f} tx/s)"
+        runs = api.get("runs", [])
         add(
             api,
             (
-                f"API rush: {api['answers']:,} attempts on one office-day",
+                f"API rush: {api['answers']:,} attempts on one office-day"
+                + (f" (the median of {len(runs)} runs)" if len(runs) > 1 else ""),
                 f"{api['rps']:,.0f} attempts/s",
                 lat(api),
                 statuses_text(api),
@@ -89,6 +96,8 @@ def _measure_lines(r):
                 f"{c['places_left']} left, {c['server_errors']} 5xx",
             ),
         )
+    if api and h and len(api.get("runs", [])) > 1:
+        rows.append(_rush_runs_row(api, h))
     html = r.get("html_rush")
     if html and h:
         c = html["check"]
@@ -140,11 +149,15 @@ def _measure_lines(r):
         )
     sp = r.get("spread")
     pg = r.get("pgbench", {})
+    view = r.get("floor")
     if sp:
-        floor = ""
+        floors = []
+        if view:
+            floors.append(f"{sp['rps'] / view['spread']['rps']:.2f} of the floor view's")
         if pg.get("spread"):
             ratio = sp["rps"] / pg["spread"]["tps"]
-            floor = f"{ratio:.2f} of pgbench spread ({pg['spread']['tps']:,.0f} tx/s)"
+            floors.append(f"{ratio:.2f} of pgbench spread ({pg['spread']['tps']:,.0f} tx/s)")
+        floor = "; ".join(floors)
         c = sp["check"]
         add(
             sp,
@@ -189,6 +202,27 @@ def _measure_lines(r):
                 "",
             ),
         )
+    if view:
+        for key, label in (
+            ("sellout", "Minimal Django view (floor): sell-out of one office-day"),
+            ("spread", "Minimal Django view (floor): bookings that all succeed"),
+        ):
+            f = view[key]
+            c = f["check"]
+            add(
+                f,
+                (
+                    label,
+                    f"{f['rps']:,.0f} req/s",
+                    lat(f),
+                    statuses_text(f),
+                    f"{f['rps'] / h['rps']:.2f} of `/healthz`" if h else "",
+                    f"sold {c['bookings_after'] - c['bookings_before']} of {c['free_before']} "
+                    f"free, {c['places_left']} left"
+                    if key == "sellout"
+                    else f"{c['bookings_in_db']:,} bookings in the database",
+                ),
+            )
     for key, label in (
         ("sellout", "pgbench: sell-out of one office-day (floor of the rush)"),
         ("hot", "pgbench: one hot office-day that never fills"),
@@ -215,6 +249,28 @@ def _measure_lines(r):
     ]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return lines
+
+
+def _spread_text(values, fmt):
+    found = spread_of(values)
+    return " / ".join(fmt(found[k]) for k in ("min", "median", "max"))
+
+
+def _rush_runs_row(api, h):
+    """Return the row of the API rush's spread over its runs (min / median / max)."""
+    runs = api["runs"]
+    ratios = [run["rps"] / h["rps"] for run in runs]
+    failed = sum(not run["ok"] for run in runs)
+    again = sum(run["attempts"] > 1 for run in runs)
+    return (
+        f"API rush, each of {len(runs)} runs on a fresh office-day (min / median / max)",
+        _spread_text([run["rps"] for run in runs], lambda v: f"{v:,.0f}") + " attempts/s",
+        "p99 " + _spread_text([run["p99_ms"] for run in runs], lambda v: f"{v:.0f}"),
+        f"{len(runs) - failed} of {len(runs)} runs passed their check",
+        _spread_text(ratios, lambda v: f"{v:.2f}") + " of `/healthz`",
+        f"{failed} failed",
+        f"{again} runs made again" if again else "",
+    )
 
 
 def _report_lines(r):
@@ -347,13 +403,58 @@ def _query_lines(r):
     lines = []
     queries = r.get("queries")
     if queries:
+        healthz_cpu = queries.get("healthz", {}).get("cpu_ms")
         lines += [
             "",
-            "| request (Django test client, in-process) | status | SQL statements | server ms |",
-            "| --- | ---: | ---: | ---: |",
+            "| request (Django test client, in-process; median) | status | SQL statements "
+            "| wall ms | CPU ms | CPU ÷ `/healthz` | budget |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for name, q in queries.items():
-            lines.append(f"| {name} | {q['status']} | {q['queries']} | {q['ms']:.2f} |")
+            cpu = q.get("cpu_ms")
+            ratio = f"{cpu / healthz_cpu:.1f}×" if cpu is not None and healthz_cpu else "—"
+            budget = f"≤ {BUDGETS[name]}×" if name in BUDGETS else ""
+            lines.append(
+                f"| {name} | {q['status']} | {q['queries']} | {q['ms']:.2f} | "
+                f"{cpu:.2f} | {ratio} | {budget} |"
+                if cpu is not None
+                else f"| {name} | {q['status']} | {q['queries']} | {q['ms']:.2f} | — | — | |"
+            )
+    return lines
+
+
+def _wire_lines(r):
+    """Return the table of each applicant page's weight on the wire (issue 18)."""
+    wire = r.get("wire")
+    if not wire:
+        return []
+    if "skipped" in wire:
+        return ["", f"Page weights on the wire: skipped ({wire['skipped']})."]
+    if "failed" in wire:
+        return ["", f"Page weights on the wire: failed ({wire['failed']})."]
+    lines = [
+        "",
+        "| page (Chromium, 390×844 phone, Indonesian) | first visit | later visit "
+        "| page's Content-Encoding | largest on first visit |",
+        "| --- | ---: | ---: | --- | --- |",
+    ]
+    for name, visits in wire.items():
+        first, later = visits["first"], visits["later"]
+        largest = ", ".join(
+            f"{path.rsplit('/', 1)[-1] or path} {size / 1000:.1f} KB{f' ({enc})' if enc else ''}"
+            for path, _type, size, enc, _cached in first["resources"][:3]
+        )
+        lines.append(
+            f"| {name} (`{visits['path']}`) | {first['bytes'] / 1000:.1f} KB, "
+            f"{first['requests']} requests | {later['bytes'] / 1000:.1f} KB, "
+            f"{later['requests']} requests ({later['from_cache']} from cache) | "
+            f"{first['encoding'] or 'none'} | {largest} |"
+        )
+    lines.append(
+        "\nBytes received per page load as Chromium counts them (headers and bodies as sent; "
+        "KB = 1,000 bytes), until the network is idle: a first visit in a fresh context, a "
+        "later one in the same context, its HTTP cache warm."
+    )
     return lines
 
 
@@ -393,6 +494,7 @@ def build_table(r, targets):
         *_draw_lines(r),
         *_memory_lines(r),
         *_query_lines(r),
+        *_wire_lines(r),
         *_profile_lines(r),
         *_target_lines(targets),
     ]

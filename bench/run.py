@@ -20,7 +20,7 @@ from functools import partial
 from bench.ballot_draw import ballot_draw
 from bench.config import BASE_DIR, OUT_DIR, RESULTS, Config, log
 from bench.entry_rush import entry_rush, make_release
-from bench.floors import healthz, pgbench
+from bench.floors import floor_view, healthz, pgbench
 from bench.group_rush import group_rush
 from bench.load import measured
 from bench.machine import ensure_psql, ensure_wrk, machine, versions, wait_for_quiet
@@ -36,8 +36,10 @@ from bench.phases import (
 )
 from bench.profiling import profile
 from bench.results import build_table, write_results
+from bench.rush_runs import api_rushes
 from bench.stack import Stack, start_web
 from bench.targets import exit_status, judge, verdict_lines
+from bench.wire import wire
 
 
 class Interrupted(Exception):
@@ -72,18 +74,24 @@ def run(config, stack, results):
         results["healthz"] = healthz(stack)
     if config.wants("reads"):
         results["reads"] = reads(stack, plan)
-    rushes = (
-        # name, office, script, attempts, kind of request counted, its success status
-        ("api_rush", "palembang", "api_book.lua", config.rush_attempts, "book", "201"),
-        ("html_rush", "makassar", "html_flow.lua", config.html_flows, "flow", "booked"),
-    )
-    for name, code, script, attempts, kind, success in rushes:
-        if config.wants(name):
-            results[name] = measured(
+    if config.wants("api_rush"):
+        results["api_rush"] = api_rushes(stack, plan, config.rush_attempts)
+    if config.wants("html_rush"):
+        results["html_rush"] = measured(
+            stack,
+            "html_rush",
+            partial(
+                rush,
                 stack,
-                name,
-                partial(rush, stack, plan, name, code, script, attempts, kind, success),
-            )
+                plan,
+                "html_rush",
+                "makassar",
+                "html_flow.lua",
+                config.html_flows,
+                "flow",
+                "booked",
+            ),
+        )
     if config.wants("group_rush"):
         results["group_rush"] = measured(
             stack, "group_rush", lambda attempt: group_rush(stack, plan, attempt)
@@ -105,7 +113,12 @@ def run(config, stack, results):
     results["memory"] = web_memory(stack)
     if config.profile:
         results["profile"] = profile(stack, plan)
+    if config.wants("wire"):
+        results["wire"] = wire(stack, plan)
     stack.stop("gunicorn")
+    if config.wants("floor"):
+        # Alone on the machine's cores, as the app's server was: after it stopped.
+        results["floor"] = floor_view(stack, plan)
     if config.wants("celery"):
         results["memory"]["celery"] = celery_drain(stack)
     if config.wants("pgbench"):
