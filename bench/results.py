@@ -269,7 +269,7 @@ def _rush_runs_row(api, h):
         f"{len(runs) - failed} of {len(runs)} runs passed their check",
         _spread_text(ratios, lambda v: f"{v:.2f}") + " of `/healthz`",
         f"{failed} failed",
-        f"{again} runs made again" if again else "",
+        f"{again} made again" if again else "",
     )
 
 
@@ -450,10 +450,12 @@ def _wire_lines(r):
             f"{later['requests']} requests ({later['from_cache']} from cache) | "
             f"{first['encoding'] or 'none'} | {largest} |"
         )
+    asked = next(iter(wire.values()))["first"].get("accept_encoding")
     lines.append(
         "\nBytes received per page load as Chromium counts them (headers and bodies as sent; "
         "KB = 1,000 bytes), until the network is idle: a first visit in a fresh context, a "
         "later one in the same context, its HTTP cache warm."
+        + (f" Chromium sent `Accept-Encoding: {asked}`." if asked else "")
     )
     return lines
 

@@ -63,8 +63,10 @@ class WireMeter:
 
     def __init__(self, context, page):
         self.requests = {}
+        self.asked = {}
         session = context.new_cdp_session(page)
         session.on("Network.requestWillBeSent", self._sent)
+        session.on("Network.requestWillBeSentExtraInfo", self._sent_headers)
         session.on("Network.responseReceived", self._response)
         session.on("Network.loadingFinished", self._finished)
         session.on("Network.requestServedFromCache", self._from_cache)
@@ -80,6 +82,10 @@ class WireMeter:
                 "cached": False,
                 "encoding": "",
             }
+
+    def _sent_headers(self, event):
+        # The headers as sent on the wire: Accept-Encoding is added by the network stack.
+        self.asked[event["requestId"]] = {k.lower(): v for k, v in event["headers"].items()}
 
     def _request(self, request_id):
         return self.requests.get(request_id, {})
@@ -109,9 +115,11 @@ class WireMeter:
 
     def load(self, page, url):
         """Load `url` and return what its load took: bytes, requests, the page's encoding."""
-        self.requests = {}
+        self.requests, self.asked = {}, {}
         page.goto(url, wait_until="networkidle", timeout=TIMEOUT_MS)
         page.wait_for_timeout(300)  # the last DevTools events of the load
+        for request_id, found in self.requests.items():
+            found["asked"] = self.asked.get(request_id, {}).get("accept-encoding", "")
         return visit_figures(list(self.requests.values()))
 
 
@@ -123,6 +131,7 @@ def visit_figures(requests):
         "requests": len(requests),
         "from_cache": sum(r["cached"] for r in requests),
         "encoding": documents[-1]["encoding"] if documents else "",
+        "accept_encoding": documents[-1].get("asked", "") if documents else "",
         "status": documents[-1].get("status") if documents else None,
         "resources": sorted(
             (

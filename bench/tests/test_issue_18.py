@@ -75,6 +75,7 @@ def issue_18(run):  # noqa: F811
         "home": {
             "path": "/",
             "first": {"bytes": 41_000, "requests": 4, "from_cache": 0, "encoding": "gzip"}
+            | {"accept_encoding": "gzip, deflate"}
             | {"resources": [["/static/app.3f2.css", "Stylesheet", 30_000, "br", False]]},
             "later": {"bytes": 5_200, "requests": 4, "from_cache": 3, "encoding": "gzip"}
             | {"resources": []},
@@ -178,6 +179,7 @@ def test_each_page_weight_is_judged_on_both_visits(issue_18):
     assert "| home (`/`) | 41.0 KB, 4 requests | 5.2 KB, 4 requests (3 from cache) | gzip |" in (
         table
     )
+    assert "Chromium sent `Accept-Encoding: gzip, deflate`." in table
 
 
 def test_a_run_without_chromium_says_so_and_judges_no_weight(issue_18):
