@@ -87,7 +87,7 @@ def _measure_lines(r):
             api,
             (
                 f"API rush: {api['answers']:,} attempts on one office-day"
-                + (f" (the median of {len(runs)} runs)" if len(runs) > 1 else ""),
+                + (f" (the median run of {len(runs)}, by rate)" if len(runs) > 1 else ""),
                 f"{api['rps']:,.0f} attempts/s",
                 lat(api),
                 statuses_text(api),

@@ -4,6 +4,7 @@ import copy
 
 import pytest
 
+from bench import wire
 from bench.results import build_table
 from bench.rush_runs import median_run, spread_of
 from bench.targets import exit_status, failed_checks, judge, missed_targets
@@ -222,3 +223,12 @@ def test_a_browser_that_failed_misses_a_target_without_failing_the_run(issue_18)
     )
     assert exit_status(targets) == 0
     assert "Page weights on the wire: failed (Timeout" in build_table(issue_18, targets)
+
+
+def test_without_chromium_the_browser_part_says_why(monkeypatch, tmp_path):
+    monkeypatch.setattr(wire, "CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setattr(wire.shutil, "which", lambda _name: None)
+
+    missing = tmp_path / "chromium"
+    assert wire.unavailable() == f"no Chromium at {missing} (`apt-get install -y chromium`)"
+    assert wire.wire(stack=None, plan={}) == {"skipped": wire.unavailable()}
