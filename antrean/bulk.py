@@ -15,6 +15,7 @@ parsed by the server), as arrays 5 ms. On SQLite (3.35 and later) it is VALUES.
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cache
 
 from django.db import connection
 
@@ -146,6 +147,41 @@ def insert_select(
             if returning:
                 found.extend(cursor.fetchall())
     return found
+
+
+def insert(objects: Sequence) -> None:
+    """Insert unsaved objects of one model in one statement and give them their primary keys.
+
+    What save(force_insert=True) and bulk_create write (each field as its pre_save makes
+    it, auto_now_add included), without their generality: on a booking's path the ORM
+    spent three times as long making the statement as the database running it. The
+    statement is made once per model and number of rows. Sends no signals.
+    """
+    model = type(objects[0])
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    values = [
+        field.get_db_prep_save(field.pre_save(obj, True), connection)
+        for obj in objects
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(model, len(objects)), values)
+        keys = cursor.fetchall()
+    for obj, (pk,) in zip(objects, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+@cache
+def _insert_sql(model, rows: int) -> str:
+    qn = connection.ops.quote_name
+    columns = [qn(f.column) for f in model._meta.concrete_fields if not f.primary_key]
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(columns)})"  # noqa: S608 - names from the model
+        f" VALUES {', '.join([row] * rows)} RETURNING {qn(model._meta.pk.column)}"
+    )
 
 
 def update_from(

@@ -35,6 +35,8 @@ class DayAvailability:
     windows: tuple[WindowAvailability, ...]
     # At an office on a ballot: the release that covers the day, if one does.
     release: Release | None = None
+    # Places left on the day's own counter, whatever its windows hold.
+    day_left: int = 0
 
     @property
     def date(self):
@@ -97,6 +99,19 @@ def days_with_room(office, needed=1, *, now=None, until=None) -> list[tuple[DayA
         if windows and (day.bookable or (until is not None and day.open)):
             found.append((day, windows))
     return found
+
+
+def window_with_office(pk) -> ServiceWindow | None:
+    """Return a window and its office, kept for AVAILABILITY_CACHE_SECONDS like the places.
+
+    A rush asks for one window thousands of times a minute. What was read a moment ago
+    serves the pages and the early refusals; a booking reads the window again with the
+    day's plan.
+    """
+    return keep_briefly(
+        f"window:{pk}",
+        lambda: ServiceWindow.objects.select_related("office").filter(pk=pk).first(),
+    )
 
 
 def keep_briefly(key, compute):
@@ -186,4 +201,6 @@ def _day(office, plan, counted, window_counts, now, release):
         started = office.local_datetime(plan.date, window.start) <= local_now
         windows.append(WindowAvailability(window, capacity, max(0, min(left, day_left)), started))
     remaining = max(0, min(day_left, sum(w.remaining for w in windows if not w.started)))
-    return DayAvailability(plan, in_range, quota, remaining, tuple(windows), release)
+    return DayAvailability(
+        plan, in_range, quota, remaining, tuple(windows), release, day_left=max(day_left, 0)
+    )

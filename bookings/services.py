@@ -10,14 +10,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import UTC, date, timedelta
-from functools import partial, reduce
+from functools import partial
 from math import ceil
-from operator import or_
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.dateformat import format as date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
@@ -26,7 +25,7 @@ from antrean import bulk
 from offices import clock, places
 from offices.access import may_change_office
 from offices.models import Office, ServiceWindow
-from offices.schedule import DayPlan, day_plan
+from offices.schedule import OVERRIDE_SQL, DayPlan, day_plan
 
 from . import blocks, codes, contact, releases, waitlist
 from .applicants import APPLICANT_FIELDS, CONTACT_FIELDS, Applicant
@@ -40,6 +39,7 @@ from .models import (
     EntryApplicant,
     NikRelease,
     Notification,
+    Release,
 )
 from .nik import mask_nik, normalize_nik, parse_nik
 from .notifications.messages import addressee
@@ -183,13 +183,14 @@ def _refuse_over_contact_limit(phone, email, adding=1):
             locks = ", ".join(["pg_advisory_xact_lock(%s)"] * len(keys))
             cursor.execute(f"SELECT {locks}", keys)
     # The partial indexes on the booked rows' phone and e-mail find them, whatever the table.
-    mine = {name: Q(**{name: value}) for name, value in reach.items()}
-    held = (
-        Booking.objects.filter(status=Booking.Status.BOOKED)
-        .filter(reduce(or_, mine.values()))
-        .aggregate(**{name: Count("pk", filter=q) for name, q in mine.items()})
-    )
-    most = max(held.values())
+    counted = ", ".join(f"count(*) FILTER (WHERE {name} = %s)" for name in reach)
+    either = " OR ".join(f"{name} = %s" for name in reach)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {counted} FROM {Booking._meta.db_table} WHERE status = %s AND ({either})",  # noqa: S608 - the model's table and fields, values bound
+            [*reach.values(), Booking.Status.BOOKED, *reach.values()],
+        )
+        most = max(cursor.fetchone())
     if most + adding > limit:
         raise _error("contact_limit", held=most, limit=limit)
 
@@ -208,6 +209,27 @@ def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None
     return plan
 
 
+def check_seen_bookable(*, office: Office, day: date, window: ServiceWindow, seen, now=None):
+    """Refuse a window as check_bookable and refuse_if_full do, from the day's places as the
+    calendar last saw them (`seen`, a DayAvailability): no query.
+
+    For a page before the applicant's details; the booking decides on the day's plan and
+    counters as they are.
+    """
+    now = now or clock.now()
+    _check_slot(office=office, day=day, window=window, now=now)
+    if not seen.plan.open:
+        raise _error("closed")
+    if office.by_ballot and (seen.release is None or seen.release.state != Release.State.DRAWN):
+        raise _error("not_released")
+    shown = next((w for w in seen.windows if w.window.pk == window.pk), None)
+    if shown is None:
+        raise _error("window_mismatch")
+    if shown.started:
+        raise _error("window_started")
+    _refuse_no_place(day_full=seen.day_left <= 0, window_full=shown.remaining <= 0)
+
+
 def _check_slot(*, office, day, window, now):
     # What the window and the booking horizon tell without a query.
     if window.office_id != office.pk or window.weekday != day.weekday():
@@ -216,9 +238,9 @@ def _check_slot(*, office, day, window, now):
         raise _error("not_bookable")
 
 
-def _check_plan(*, office, day, window, now) -> tuple[DayPlan, ServiceWindow]:
+def _check_plan(*, office, day, window, now, overridden=True) -> tuple[DayPlan, ServiceWindow]:
     # The day's plan and the window as stored now, whatever the caller read before.
-    plan = day_plan(office, day)
+    plan = day_plan(office, day, overridden=overridden)
     if not plan.open:
         raise _error("closed")
     if not releases.is_released(office, day):
@@ -293,9 +315,18 @@ def create_booking(
     now = now or clock.now()
     nik = parse_nik(applicant.nik).nik
     _check_slot(office=office, day=day, window=window, now=now)
-    refuse_blocked(office=office, phone=applicant.phone, email=applicant.email, niks=[nik], now=now)
-    _refuse_early(nik=nik, day=day, window=window)
-    plan, window = _check_plan(office=office, day=day, window=window, now=now)
+    overridden = _refuse_early(
+        office=office,
+        nik=nik,
+        day=day,
+        window=window,
+        phone=applicant.phone,
+        email=applicant.email,
+        now=now,
+    )
+    plan, window = _check_plan(
+        office=office, day=day, window=window, now=now, overridden=overridden
+    )
     booking = Booking(
         office=office,
         date=day,
@@ -309,14 +340,17 @@ def create_booking(
 
     def write():
         _refuse_over_contact_limit(booking.phone, booking.email)
+        bulk.insert([booking])
+        _tell_new_booking(booking, None, now)
+        # The counters last: their locks are held for two statements and the commit, so a
+        # crowd wanting one window waits on them as little as can be. A refusal rolls the
+        # booking back with them.
         places.take(office, plan, window)
         _refuse_claimed(office, day, window, 1, now)
-        booking.save(force_insert=True)
-        _tell_new_booking(booking, None, now)
 
     count_code_sending(booking.phone, client)
     # The whole transaction under a fresh code, not a savepoint around the insert: two
-    # statements fewer while the counters are locked.
+    # statements fewer.
     try:
         return _under_fresh_code(booking, write)
     except places.NoPlace as exc:
@@ -472,13 +506,11 @@ def _insert_members(
             group.save(force_insert=True)
             for member in members:
                 member.group = group  # the saved group's id
-        Booking.objects.bulk_create(members)
+        bulk.insert(members)
         if online:
             _tell_new_booking(members[0], group, now)
         else:
-            record_notifications(
-                members[0], Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
-            )
+            record_new_confirmations([members[0].pk], now=now)
 
     try:
         _under_fresh_codes(draw, write)
@@ -790,24 +822,32 @@ def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
 
 # Whether a NIK holds an active booking; parameters: NIK, the booked status.
 _NIK_HELD = f"EXISTS (SELECT 1 FROM {Booking._meta.db_table} WHERE nik = %s AND status = %s)"  # noqa: S608 - the model's table, values bound
-_REFUSE_EARLY = _FULL + ", " + _NIK_HELD
 
 
-def _refuse_early(*, nik, day, window):
-    """Turn away a held NIK or a full day or window with one read, before any lock.
+def _refuse_early(*, office, nik, day, window, phone, email, now) -> bool:
+    """Turn away a blocked contact or NIK, a held NIK, or a full day or window with one read,
+    before any lock; return whether the day has an override of its plan.
 
     The crowd that arrives after a window sells out is answered without waiting in line
     for the counter rows; the conditional UPDATEs still decide every place that is taken.
-    Plain SQL: the ORM spent longer building this query than the database running it.
+    The same read tells whether the day's plan has an override to read (most days have
+    none). Plain SQL: the ORM spent longer building these queries than the database
+    running them.
     """
+    blocked, params = blocks.blocked_sql(
+        phone=phone, email=email, niks=[nik], today=office.today(now)
+    )
+    sql = ", ".join([blocked, _NIK_HELD, places.DAY_FULL_SQL, places.WINDOW_FULL_SQL, OVERRIDE_SQL])
+    params += [nik, Booking.Status.BOOKED, office.pk, day, window.pk, day, office.pk, day]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _REFUSE_EARLY, [window.office_id, day, window.pk, day, nik, Booking.Status.BOOKED]
-        )
-        day_full, window_full, held = cursor.fetchone()
+        cursor.execute(f"SELECT {sql}", params)
+        blocked, held, day_full, window_full, overridden = cursor.fetchone()
+    if blocked:
+        refuse_blocked(office=office, phone=phone, email=email, niks=[nik], now=now)
     if held:
         raise _error("duplicate")
     _refuse_no_place(day_full=day_full, window_full=window_full)
+    return bool(overridden)
 
 
 def _locked(booking) -> Booking:
@@ -1198,9 +1238,8 @@ def _tell_new_booking(booking, group, now):
         subject = {"group": group} if group else {"booking": booking}
         hold_for_contact(phone=booking.phone, now=now, **subject)
     else:
-        record_notifications(
-            booking, Notification.Kind.CONFIRMATION, group=group, new_booking=True, now=now
-        )
+        # A group's first member stands for the group (record_new_confirmations).
+        record_new_confirmations([booking.pk], now=now)
 
 
 def _locked_check(check) -> ContactCheck:

@@ -74,3 +74,30 @@ def test_inserted_rows_take_the_given_values_and_the_prototype_for_the_rest(now)
     groups = BookingGroup.objects.filter(code__in=codes)
     assert sorted(groups.values_list("code", flat=True)) == sorted(codes)
     assert {group.created_at for group in groups} == {now}
+
+
+def test_inserted_objects_are_written_as_a_save_writes_them_and_get_their_keys(now):
+    saved = book_at(OfficeFactory(), WEDNESDAY, now=now)
+    copies = []
+    for name in AWKWARD[:3]:
+        copy = Booking.objects.get(pk=saved.pk)
+        number = len(copies)
+        copy.pk, copy.code, copy.nik, copy.full_name = None, f"C{number}", f"99{number:014d}", name
+        copy.created_at = None  # auto_now_add: set as save sets it
+        copy._state.adding = True
+        copies.append(copy)
+
+    bulk.insert(copies)
+
+    assert len({copy.pk for copy in copies} | {saved.pk}) == 4
+    assert all(not copy._state.adding for copy in copies)
+    for copy in copies:
+        stored = Booking.objects.get(pk=copy.pk)
+        assert stored.full_name == copy.full_name and stored.code == copy.code
+        assert stored.created_at is not None and stored.created_at == copy.created_at
+        assert (stored.office_id, stored.window_id, stored.starts_at, stored.link_version) == (
+            saved.office_id,
+            saved.window_id,
+            saved.starts_at,
+            saved.link_version,
+        )

@@ -17,8 +17,13 @@ from ninja.throttling import BaseThrottle
 
 from antrean.client_ip import client_key
 from bookings import closures, contact, limits, proof, services
-from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
-from bookings.availability import days_with_room, keep_briefly, office_availability
+from bookings.applicants import Applicant, check_details, clean_nik
+from bookings.availability import (
+    days_with_room,
+    keep_briefly,
+    office_availability,
+    window_with_office,
+)
 from bookings.codes import normalize_code
 from bookings.models import Booking, ClosureMove, ContactCheck
 from offices import clock
@@ -177,18 +182,6 @@ def _availability_answer(code, query) -> dict:
     }
 
 
-def _window_with_office(pk) -> ServiceWindow | None:
-    """Return a window and its office, kept for AVAILABILITY_CACHE_SECONDS like availability.
-
-    A rush asks for one window thousands of times a minute. What was read a moment ago
-    serves the early refusals; a booking reads the window again with the day's plan.
-    """
-    return keep_briefly(
-        f"api-window:{pk}",
-        lambda: ServiceWindow.objects.select_related("office").filter(pk=pk).first(),
-    )
-
-
 def _link(operation, nik="$request.body#/nik"):
     return {
         "operationId": operation,
@@ -289,12 +282,11 @@ def applicants_of(payload, *, today, language) -> tuple[list[Applicant], dict]:
     contact = {"email": payload.email, "phone": payload.phone}
     applicants, problems = [], {}
     for index, row in enumerate(rows):
-        data = {**row, "birth_date": row["birth_date"].isoformat(), **contact}
-        form = ApplicantDetailsForm(data=data, today=today)
-        if form.is_valid():
-            applicants.append(form.applicant(language))
+        cleaned, found = check_details({**row, **contact}, today=today)
+        if not found:
+            applicants.append(Applicant.from_form(cleaned, language))
             continue
-        for name, errors in form.errors.as_data().items():
+        for name, errors in found.items():
             if name not in contact:
                 problems[prefix.format(index) + name] = errors
             elif index == 0:
@@ -348,7 +340,7 @@ def create_booking(request, payload: Body[BookingRequest]):
     """
     language = payload.language or request_language(request)
     with translation.override(language):
-        window = _window_with_office(payload.window)
+        window = window_with_office(payload.window)
         if window is not None and window.office.code == payload.office:
             office = window.office
             services.refuse_if_full(window=window, day=payload.date)

@@ -31,17 +31,14 @@ logger = logging.getLogger(__name__)
 ADDRESSES = {Notification.Channel.EMAIL: "email", Notification.Channel.SMS: "phone"}
 
 
-def record_notifications(
-    booking: Booking, kind: str, *, group=None, new_booking=False, now=None
-) -> list[int]:
+def record_notifications(booking: Booking, kind: str, *, group=None, now=None) -> list[int]:
     """Write one pending row per channel the applicant can be reached on; queue them on commit.
 
     With a group, the rows are about the whole group, sent once to the contact its members
     share (`booking` is one of them); without, about the booking alone.
     Call it inside the transaction of the change it reports. A row that exists already for
     this booking or group, kind and change is left as it is, so calling it twice writes
-    nothing more. With new_booking (the booking or group was inserted in this transaction,
-    so none can exist) the rows are inserted plainly and the database returns their ids.
+    nothing more (a new booking's or group's: record_new_confirmations).
     Returns the ids of the rows that wait for their first attempt.
     """
     channels = [channel for channel, field in ADDRESSES.items() if getattr(booking, field)]
@@ -56,19 +53,16 @@ def record_notifications(
         )
         for channel in channels
     ]
-    if new_booking and connection.features.can_return_rows_from_bulk_insert:
-        waiting = [row.pk for row in Notification.objects.bulk_create(rows)]
-    else:
-        Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        waiting = list(
-            Notification.objects.filter(
-                **subject,
-                kind=kind,
-                sequence=sequence,
-                status=Notification.Status.PENDING,
-                attempts=0,
-            ).values_list("pk", flat=True)
-        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    waiting = list(
+        Notification.objects.filter(
+            **subject,
+            kind=kind,
+            sequence=sequence,
+            status=Notification.Status.PENDING,
+            attempts=0,
+        ).values_list("pk", flat=True)
+    )
     transaction.on_commit(partial(queue_change, [(pk, 0) for pk in waiting]))
     return waiting
 

@@ -130,6 +130,8 @@ class ApplicantsForm:
     def __init__(self, data=None, *, today: date, initial=None):
         self.is_bound = data is not None
         given = data if self.is_bound else (initial or {})
+        # Nothing typed yet: every such form renders alike (the page keeps it, see book.html).
+        self.is_blank = not given
         self.count, refused = _count(given.get(COUNT_FIELD))
         self.max = settings.BOOKING_GROUP_MAX
         self._errors = ErrorList()

@@ -19,7 +19,12 @@ from django_ratelimit.decorators import ratelimit
 
 from antrean.client_ip import client_key
 from bookings import closures, limits, services
-from bookings.availability import days_with_room, next_free_days, office_availability
+from bookings.availability import (
+    days_with_room,
+    next_free_days,
+    office_availability,
+    window_with_office,
+)
 from bookings.codes import is_group_code, normalize_code
 from bookings.models import ReleaseSchedule
 from bookings.nik import mask_nik
@@ -27,7 +32,7 @@ from bookings.notifications.ics import booking_ics
 from bookings.notifications.links import redeem_booking_link
 from bookings.releases import SHOWN
 from offices import clock
-from offices.models import Office, PassportFee, ServiceWindow, Weekday
+from offices.models import Office, PassportFee, Weekday
 
 from . import robots
 from .contact_code import waiting_for_code
@@ -47,6 +52,7 @@ from .holding import (
     remember,
     remember_group,
 )
+from .parts import kept_part
 
 PENDING_KEY = "antrean_pending_booking"
 # The details typed into the form wait for "check your answers" this long, and no longer.
@@ -108,26 +114,30 @@ def office_calendar(request, code):
     month = _parse_month(request.GET.get("month"), first.replace(day=1))
     if not first.replace(day=1) <= month <= last.replace(day=1):
         month = first.replace(day=1)
+    part = kept_part(
+        "calendar",
+        f"{office.pk}:{month:%Y-%m}",
+        "bookings/public/_office_calendar.html",
+        lambda: _calendar_context(office, month, first, last, now),
+    )
+    return render(request, "bookings/public/office.html", {"office": office, "calendar": part})
+
+
+def _calendar_context(office, month, first, last, now):
     days_in_month = calendar.monthrange(month.year, month.month)[1]
     days = office_availability(office, month, days_in_month)
-    weeks = _weeks(month, days)
     previous_month = (month - timedelta(days=1)).replace(day=1)
     next_month = (month + timedelta(days=days_in_month)).replace(day=1)
-    windows = _weekly_hours(office)
-    return render(
-        request,
-        "bookings/public/office.html",
-        {
-            **(_ballot_context(office, now) if office.by_ballot else {}),
-            "office": office,
-            "month": month,
-            "weeks": weeks,
-            "days": [d for d in days if d.state != "unavailable" and d.plan.closure != "weekly"],
-            "previous_month": previous_month if previous_month >= first.replace(day=1) else None,
-            "next_month": next_month if next_month <= last else None,
-            "hours": windows,
-        },
-    )
+    return {
+        **(_ballot_context(office, now) if office.by_ballot else {}),
+        "office": office,
+        "month": month,
+        "weeks": _weeks(month, days),
+        "days": [d for d in days if d.state != "unavailable" and d.plan.closure != "weekly"],
+        "previous_month": previous_month if previous_month >= first.replace(day=1) else None,
+        "next_month": next_month if next_month <= last else None,
+        "hours": _weekly_hours(office),
+    }
 
 
 def _ballot_context(office, now):
@@ -182,13 +192,21 @@ def _day(office, day_string):
 def office_day(request, code, day):
     office = _office(code)
     day = _day(office, day)
+    part = kept_part(
+        "day",
+        f"{office.pk}:{day.isoformat()}",
+        "bookings/public/_office_day.html",
+        lambda: _day_context(office, day),
+    )
+    return render(
+        request, "bookings/public/day.html", {"office": office, "day": day, "sessions": part}
+    )
+
+
+def _day_context(office, day):
     availability = office_availability(office, day, 1)[0]
     alternatives = [] if availability.bookable else next_free_days_after(office, day)
-    return render(
-        request,
-        "bookings/public/day.html",
-        {"office": office, "day": availability, "alternatives": alternatives},
-    )
+    return {"office": office, "day": availability, "alternatives": alternatives}
 
 
 def next_free_days_after(office, day, limit=3):
@@ -206,10 +224,10 @@ def next_free_days_after(office, day, limit=3):
 
 
 def _slot(code, day, window_id):
-    office = _office(code)
-    day = _day(office, day)
-    window = get_object_or_404(ServiceWindow, pk=window_id, office=office)
-    return office, day, window
+    window = window_with_office(window_id)
+    if window is None or window.office.code != code:
+        raise Http404
+    return window.office, _day(window.office, day), window
 
 
 @never_cache
@@ -220,8 +238,8 @@ def book(request, code, day, window_id):
     office, day, window = _slot(code, day, window_id)
     today = clock.office_today(office)
     try:
-        services.check_bookable(office=office, day=day, window=window)
-        services.refuse_if_full(window=window, day=day)
+        seen = office_availability(office, day, 1)[0]
+        services.check_seen_bookable(office=office, day=day, window=window, seen=seen)
     except ValidationError as error:
         return _slot_unavailable(request, office, day, error)
     pending = _pending(request)

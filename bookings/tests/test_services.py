@@ -307,6 +307,25 @@ def test_a_closed_day_cannot_be_booked(office, now, tomorrow):
     assert not OfficeDay.objects.exists()
 
 
+def test_a_day_whose_plan_is_overridden_is_booked_by_its_override(office, now, tomorrow):
+    # The booking's first read sees that the day has an override; the plan is read with it.
+    morning = window_at(office, tomorrow, 8)
+    DayOverrideFactory(
+        office=office,
+        date=tomorrow,
+        closed=False,
+        quota=office.walk_in_reserve + 2,
+        closed_windows=[morning.pk],
+    )
+
+    with refused("window_mismatch"):
+        book(office, tomorrow, 8, now=now)
+    book(office, tomorrow, 10, now=now)
+
+    row = OfficeDay.objects.get(office=office, date=tomorrow)
+    assert (row.quota, row.online_quota) == (office.walk_in_reserve + 2, 2)
+
+
 def test_a_national_holiday_cannot_be_booked(office, now):
     with refused("closed"):
         book(office, date(2017, 9, 21), now=now)  # Tahun Baru Islam

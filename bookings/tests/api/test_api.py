@@ -470,16 +470,17 @@ def test_messages_follow_the_body_language_then_accept_language(client, office):
 
 
 def test_booking_query_count_is_pinned(client, office, tomorrow, now, django_assert_num_queries):
-    # The window and its office, "full?", "blocked?", "NIK held or window full?", the day's
-    # windows and override, then BEGIN, the two counter UPDATEs, the booking and notification
-    # INSERTs and COMMIT: 12. The day's first booking also creates its two counter rows, each
-    # with an INSERT and a second UPDATE (four queries more). The limit per contact (off here)
+    # The window and its office, "full?", then one read: "blocked? NIK held? day or window
+    # full? an override of the day's plan?", the day's windows (its override only when there
+    # is one), then BEGIN, the booking and notification INSERTs, the two counter UPDATEs
+    # and COMMIT: 10. The day's first booking also creates its two counter rows, each with
+    # an INSERT and a second UPDATE (four queries more). The limit per contact (off here)
     # adds its count (and on PostgreSQL its lock).
     first = booking_body(office, tomorrow, window_at(office, tomorrow))
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(14):
         assert post(client, "/bookings", first).status_code == 201
     second = booking_body(office, tomorrow, window_at(office, tomorrow), nik=make_nik())
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         assert post(client, "/bookings", second).status_code == 201
 
 

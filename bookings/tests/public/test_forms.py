@@ -1,12 +1,12 @@
 """Applicant forms: what each field accepts, how it is cleaned, and the honeypot."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from types import SimpleNamespace
 
 import pytest
 from django.utils import translation
 
-from bookings.applicants import Applicant
+from bookings.applicants import Applicant, ApplicantDetailsForm, check_details
 from bookings.public.forms import ApplicantForm, CancelForm, LookupForm, RescheduleForm
 from bookings.tests import factories
 from bookings.tests.factories import make_nik
@@ -317,3 +317,45 @@ def test_reschedule_offers_only_the_windows_given():
 def test_reschedule_without_windows_accepts_none():
     form = RescheduleForm({"date": "2017-09-06", "window": "1"}, windows=[])
     assert not form.is_valid()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"nik": ""},
+        {"nik": "1234"},
+        {"nik": " 1671-0117-0590-0001 "},
+        {"full_name": "   "},
+        {"full_name": "Siti 42"},
+        {"birth_date": TODAY + timedelta(days=1)},
+        {"birth_date": date(1899, 12, 31)},
+        {"phone": "12345"},
+        {"phone": " 0812-3456-7890 "},
+        {"email": "siti@"},
+        {"email": " Siti@Example.COM "},
+        {"email": "", "phone": "", "full_name": ""},
+    ],
+)
+def test_the_apis_checks_clean_and_refuse_as_the_form_does(changes):
+    # The API checks details without a form (bookings.applicants.check_details): the same
+    # cleaned values, the same messages.
+    given = {**applicant_data(), **changes}
+    form = ApplicantDetailsForm(
+        {k: v.isoformat() if isinstance(v, date) else v for k, v in given.items()}, today=TODAY
+    )
+    details = {name: given[name] for name in form.fields}
+    if isinstance(details["birth_date"], str):
+        details["birth_date"] = date.fromisoformat(details["birth_date"])
+
+    cleaned, errors = check_details(details, today=TODAY)
+
+    with translation.override("en"):
+        said = {
+            name: [str(e.message % (e.params or {})) for e in found]
+            for name, found in errors.items()
+        }
+        expected = {name: list(found) for name, found in form.errors.items()}
+    assert said == expected
+    if form.is_valid():
+        assert cleaned == form.cleaned_data

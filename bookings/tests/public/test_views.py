@@ -1,5 +1,6 @@
 """Applicant pages through Django's test client: the booking flow, access, abuse, query counts."""
 
+import gzip
 import re
 from datetime import time, timedelta
 from pathlib import Path
@@ -737,34 +738,84 @@ def test_home_costs_the_same_queries_for_3_and_10_offices(client, django_assert_
     assert len(three) == len(ten)
 
 
-def test_calendar_query_count(client, office, django_assert_max_num_queries):
+def test_calendar_query_count(client, office, settings, django_assert_max_num_queries):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
     DayOverride.objects.create(
         office=office, date=bookable_days(office)[3].date, reason="Rapat kantor"
     )
     with django_assert_max_num_queries(6):
         assert client.get(reverse("office-calendar", args=[office.code])).status_code == 200
+    # The crowd after the first: the calendar is kept with its places, the office read.
+    with django_assert_max_num_queries(1):
+        assert client.get(reverse("office-calendar", args=[office.code])).status_code == 200
 
 
-def test_day_page_query_count(client, office, slot, django_assert_max_num_queries):
+def test_day_page_query_count(client, office, slot, settings, django_assert_max_num_queries):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
     day, window = slot
     book_with_service(office, day, window)
     with django_assert_max_num_queries(5):
         assert client.get(day_url(office, day)).status_code == 200
+    with django_assert_max_num_queries(1):
+        assert client.get(day_url(office, day)).status_code == 200
 
 
-def test_booking_form_query_count(client, office, slot, django_assert_max_num_queries):
+def test_booking_form_query_count(client, office, slot, settings, django_assert_max_num_queries):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
     day, window = slot
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(5):
         assert client.get(form_url(office, day, window)).status_code == 200
-    with django_assert_max_num_queries(12):
+    # The window and the day's places are kept: no query until the details are sent.
+    with django_assert_max_num_queries(0):
+        assert client.get(form_url(office, day, window)).status_code == 200
+    with django_assert_max_num_queries(4):  # a new session: its key checked, then inserted
         assert client.post(form_url(office, day, window), applicant_data()).status_code == 302
 
 
-def test_check_page_query_count(client, office, slot, django_assert_max_num_queries):
+def test_check_page_query_count(client, office, slot, settings, django_assert_max_num_queries):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
     day, window = slot
     client.post(form_url(office, day, window), applicant_data())
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(1):  # the session
         assert client.get(check_url(office, day, window)).status_code == 200
+
+
+def test_a_kept_calendar_is_kept_per_language(office, settings):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    url = reverse("office-calendar", args=[office.code])
+    indonesian = Client(HTTP_ACCEPT_LANGUAGE="id").get(url).content.decode()
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get(url).content.decode()
+    assert "Pilih hari" in indonesian and "Choose a day" not in indonesian
+    assert "Choose a day" in english and "Pilih hari" not in english
+
+
+def test_a_kept_calendar_shows_no_one_elses_token(office, settings):
+    # The part is rendered without the request: each visitor's page has its own CSRF token.
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    url = reverse("office-calendar", args=[office.code])
+    first, second = Client().get(url), Client().get(url)
+    assert csrf_token_of(first) != csrf_token_of(second)
+
+
+def test_the_kept_blank_form_never_shows_anyones_answers(client, office, slot, settings):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    day, window = slot
+    assert "Rahmat Hidayat" not in client.get(form_url(office, day, window)).content.decode()
+    client.post(form_url(office, day, window), applicant_data(full_name="Rahmat Hidayat"))
+    # Back from "check your answers": the answers typed, not the blank form kept.
+    assert "Rahmat Hidayat" in client.get(form_url(office, day, window)).content.decode()
+    stranger = Client().get(form_url(office, day, window)).content.decode()
+    assert "Rahmat Hidayat" not in stranger
+    assert 'name="nik"' in stranger
+
+
+def test_pages_come_compressed_to_a_browser_that_accepts_it(client, office):
+    url = reverse("office-calendar", args=[office.code])
+    response = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in response["Vary"]
+    assert office.name in gzip.decompress(response.content).decode()
+    assert not client.get(url).has_header("Content-Encoding")  # a client that asks for none
 
 
 def test_booking_page_query_count(client, booked, django_assert_max_num_queries):
