@@ -70,6 +70,8 @@ def summarize_profile(files):
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             stack_text, _, count = line.rpartition(" ")
+            if not count.isdigit():  # a line cut short where py-spy stopped writing
+                continue
             count = int(count)
             total += count
             frames = [re.sub(r":\d+\)$", ")", f) for f in stack_text.split(";")]

@@ -101,17 +101,29 @@ def days_with_room(office, needed=1, *, now=None, until=None) -> list[tuple[DayA
     return found
 
 
-def window_with_office(pk) -> ServiceWindow | None:
-    """Return a window and its office, kept for AVAILABILITY_CACHE_SECONDS like the places.
+def office_and_window(code: str, pk: int | None) -> tuple[Office | None, ServiceWindow | None]:
+    """Return the office with this code and its window with this id (None for either that
+    does not exist, or no window asked), from the office and all its windows kept for
+    AVAILABILITY_CACHE_SECONDS like the places.
 
-    A rush asks for one window thousands of times a minute. What was read a moment ago
-    serves the pages and the early refusals; a booking reads the window again with the
-    day's plan.
+    A crowd books thousands of times a minute at a few offices, in a few dozen windows each:
+    one entry per office is read again from the database a few times a minute at most.
+    What was read a moment ago serves the pages and the early refusals; a booking reads the
+    window again with the day's plan.
     """
-    return keep_briefly(
-        f"window:{pk}",
-        lambda: ServiceWindow.objects.select_related("office").filter(pk=pk).first(),
-    )
+    office, windows = keep_briefly(f"office-windows:{code}", lambda: _office_windows(code))
+    return office, windows.get(pk)
+
+
+def _office_windows(code):
+    # One query: the windows with their office; the office alone when it has none.
+    windows = list(ServiceWindow.objects.filter(office__code=code).select_related("office"))
+    if not windows:
+        return Office.objects.filter(code=code).first(), {}
+    office = windows[0].office
+    for window in windows:
+        window.office = office  # one office, kept once
+    return office, {window.pk: window for window in windows}
 
 
 def keep_briefly(key, compute):

@@ -232,3 +232,16 @@ def test_without_chromium_the_browser_part_says_why(monkeypatch, tmp_path):
     missing = tmp_path / "chromium"
     assert wire.unavailable() == f"no Chromium at {missing} (`apt-get install -y chromium`)"
     assert wire.wire(stack=None, plan={}) == {"skipped": wire.unavailable()}
+
+
+def test_a_budget_takes_the_healthz_asked_in_turn_with_it_as_its_unit(issue_18):
+    # The machine was busier while the booking was measured: /healthz asked in turn with it
+    # cost more too, and the ratio is of the two.
+    issue_18["queries"]["book (201)"] = {
+        **issue_18["queries"]["book (201)"],
+        "cpu_ms": 6.0,
+        "healthz_cpu_ms": 1.0,
+    }
+    budget = by_name(judge(issue_18))["Budget: book (201) ≤ 8× `/healthz` in server CPU"]
+    assert (budget.met, budget.measured) == (True, 6.0)
+    assert "| 6.00 | 6.0× | ≤ 8× |" in build_table(issue_18, judge(issue_18))

@@ -21,8 +21,8 @@ from bookings.applicants import Applicant, check_details, clean_nik
 from bookings.availability import (
     days_with_room,
     keep_briefly,
+    office_and_window,
     office_availability,
-    window_with_office,
 )
 from bookings.codes import normalize_code
 from bookings.models import Booking, ClosureMove, ContactCheck
@@ -340,12 +340,11 @@ def create_booking(request, payload: Body[BookingRequest]):
     """
     language = payload.language or request_language(request)
     with translation.override(language):
-        window = window_with_office(payload.window)
-        if window is not None and window.office.code == payload.office:
-            office = window.office
+        office, window = (None, None)
+        if _OFFICE_CODE.fullmatch(payload.office):  # a slug: what a cache key may hold
+            office, window = office_and_window(payload.office, payload.window)
+        if window is not None:
             services.refuse_if_full(window=window, day=payload.date)
-        else:
-            office = Office.objects.filter(code=payload.office).first()
         now = clock.now()
         today = clock.office_today(office, now) if office else timezone.localdate(now)
         applicants, problems = applicants_of(payload, today=today, language=language)

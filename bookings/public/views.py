@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,8 +22,8 @@ from bookings import closures, limits, services
 from bookings.availability import (
     days_with_room,
     next_free_days,
+    office_and_window,
     office_availability,
-    window_with_office,
 )
 from bookings.codes import is_group_code, normalize_code
 from bookings.models import ReleaseSchedule
@@ -95,7 +95,11 @@ def home(request):
 
 
 def _office(code):
-    return get_object_or_404(Office, code=code)
+    # Kept with its windows for the crowd that reads its calendar (office_and_window).
+    office, _window = office_and_window(code, None)
+    if office is None:
+        raise Http404
+    return office
 
 
 def _parse_month(value, fallback):
@@ -216,7 +220,8 @@ def next_free_days_after(office, day, limit=3):
     end = office.last_bookable_day(now)
     if start > end:
         return []
-    days = office_availability(office, start, (end - start).days + 1, now=now)
+    # Kept like the calendar's places: the crowd that finds a window full asks this too.
+    days = office_availability(office, start, (end - start).days + 1)
     return [d for d in days if d.bookable][:limit]
 
 
@@ -224,10 +229,10 @@ def next_free_days_after(office, day, limit=3):
 
 
 def _slot(code, day, window_id):
-    window = window_with_office(window_id)
-    if window is None or window.office.code != code:
+    office, window = office_and_window(code, window_id)
+    if window is None:
         raise Http404
-    return window.office, _day(window.office, day), window
+    return office, _day(office, day), window
 
 
 @never_cache

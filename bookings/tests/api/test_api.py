@@ -423,6 +423,20 @@ def test_booking_missing_fields_are_each_named(client, office):
     }  # fmt: skip
 
 
+def test_a_window_of_another_office_or_an_unknown_office_is_named_on_its_field(
+    client, office, tomorrow
+):
+    other = OfficeFactory(code="makassar")
+    theirs = booking_body(office, tomorrow, window_at(other, tomorrow))
+    answer = assert_error(post(client, "/bookings", theirs, **EN), 422, "invalid")
+    assert answer["fields"] == {"window": [english(services.MESSAGES["window_mismatch"])]}
+    for code in ("nowhere", "not a code!"):
+        body = {**booking_body(office, tomorrow, window_at(office, tomorrow)), "office": code}
+        answer = assert_error(post(client, "/bookings", body, **EN), 422, "invalid")
+        assert set(answer["fields"]) == {"office", "window"}
+    assert Booking.objects.count() == 0
+
+
 def test_booking_rules_of_the_service_come_back_on_their_field(client, office, tomorrow):
     closed = tomorrow + timedelta(days=1)
     DayOverrideFactory(office=office, date=closed, reason="Cuti bersama")
