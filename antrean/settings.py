@@ -331,6 +331,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+SESSION_ENGINE = "antrean.sessions"  # Django's database sessions, read with plain SQL
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=9 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 LOGIN_URL = "admin:login"

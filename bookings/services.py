@@ -14,6 +14,7 @@ from functools import partial
 from math import ceil
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -45,6 +46,7 @@ from .nik import mask_nik, normalize_nik, parse_nik
 from .notifications.messages import addressee
 from .notifications.outbox import (
     queue_contact_code,
+    record_new_confirmation,
     record_new_confirmations,
     record_notifications,
 )
@@ -227,7 +229,9 @@ def check_seen_bookable(*, office: Office, day: date, window: ServiceWindow, see
         raise _error("window_mismatch")
     if shown.started:
         raise _error("window_started")
-    _refuse_no_place(day_full=seen.day_left <= 0, window_full=shown.remaining <= 0)
+    refusal = _full_refusal(day_full=seen.day_left <= 0, window_full=shown.remaining <= 0)
+    if refusal:
+        raise _error(refusal)
 
 
 def _check_slot(*, office, day, window, now):
@@ -510,7 +514,7 @@ def _insert_members(
         if online:
             _tell_new_booking(members[0], group, now)
         else:
-            record_new_confirmations([members[0].pk], now=now)
+            record_new_confirmation(members[0], group=group, now=now)
 
     try:
         _under_fresh_codes(draw, write)
@@ -800,24 +804,40 @@ def find_group(code: str, nik: str) -> BookingGroup | None:
 _FULL = "SELECT " + places.DAY_FULL_SQL + ", " + places.WINDOW_FULL_SQL
 
 
-def _refuse_no_place(*, day_full: bool, window_full: bool) -> None:
+def _full_refusal(*, day_full: bool, window_full: bool) -> str:
     # A full day wins, as in the booking's own transaction, which takes its counter first.
-    if day_full:
-        raise _error("day_full")
-    if window_full:
-        raise _error("full")
+    return "day_full" if day_full else "full" if window_full else ""
+
+
+def _refuse_no_place(*, window, day, day_full: bool, window_full: bool) -> None:
+    # Refused for want of a place: kept for the crowd that follows (refuse_if_full).
+    refusal = _full_refusal(day_full=day_full, window_full=window_full)
+    if refusal:
+        cache.set(_no_place_key(window, day), refusal, settings.AVAILABILITY_CACHE_SECONDS)
+        raise _error(refusal)
+
+
+def _no_place_key(window, day):
+    return f"no-place:{window.pk}:{day.isoformat()}"
 
 
 def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
-    """Raise `day_full` or `full` when the day or the window has no place left: one read, no lock.
+    """Raise `day_full` or `full` when the day or the window has no place left: at most one
+    read, no lock.
 
-    The pages and the API ask this before the applicant's details: in a rush most attempts
-    come after the window sold out, and "full" is all they need to hear.
+    The API asks this before the applicant's details: in a rush most attempts come after
+    the window sold out, and "full" is all they need to hear. A refusal for want of a place
+    is kept for AVAILABILITY_CACHE_SECONDS, so the crowd after a sell-out is answered
+    without a query: a place freed meanwhile is offered that much later, as the calendar
+    shows it, and every place taken is still decided on the counters.
     """
+    refusal = cache.get(_no_place_key(window, day))
+    if refusal:
+        raise _error(refusal)
     with connection.cursor() as cursor:
         cursor.execute(_FULL, [window.office_id, day, window.pk, day])
         day_full, window_full = cursor.fetchone()
-    _refuse_no_place(day_full=day_full, window_full=window_full)
+    _refuse_no_place(window=window, day=day, day_full=day_full, window_full=window_full)
 
 
 # Whether a NIK holds an active booking; parameters: NIK, the booked status.
@@ -846,7 +866,7 @@ def _refuse_early(*, office, nik, day, window, phone, email, now) -> bool:
         refuse_blocked(office=office, phone=phone, email=email, niks=[nik], now=now)
     if held:
         raise _error("duplicate")
-    _refuse_no_place(day_full=day_full, window_full=window_full)
+    _refuse_no_place(window=window, day=day, day_full=day_full, window_full=window_full)
     return bool(overridden)
 
 
@@ -1238,8 +1258,7 @@ def _tell_new_booking(booking, group, now):
         subject = {"group": group} if group else {"booking": booking}
         hold_for_contact(phone=booking.phone, now=now, **subject)
     else:
-        # A group's first member stands for the group (record_new_confirmations).
-        record_new_confirmations([booking.pk], now=now)
+        record_new_confirmation(booking, group=group, now=now)
 
 
 def _locked_check(check) -> ContactCheck:

@@ -38,33 +38,52 @@ def record_notifications(booking: Booking, kind: str, *, group=None, now=None) -
     share (`booking` is one of them); without, about the booking alone.
     Call it inside the transaction of the change it reports. A row that exists already for
     this booking or group, kind and change is left as it is, so calling it twice writes
-    nothing more (a new booking's or group's: record_new_confirmations).
+    nothing more (a new booking's or group's: record_new_confirmation).
     Returns the ids of the rows that wait for their first attempt.
     """
-    channels = [channel for channel, field in ADDRESSES.items() if getattr(booking, field)]
-    if not channels:
+    rows = _rows_per_channel(booking, kind, group, now)
+    if not rows:
         return []
-    subject = {"group": group} if group is not None else {"booking": booking}
-    sequence = (group or booking).reschedule_count
-    lost_after = _lost_after(now or clock.now())
-    rows = [
-        Notification(
-            **subject, kind=kind, channel=channel, sequence=sequence, next_attempt_at=lost_after
-        )
-        for channel in channels
-    ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    subject = {"group": group} if group is not None else {"booking": booking}
     waiting = list(
         Notification.objects.filter(
             **subject,
             kind=kind,
-            sequence=sequence,
+            sequence=rows[0].sequence,
             status=Notification.Status.PENDING,
             attempts=0,
         ).values_list("pk", flat=True)
     )
     transaction.on_commit(partial(queue_change, [(pk, 0) for pk in waiting]))
     return waiting
+
+
+def record_new_confirmation(booking: Booking, *, group=None, now=None) -> list[int]:
+    """Write the confirmation of a booking or group inserted in this transaction, one row per
+    channel its contact has, inserted plainly (none can exist yet; on the booking's path, so
+    in one lean statement: bulk.insert); queue them on commit. Returns their ids."""
+    rows = _rows_per_channel(booking, Notification.Kind.CONFIRMATION, group, now)
+    if not rows:
+        return []
+    bulk.insert(rows)
+    waiting = [row.pk for row in rows]
+    transaction.on_commit(partial(queue_change, [(pk, 0) for pk in waiting]))
+    return waiting
+
+
+def _rows_per_channel(booking, kind, group, now) -> list[Notification]:
+    # The unsaved rows of one message about a booking, or its group, one per channel it has.
+    subject = {"group": group} if group is not None else {"booking": booking}
+    sequence = (group or booking).reschedule_count
+    lost_after = _lost_after(now or clock.now())
+    return [
+        Notification(
+            **subject, kind=kind, channel=channel, sequence=sequence, next_attempt_at=lost_after
+        )
+        for channel, field in ADDRESSES.items()
+        if getattr(booking, field)
+    ]
 
 
 def record_entry_notifications(entries, kind: str, *, now=None, first=False) -> list[int]:

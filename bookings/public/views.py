@@ -289,17 +289,18 @@ def _pending(request):
 
 
 def _slot_unavailable(request, office, day, error, status=409):
-    return render(
-        request,
-        "bookings/public/unavailable.html",
-        {
+    # What the crowd that finds a window sold out reads, over and over: kept as the places.
+    part = kept_part(
+        "unavailable",
+        f"{office.pk}:{day.isoformat()}:{error.code}",
+        "bookings/public/_unavailable.html",
+        lambda: {
             "office": office,
-            "day": day,
             "error": error.messages[0],
             "alternatives": next_free_days_after(office, day - timedelta(days=1)),
         },
-        status=status,
     )
+    return render(request, "bookings/public/unavailable.html", {"part": part}, status=status)
 
 
 @never_cache

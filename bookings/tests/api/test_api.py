@@ -5,7 +5,7 @@ from datetime import time, timedelta
 
 import jsonschema_rs
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.test import Client
 from django.utils import translation
 
@@ -510,6 +510,25 @@ def test_a_full_window_is_refused_without_a_transaction(
         response = post(client, "/bookings", booking_body(office, tomorrow, window), **EN)
     assert_error(response, 409, "full")
     assert not any("UPDATE" in query["sql"] for query in captured.captured_queries)
+
+
+def test_a_sold_out_window_is_refused_from_memory_until_a_freed_place_shows(
+    client, tomorrow, now, settings, django_assert_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    office = OfficeFactory(code="tiny", windows=[(time(8), time(10), 1)])
+    window = window_at(office, tomorrow)
+    booked = book(office, tomorrow, window, now)
+    post(client, "/bookings", booking_body(office, tomorrow, window))
+    with django_assert_num_queries(0):  # the crowd after the first refusal
+        response = post(client, "/bookings", booking_body(office, tomorrow, window), **EN)
+    assert_error(response, 409, "full")
+    services.cancel_booking(booking=booked)
+    assert post(client, "/bookings", booking_body(office, tomorrow, window)).status_code == 409
+    # Once the refusal is no longer kept, the freed place is offered.
+    settings.AVAILABILITY_CACHE_SECONDS = 0
+    caches["default"].clear()
+    assert post(client, "/bookings", booking_body(office, tomorrow, window)).status_code == 201
 
 
 # ---- lookup ----------------------------------------------------------------------------------

@@ -243,6 +243,21 @@ def test_the_form_of_a_full_window_says_so_and_offers_other_days(en_client, smal
     assert response.context["alternatives"]
 
 
+def test_the_crowd_at_a_full_window_reads_the_kept_refusal_in_its_language(
+    small_office, settings, django_assert_max_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    day, window = first_slot(small_office)
+    book_with_service(small_office, day, window)
+    Client(HTTP_ACCEPT_LANGUAGE="en").get(form_url(small_office, day, window))
+    with django_assert_max_num_queries(0):
+        response = Client(HTTP_ACCEPT_LANGUAGE="en").get(form_url(small_office, day, window))
+    assert response.status_code == 409
+    assert "This session is full." in page_text(response)
+    indonesian = Client(HTTP_ACCEPT_LANGUAGE="id").get(form_url(small_office, day, window))
+    assert "Kuota sesi ini sudah penuh" in page_text(indonesian)
+
+
 def test_a_closed_day_names_its_reason(en_client, office, slot):
     day, window = slot
     DayOverride.objects.create(office=office, date=day, reason="Cuti bersama kantor")
