@@ -27,6 +27,12 @@ def _at_least(name, measured, threshold, result):
     return Target(name, measured >= threshold, result, measured, threshold)
 
 
+def _share_at_least(name, ratio, threshold, result=None):
+    """A rate's share of its floor against the least it may be, said as a percentage."""
+    said = f"{ratio:.0%} ({ratio / threshold:.2f}× the target)"
+    return _at_least(name, ratio, threshold, result or said)
+
+
 def _under(name, measured, threshold, result):
     return Target(name, measured < threshold, result, measured, threshold)
 
@@ -63,11 +69,10 @@ def judge(results):
         ratio = html["rps"] / h["rps"]
         p99 = html["latency"]["all"]["p99_us"] / 1000
         found.append(
-            _at_least(
+            _share_at_least(
                 "HTML flow: req/s ≥ 40% of `/healthz`",
                 ratio,
                 0.4,
-                f"{ratio:.0%} ({ratio / 0.4:.2f}× the target)",
             )
         )
         found.append(
@@ -107,47 +112,31 @@ def judge(results):
     if sp and floor:
         ratio = sp["rps"] / floor["spread"]["rps"]
         found.append(
-            _at_least(
+            _share_at_least(
                 "Bookings that all succeed: req/s ≥ 50% of the minimal Django view's, same "
                 "server, same concurrency",
                 ratio,
                 0.5,
-                f"{ratio:.0%} ({ratio / 0.5:.2f}× the target)",
             )
         )
     if sp and pg.get("spread"):
         ratio = sp["rps"] / pg["spread"]["tps"]
         found.append(
-            _at_least(
+            _share_at_least(
                 "Bookings that all succeed: req/s ≥ 50% of pgbench tx/s, same SQL, same "
                 "concurrency",
                 ratio,
                 0.5,
-                f"{ratio:.0%} ({ratio / 0.5:.2f}× the target)",
             )
         )
-    availability = results.get("reads", {}).get("availability")
-    if availability and h:
-        ratio = availability["rps"] / h["rps"]
-        found.append(
-            _at_least(
-                "Availability: req/s ≥ 70% of `/healthz`",
-                ratio,
-                0.7,
-                f"{ratio:.0%} ({ratio / 0.7:.2f}× the target)",
-            )
-        )
-    calendar = results.get("reads", {}).get("calendar")
-    if calendar and h:
-        ratio = calendar["rps"] / h["rps"]
-        found.append(
-            _at_least(
-                "Calendar page: req/s ≥ 50% of `/healthz`",
-                ratio,
-                0.5,
-                f"{ratio:.0%} ({ratio / 0.5:.2f}× the target)",
-            )
-        )
+    reads = results.get("reads", {})
+    for kind, label, least in (
+        ("availability", "Availability", 0.7),
+        ("calendar", "Calendar page", 0.5),
+    ):
+        if reads.get(kind) and h:
+            name = f"{label}: req/s ≥ {least:.0%} of `/healthz`"
+            found.append(_share_at_least(name, reads[kind]["rps"] / h["rps"], least))
     found += budget_targets(results.get("queries"))
     found += wire_targets(results.get("wire"))
     rep = results.get("report")
@@ -204,7 +193,7 @@ def judge(results):
         )
     runs = {
         "`/healthz`": h,
-        "availability": availability,
+        "availability": reads.get("availability"),
         "calendar": results.get("reads", {}).get("calendar"),
         "`/healthz` at the end": results.get("healthz_end"),
     }
@@ -353,11 +342,10 @@ def _entry_rush_targets(entries, h):
         ratio = entries["rps"] / h["rps"]
         p99 = entries["latency"]["all"]["p99_us"] / 1000
         found.append(
-            _at_least(
+            _share_at_least(
                 "Entry rush: entries/s ≥ 40% of `/healthz` (issue 8's target of the API rush)",
                 ratio,
                 0.4,
-                f"{ratio:.0%} ({ratio / 0.4:.2f}× the target)",
             )
         )
         found.append(
