@@ -40,7 +40,6 @@ from .models import (
     EntryApplicant,
     NikRelease,
     Notification,
-    Release,
 )
 from .nik import mask_nik, normalize_nik, parse_nik
 from .notifications.messages import addressee
@@ -222,7 +221,7 @@ def check_seen_bookable(*, office: Office, day: date, window: ServiceWindow, see
     _check_slot(office=office, day=day, window=window, now=now)
     if not seen.plan.open:
         raise _error("closed")
-    if office.by_ballot and (seen.release is None or seen.release.state != Release.State.DRAWN):
+    if office.by_ballot and not seen.bookable_range:  # in the horizon (above): not drawn yet
         raise _error("not_released")
     shown = next((w for w in seen.windows if w.window.pk == window.pk), None)
     if shown is None:
