@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from .health import healthz
+from .language import choose_language
 
 admin.site.site_header = _("Antrean Paspor · Immigration office staff")
 admin.site.site_title = _("Antrean Paspor")
@@ -12,7 +13,7 @@ admin.site.index_title = _("Office administration")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("language/<str:code>/", choose_language, name="language"),
     path("admin/reports/monthly/", include("bookings.reports.views")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("bookings.api")),

@@ -140,20 +140,21 @@ def _office_windows(code):
     return office, {window.pk: window for window in windows}
 
 
-def keep_briefly(key, compute):
+def keep_briefly(key, compute, *, kept_in=None):
     """Return compute(), kept under key for AVAILABILITY_CACHE_SECONDS (0: computed each time).
 
     For what a crowd reads over and over; nothing kept here decides a place. A None
-    answer is not kept.
+    answer is not kept. Kept in the default cache, shared by every process, or `kept_in`.
     """
     seconds = settings.AVAILABILITY_CACHE_SECONDS
     if not seconds:
         return compute()
-    found = cache.get(key)
+    kept_in = kept_in or cache
+    found = kept_in.get(key)
     if found is None:
         found = compute()
         if found is not None:
-            cache.set(key, found, seconds)
+            kept_in.set(key, found, seconds)
     return found
 
 

@@ -7,7 +7,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # make it on purpose, never as a side effect of moving code.
 ROUTES = [
     ("healthz", "healthz"),
-    ("i18n/setlang/", "set_language"),
+    ("language/<str:code>/", "language"),
     ("admin/reports/monthly/", "monthly-report"),
     ("admin/", "admin:index"),
     ("admin/login/", "admin:login"),

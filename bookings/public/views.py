@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -52,7 +53,7 @@ from .holding import (
     remember,
     remember_group,
 )
-from .parts import kept_part
+from .parts import kept_page
 
 PENDING_KEY = "antrean_pending_booking"
 # The details typed into the form wait for "check your answers" this long, and no longer.
@@ -118,13 +119,12 @@ def office_calendar(request, code):
     month = _parse_month(request.GET.get("month"), first.replace(day=1))
     if not first.replace(day=1) <= month <= last.replace(day=1):
         month = first.replace(day=1)
-    part = kept_part(
-        "calendar",
-        f"{office.pk}:{month:%Y-%m}",
-        "bookings/public/_office_calendar.html",
+    return kept_page(
+        request,
+        f"calendar:{office.pk}:{month:%Y-%m}",
+        "bookings/public/office.html",
         lambda: _calendar_context(office, month, first, last, now),
     )
-    return render(request, "bookings/public/office.html", {"office": office, "calendar": part})
 
 
 def _calendar_context(office, month, first, last, now):
@@ -134,6 +134,7 @@ def _calendar_context(office, month, first, last, now):
     next_month = (month + timedelta(days=days_in_month)).replace(day=1)
     return {
         **(_ballot_context(office, now) if office.by_ballot else {}),
+        "page_path": f"{reverse('office-calendar', args=[office.code])}?month={month:%Y-%m}",
         "office": office,
         "month": month,
         "weeks": _weeks(month, days),
@@ -196,21 +197,23 @@ def _day(office, day_string):
 def office_day(request, code, day):
     office = _office(code)
     day = _day(office, day)
-    part = kept_part(
-        "day",
-        f"{office.pk}:{day.isoformat()}",
-        "bookings/public/_office_day.html",
+    return kept_page(
+        request,
+        f"day:{office.pk}:{day.isoformat()}",
+        "bookings/public/day.html",
         lambda: _day_context(office, day),
-    )
-    return render(
-        request, "bookings/public/day.html", {"office": office, "day": day, "sessions": part}
     )
 
 
 def _day_context(office, day):
     availability = office_availability(office, day, 1)[0]
     alternatives = [] if availability.bookable else next_free_days_after(office, day)
-    return {"office": office, "day": availability, "alternatives": alternatives}
+    return {
+        "page_path": reverse("office-day", args=[office.code, day.isoformat()]),
+        "office": office,
+        "day": availability,
+        "alternatives": alternatives,
+    }
 
 
 def next_free_days_after(office, day, limit=3):
@@ -246,7 +249,7 @@ def book(request, code, day, window_id):
         seen = office_availability(office, day, 1)[0]
         services.check_seen_bookable(office=office, day=day, window=window, seen=seen)
     except ValidationError as error:
-        return _slot_unavailable(request, office, day, error)
+        return _slot_unavailable(request, office, day, window, error)
     pending = _pending(request)
     if request.method == "POST":
         edited = edited_applicants(request.POST)
@@ -288,19 +291,21 @@ def _pending(request):
     return pending
 
 
-def _slot_unavailable(request, office, day, error, status=409):
+def _slot_unavailable(request, office, day, window, error, status=409):
     # What the crowd that finds a window sold out reads, over and over: kept as the places.
-    part = kept_part(
-        "unavailable",
-        f"{office.pk}:{day.isoformat()}:{error.code}",
-        "bookings/public/_unavailable.html",
+    page_path = reverse("booking-form", args=[office.code, day.isoformat(), window.pk])
+    return kept_page(
+        request,
+        f"unavailable:{office.pk}:{day.isoformat()}:{window.pk}:{error.code}",
+        "bookings/public/unavailable.html",
         lambda: {
+            "page_path": page_path,
             "office": office,
             "error": error.messages[0],
             "alternatives": next_free_days_after(office, day - timedelta(days=1)),
         },
+        status=status,
     )
-    return render(request, "bookings/public/unavailable.html", {"part": part}, status=status)
 
 
 @never_cache

@@ -161,13 +161,13 @@ def test_home_page_is_in_english_when_the_browser_asks(client, office):
 
 
 def test_language_switch_keeps_english_for_the_next_pages(client, office):
-    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("home")})
+    response = client.get(reverse("language", args=["en"]), {"next": reverse("home")})
     assert response.status_code == 302
     html = client.get(reverse("booking-lookup")).content.decode()
     assert "Enter your booking code and your NIK" in html
     assert "Bahasa Indonesia" in html  # the switch now offers the way back
 
-    client.post(reverse("set_language"), {"language": "id", "next": reverse("home")})
+    client.get(reverse("language", args=["id"]), {"next": reverse("home")})
     html = client.get(reverse("booking-lookup")).content.decode()
     assert "Masukkan kode pendaftaran dan NIK Anda" in html
 

@@ -9,13 +9,17 @@ from types import SimpleNamespace
 import icalendar
 import pytest
 from django.conf import settings as django_settings
+from django.contrib import messages
+from django.contrib.messages.storage.fallback import FallbackStorage
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from antrean.sessions import SessionStore
 from bookings import services
 from bookings.availability import office_availability
 from bookings.models import Booking, Notification
+from bookings.public.views import office_calendar
 from bookings.templatetags.antrean import long_date
 from bookings.tests.factories import (
     applicant_data,
@@ -614,24 +618,51 @@ def test_a_browser_asking_for_english_gets_english(en_client, office):
     assert "Book a passport appointment" in page_text(response)
 
 
-def test_the_language_switch_sets_the_language_with_csrf(office):
-    browser = Client(enforce_csrf_checks=True)
-    response = browser.get(reverse("office-calendar", args=[office.code]))
-    assert html_lang(response) == "id"
-    assert 'name="language" value="en"' in response.content.decode()
-    next_url = reverse("office-calendar", args=[office.code])
-    response = browser.post(
-        reverse("set_language"),
-        {"language": "en", "next": next_url, "csrfmiddlewaretoken": csrf_token_of(response)},
-    )
-    assert response.status_code == 302
-    assert response["Location"] == next_url
-    response = browser.get(next_url)
-    assert html_lang(response) == "en"
-    assert 'name="language" value="id"' in response.content.decode()
+def language_link(response, code) -> str:
+    """The address of the language switch's link to `code` on a page."""
+    found = re.search(rf'<a href="([^"]+)"[^>]* lang="{code}"', response.content.decode())
+    return found[1].replace("&amp;", "&")
 
-    forged = Client(enforce_csrf_checks=True)
-    assert forged.post(reverse("set_language"), {"language": "en"}).status_code == 403
+
+def test_the_language_switch_is_a_link_back_to_the_page(clock, office):
+    browser = Client(enforce_csrf_checks=True)
+    calendar_url = reverse("office-calendar", args=[office.code])
+    # A link shared with a tracking parameter: the switch comes back to the page itself.
+    response = browser.get(f"{calendar_url}?month=2017-10&fbclid=IwAR0x")
+    assert html_lang(response) == "id"
+    link = language_link(response, "en")
+    assert link == f"/language/en/?next=/offices/{office.code}/%3Fmonth%3D2017-10"
+    response = browser.get(link)
+    assert response.status_code == 302
+    assert response["Location"] == f"{calendar_url}?month=2017-10"
+    assert response.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert response.cookies[django_settings.LANGUAGE_COOKIE_NAME]["httponly"]
+    response = browser.get(response["Location"])
+    assert html_lang(response) == "en"
+    assert "October 2017" in page_text(response)
+    assert language_link(response, "id").startswith("/language/id/?next=")
+
+
+@pytest.mark.parametrize("back", ["https://evil.example/", "//evil.example/", "javascript:x"])
+def test_the_language_switch_goes_nowhere_off_the_site(client, office, back):
+    response = client.get(reverse("language", args=["en"]), {"next": back})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+
+
+def test_the_language_switch_knows_only_the_sites_languages(client, office):
+    assert client.get(reverse("language", args=["fr"])).status_code == 404
+    assert client.post(reverse("language", args=["en"])).status_code == 405
+    assert django_settings.LANGUAGE_COOKIE_NAME not in client.cookies
+
+
+def test_pages_without_a_form_give_no_csrf_cookie(client, office, slot):
+    day, _window = slot
+    for url in (reverse("office-calendar", args=[office.code]), day_url(office, day)):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert django_settings.CSRF_COOKIE_NAME not in response.cookies
+        assert "csrfmiddlewaretoken" not in response.content.decode()
 
 
 @pytest.mark.skipif(
@@ -805,12 +836,18 @@ def test_a_kept_calendar_is_kept_per_language(office, settings):
     assert "Choose a day" in english and "Pilih hari" not in english
 
 
-def test_a_kept_calendar_shows_no_one_elses_token(office, settings):
-    # The part is rendered without the request: each visitor's page has its own CSRF token.
+def test_a_kept_page_is_the_same_for_everyone_but_a_message_is_for_its_reader(rf, office, settings):
     settings.AVAILABILITY_CACHE_SECONDS = 60
     url = reverse("office-calendar", args=[office.code])
     first, second = Client().get(url), Client().get(url)
-    assert csrf_token_of(first) != csrf_token_of(second)
+    assert first.content == second.content
+    # A visitor with a message waiting reads it on a page rendered for them alone.
+    request = rf.get(url)
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    messages.success(request, "A new code is on its way.")
+    assert "A new code is on its way." in office_calendar(request, office.code).content.decode()
+    assert Client().get(url).content == first.content
 
 
 def test_the_kept_blank_form_never_shows_anyones_answers(client, office, slot, settings):
