@@ -32,6 +32,7 @@ REGIONS = {
     "html_rush": "737101",
     "spread": "317101",
     "profile": "910101",
+    "profile_html": "517101",
     "warmup_html": "510101",
     "group_rush": "947101",
     "entry_rush": "337401",

@@ -33,6 +33,20 @@ def profile(stack, plan):
             "api_book.lua",
             {"region": "910102", "slots": slots_of(plan, "palembang", full_day["date"])},
         ),
+        # The HTML flow where every step has a place to offer (form, submit, check, confirm,
+        # booking page), on one day of each office as in a rush.
+        "html": (
+            "html_flow.lua",
+            {
+                "region": REGIONS["profile_html"],
+                "slots": [
+                    s
+                    for c in plan["offices"]
+                    if c.startswith("bench-0")
+                    for s in slots_of(plan, c, rush_day(plan, c, 2)["date"])
+                ],
+            },
+        ),
         "availability": ("paths.lua", {"paths": ["/api/v1/offices/palembang/availability"]}),
         "healthz": ("paths.lua", {"paths": ["/healthz"]}),
     }

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import BoundField
 from django.forms.utils import ErrorList
+from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -139,8 +140,14 @@ class ApplicantsForm:
             self._errors.append(
                 gettext("One booking holds at most %(max)d applicants.") % {"max": self.max}
             )
-        self.forms = [
-            self._form(number, data, None if self.is_bound else given, today)
+        self._data, self._initial, self._today = data, None if self.is_bound else given, today
+
+    @cached_property
+    def forms(self) -> list:
+        """Each applicant's form, made when first asked: a blank page is drawn from the kept
+        fields (book.html) and never needs them."""
+        return [
+            self._form(number, self._data, self._initial, self._today)
             for number in range(1, self.count + 1)
         ]
 
@@ -172,6 +179,8 @@ class ApplicantsForm:
 
     @property
     def errors(self) -> list:
+        if not self.is_bound:  # nothing sent, nothing wrong yet
+            return list(self._errors)
         return [*self._errors, *(form.errors for form in self.forms if form.errors)]
 
     def __iter__(self):

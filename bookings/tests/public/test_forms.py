@@ -7,7 +7,13 @@ import pytest
 from django.utils import translation
 
 from bookings.applicants import Applicant, ApplicantDetailsForm, check_details
-from bookings.public.forms import ApplicantForm, CancelForm, LookupForm, RescheduleForm
+from bookings.public.forms import (
+    ApplicantForm,
+    ApplicantsForm,
+    CancelForm,
+    LookupForm,
+    RescheduleForm,
+)
 from bookings.tests import factories
 from bookings.tests.factories import make_nik
 
@@ -359,3 +365,13 @@ def test_the_apis_checks_clean_and_refuse_as_the_form_does(changes):
     assert said == expected
     if form.is_valid():
         assert cleaned == form.cleaned_data
+
+
+def test_the_applicants_forms_are_made_only_when_asked_for():
+    # A blank page is drawn from the kept fields (book.html): nothing to make, nothing wrong.
+    blank = ApplicantsForm(today=TODAY)
+    assert blank.is_blank and blank.errors == [] and not blank.is_group
+    assert "forms" not in vars(blank)
+    sent = ApplicantsForm({**applicant_data(), "nik": "123"}, today=TODAY)
+    assert not sent.is_valid()
+    assert sent.errors and len(sent.forms) == 1
