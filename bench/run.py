@@ -15,7 +15,6 @@ import sys
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
-from functools import partial
 
 from bench.ballot_draw import ballot_draw
 from bench.config import BASE_DIR, OUT_DIR, RESULTS, Config, log
@@ -28,7 +27,6 @@ from bench.phases import (
     celery_drain,
     reads,
     report,
-    rush,
     slots_of,
     spread,
     warm_up,
@@ -36,7 +34,7 @@ from bench.phases import (
 )
 from bench.profiling import profile
 from bench.results import build_table, write_results
-from bench.rush_runs import api_rushes
+from bench.rush_runs import api_rushes, html_rushes
 from bench.stack import Stack, start_web
 from bench.targets import exit_status, judge, verdict_lines
 from bench.wire import wire
@@ -77,21 +75,7 @@ def run(config, stack, results):
     if config.wants("api_rush"):
         results["api_rush"] = api_rushes(stack, plan, config.rush_attempts)
     if config.wants("html_rush"):
-        results["html_rush"] = measured(
-            stack,
-            "html_rush",
-            partial(
-                rush,
-                stack,
-                plan,
-                "html_rush",
-                "makassar",
-                "html_flow.lua",
-                config.html_flows,
-                "flow",
-                "booked",
-            ),
-        )
+        results["html_rush"] = html_rushes(stack, plan, config.html_flows)
     if config.wants("group_rush"):
         results["group_rush"] = measured(
             stack, "group_rush", lambda attempt: group_rush(stack, plan, attempt)

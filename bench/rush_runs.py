@@ -1,4 +1,5 @@
-"""The API rush made BENCH_RUSH_RUNS times, each on a fresh office-day with new NIKs (issue 18)."""
+"""The API and HTML rushes made BENCH_RUSH_RUNS times, each on a fresh office-day with new NIKs
+(issue 18)."""
 
 import statistics
 
@@ -6,7 +7,6 @@ from bench.config import log, region
 from bench.load import measured
 from bench.phases import rush
 
-OFFICE = "palembang"
 TRIES = 3  # a run and at most two more when others disturbed it (bench.load.measured)
 
 
@@ -36,14 +36,24 @@ def run_summary(summary):
 
 
 def api_rushes(stack, plan, attempts):
-    """Run the API rush on Palembang's bookable days from the second on (the last one is the
-    page weights' own): each run, and each run made again, on a day of its own. Return the
-    median run's summary with every run's figures in `runs`."""
+    """The API rush on Palembang: `attempts` bookings by API each run."""
+    return rushes(stack, plan, "api_rush", "palembang", "api_book.lua", attempts, "book", "201")
+
+
+def html_rushes(stack, plan, flows):
+    """The HTML rush on Makassar: `flows` browsers each run, from the form to the booking."""
+    return rushes(stack, plan, "html_rush", "makassar", "html_flow.lua", flows, "flow", "booked")
+
+
+def rushes(stack, plan, name, office, script, attempts, kind, success):
+    """Run a rush BENCH_RUSH_RUNS times on the office's bookable days from the second on (the
+    last one is the page weights' own): each run, and each run made again, on a day of its
+    own. Return the median run's summary with every run's figures in `runs`."""
     runs = stack.config.rush_runs
-    days = iter(plan["offices"][OFFICE]["days"][1:-1])
-    left = len(plan["offices"][OFFICE]["days"][1:-1])
+    days = iter(plan["offices"][office]["days"][1:-1])
+    left = len(plan["offices"][office]["days"][1:-1])
     if left < runs:
-        log(f"api_rush: {OFFICE} has {left} fresh bookable days: {left} runs, not {runs}")
+        log(f"{name}: {office} has {left} fresh bookable days: {left} runs, not {runs}")
         runs = left
     summaries = []
     for number in range(runs):
@@ -54,19 +64,19 @@ def api_rushes(stack, plan, attempts):
             return rush(
                 stack,
                 plan,
-                "api_rush",
-                OFFICE,
-                "api_book.lua",
+                name,
+                office,
+                script,
                 attempts,
-                "book",
-                "201",
+                kind,
+                success,
                 attempt,
                 day=next(days),
-                region_code=region("api_rush", TRIES * number + attempt),
+                region_code=region(name, TRIES * number + attempt),
             )
 
-        log(f"api_rush: run {number + 1} of {runs}")
-        summary = measured(stack, f"api_rush {number + 1}", once, tries=tries)
+        log(f"{name}: run {number + 1} of {runs}")
+        summary = measured(stack, f"{name} {number + 1}", once, tries=tries)
         left -= summary["attempts"]
         summaries.append(summary)
     kept = dict(median_run(summaries))

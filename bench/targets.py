@@ -64,35 +64,7 @@ def judge(results):
     h = results.get("healthz")
     api = results.get("api_rush")
     found += _api_rush_targets(api, h)
-    html = results.get("html_rush")
-    if html and h:
-        ratio = html["rps"] / h["rps"]
-        p99 = html["latency"]["all"]["p99_us"] / 1000
-        found.append(
-            _share_at_least(
-                "HTML flow: req/s ≥ 40% of `/healthz`",
-                ratio,
-                0.4,
-            )
-        )
-        found.append(
-            _under(
-                "HTML flow: p99 < 500 ms",
-                p99,
-                500,
-                f"p99 {p99:.0f} ms ({p99 / 500:.2f}× the limit)",
-            )
-        )
-    if html:
-        c = html["check"]
-        found.append(
-            _check(
-                "HTML rush: no overbooking, no place left unsold, no 5xx",
-                html,
-                f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
-                f"{c['places_left']} left, {c['server_errors']} 5xx",
-            )
-        )
+    found += _html_rush_targets(results.get("html_rush"), h)
     group = results.get("group_rush")
     if group:
         c = group["check"]
@@ -206,6 +178,43 @@ def judge(results):
                 ", ".join(f"{name} {count} 5xx" for name, count in errors.items()),
                 correctness=True,
                 listed=False,
+            )
+        )
+    return found
+
+
+def _html_rush_targets(html, h):
+    """The HTML flow of issue 18: its rate and p99 the median of its runs, every run checked."""
+    found = []
+    runs = (html or {}).get("runs") or ([run_summary(html)] if html else [])
+    of = f" (median of {len(runs)} runs)" if len(runs) > 1 else ""
+    if html and h:
+        ratio = statistics.median(run["rps"] for run in runs) / h["rps"]
+        p99 = statistics.median(run["p99_ms"] for run in runs)
+        found.append(_share_at_least(f"HTML flow: req/s ≥ 40% of `/healthz`{of}", ratio, 0.4))
+        found.append(
+            _under(
+                f"HTML flow: p99 < 500 ms{of}",
+                p99,
+                500,
+                f"p99 {p99:.0f} ms ({p99 / 500:.2f}× the limit)",
+            )
+        )
+    if html:
+        c = html["check"]
+        failed = sum(not run["ok"] for run in runs)
+        found.append(
+            _check(
+                "HTML rush: no overbooking, no place left unsold, no 5xx"
+                + (f", in each of {len(runs)} runs" if len(runs) > 1 else ""),
+                html,
+                (
+                    f"{failed} of {len(runs)} runs failed their check; the median run: "
+                    if len(runs) > 1
+                    else ""
+                )
+                + f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
+                f"{c['places_left']} left, {c['server_errors']} 5xx",
             )
         )
     return found

@@ -46,6 +46,7 @@ def issue_18(run):  # noqa: F811
     found["healthz"]["rps"] = 1000
     found["api_rush"]["connections"] = 100
     found["api_rush"]["runs"] = rush_runs([550, 650, 620, 700, 580], [150, 250, 180, 190, 170])
+    found["html_rush"]["runs"] = rush_runs([380, 450, 420], [520, 470, 480])
     found["floor"] = {
         "sellout": wrk_run(900, {"book 201": 135, "book 409 full": 2865}, 60, 90, 120)
         | {"check": rush_check()},
@@ -111,6 +112,24 @@ def test_one_rush_run_that_failed_its_check_fails_the_run(issue_18):
     assert failed.name == "Rush: no overbooking, no place left unsold, no 5xx, in each of 5 runs"
     assert failed.result.startswith("1 of 5 runs failed their check; the median run: 135")
     assert exit_status(judge(issue_18)) == 1
+
+
+def test_the_html_flow_is_judged_on_the_median_of_its_runs(issue_18):
+    targets = by_name(judge(issue_18))
+
+    rate = targets["HTML flow: req/s ≥ 40% of `/healthz` (median of 3 runs)"]
+    assert (rate.measured, rate.met) == (pytest.approx(0.42), True)
+    p99 = targets["HTML flow: p99 < 500 ms (median of 3 runs)"]
+    assert (p99.measured, p99.met) == (480, True)
+    issue_18["html_rush"]["runs"][1]["ok"] = False
+    issue_18["html_rush"]["every_attempt_ok"] = False
+    [failed] = failed_checks(judge(issue_18))
+    assert (
+        failed.name == "HTML rush: no overbooking, no place left unsold, no 5xx, in each of 3 runs"
+    )
+    table = build_table(issue_18, judge(issue_18))
+    [row] = [line for line in table.splitlines() if line.startswith("| HTML rush, each of")]
+    assert "| 380 / 420 / 450 req/s | p99 470 / 480 / 520 |" in row
 
 
 def test_the_table_gives_the_spread_of_the_rush_runs(issue_18):
