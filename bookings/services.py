@@ -215,10 +215,12 @@ def check_seen_bookable(*, office: Office, day: date, window: ServiceWindow, see
     calendar last saw them (`seen`, a DayAvailability): no query.
 
     For a page before the applicant's details; the booking decides on the day's plan and
-    counters as they are.
+    counters as they are. A window found full since `seen` was read is refused as it was
+    found (refuse_if_full), so a crowd stops filling in a form for places already gone.
     """
     now = now or clock.now()
     _check_slot(office=office, day=day, window=window, now=now)
+    _refuse_kept_full(window, day)
     if not seen.plan.open:
         raise _error("closed")
     if office.by_ballot and not seen.bookable_range:  # in the horizon (above): not drawn yet
@@ -348,8 +350,10 @@ def create_booking(
         # The counters last: their locks are held for two statements and the commit, so a
         # crowd wanting one window waits on them as little as can be. A refusal rolls the
         # booking back with them.
-        places.take(office, plan, window)
+        filled = places.take(office, plan, window)
         _refuse_claimed(office, day, window, 1, now)
+        if filled.day or filled.window:
+            transaction.on_commit(partial(_keep_filled, plan, window, filled))
 
     count_code_sending(booking.phone, client)
     # The whole transaction under a fresh code, not a savepoint around the insert: two
@@ -816,8 +820,24 @@ def _refuse_no_place(*, window, day, day_full: bool, window_full: bool) -> None:
         raise _error(refusal)
 
 
+def _keep_filled(plan, window, filled):
+    # A booking took the last place of its window or day: the crowd that follows is refused
+    # from memory at once, as after a refusal, not when the calendar's places are read again.
+    windows = plan.windows if filled.day else [window]
+    refusal = _full_refusal(day_full=filled.day, window_full=filled.window)
+    kept = {_no_place_key(each, plan.date): refusal for each in windows}
+    cache.set_many(kept, settings.AVAILABILITY_CACHE_SECONDS)
+
+
 def _no_place_key(window, day):
     return f"no-place:{window.pk}:{day.isoformat()}"
+
+
+def _refuse_kept_full(window, day):
+    # A window or day found full a moment ago (_refuse_no_place): refused again from memory.
+    refusal = cache.get(_no_place_key(window, day))
+    if refusal:
+        raise _error(refusal)
 
 
 def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
@@ -830,9 +850,7 @@ def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
     without a query: a place freed meanwhile is offered that much later, as the calendar
     shows it, and every place taken is still decided on the counters.
     """
-    refusal = cache.get(_no_place_key(window, day))
-    if refusal:
-        raise _error(refusal)
+    _refuse_kept_full(window, day)
     with connection.cursor() as cursor:
         cursor.execute(_FULL, [window.office_id, day, window.pk, day])
         day_full, window_full = cursor.fetchone()

@@ -10,6 +10,8 @@ created just before it is taken, and no other: an insert waits for whoever is ch
 row with the same key, so creating a day's other rows would wait out of that order.
 """
 
+from typing import NamedTuple
+
 from django.db import connection, transaction
 from django.db.models import F, Max, Sum
 from django.db.models.functions import Greatest
@@ -35,24 +37,36 @@ WINDOW_FULL_SQL = (
 # id, date, count (for each condition). Online bookings count against the online quota too.
 _TAKE_DAY = {
     True: f"UPDATE {OfficeDay._meta.db_table} SET booked = booked + %s"  # noqa: S608 - model's table
-    " WHERE office_id = %s AND date = %s AND booked + %s <= quota",
+    " WHERE office_id = %s AND date = %s AND booked + %s <= quota"
+    " RETURNING booked >= quota",
     False: f"UPDATE {OfficeDay._meta.db_table}"  # noqa: S608 - the model's table, values bound
     " SET booked = booked + %s, online_booked = online_booked + %s"
     " WHERE office_id = %s AND date = %s AND booked + %s <= quota"
-    " AND online_booked + %s <= online_quota",
+    " AND online_booked + %s <= online_quota"
+    " RETURNING booked >= quota OR online_booked >= online_quota",
 }
 # The same of a window on a date; parameters: count, window id, date, count.
 _TAKE_WINDOW = (
     f"UPDATE {WindowDay._meta.db_table} SET booked = booked + %s"  # noqa: S608 - model's table
     " WHERE window_id = %s AND date = %s AND booked + %s <= capacity"
+    " RETURNING booked >= capacity"
 )
 
 
-def _taken(sql, params) -> bool:
-    # Plain SQL on the booking's path: the ORM took longer to build these than to run them.
+def _take(sql, params) -> bool | None:
+    # None when no row matched; else whether the places taken were the last. Plain SQL on
+    # the booking's path: the ORM took longer to build these than to run them.
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount > 0
+        row = cursor.fetchone()
+    return None if row is None else bool(row[0])
+
+
+class Filled(NamedTuple):
+    """Whether the places just taken were the last of their office-day, and of their window."""
+
+    day: bool
+    window: bool
 
 
 class NoPlace(Exception):
@@ -87,18 +101,22 @@ def _ensure_window_day(window, day):
     )
 
 
-def take_day(office, plan: DayPlan, *, uses_reserve, count=1):
-    """Count `count` more bookings on an office-day, all or none, or raise NoPlace("day")."""
+def take_day(office, plan: DayPlan, *, uses_reserve, count=1) -> bool:
+    """Count `count` more bookings on an office-day, all or none, or raise NoPlace("day");
+    return whether they were its last places (online ones, unless `uses_reserve`)."""
     _require_transaction()
     changes = [count] if uses_reserve else [count, count]
     params = [*changes, office.pk, plan.date, *([count] * len(changes))]
-    if _taken(_TAKE_DAY[uses_reserve], params):
-        return
+    filled = _take(_TAKE_DAY[uses_reserve], params)
+    if filled is not None:
+        return filled
     # No row matched: full, or not created yet. Create it if missing (another transaction
     # may be creating it right now; the insert then waits for it) and try once more.
     ensure_office_day(office, plan)
-    if not _taken(_TAKE_DAY[uses_reserve], params):
+    filled = _take(_TAKE_DAY[uses_reserve], params)
+    if filled is None:
         raise NoPlace("day", _day_left(office, plan.date, uses_reserve) if count > 1 else 0)
+    return filled
 
 
 def _day_left(office, day, uses_reserve):
@@ -109,19 +127,23 @@ def _day_left(office, day, uses_reserve):
     return max(left, 0)
 
 
-def take_window(window, day, count=1):
-    """Count `count` more bookings in a window on a date, all or none, or raise NoPlace."""
+def take_window(window, day, count=1) -> bool:
+    """Count `count` more bookings in a window on a date, all or none, or raise NoPlace;
+    return whether they were its last places."""
     _require_transaction()
     params = [count, window.pk, day, count]
-    if _taken(_TAKE_WINDOW, params):
-        return
+    filled = _take(_TAKE_WINDOW, params)
+    if filled is not None:
+        return filled
     _ensure_window_day(window, day)  # as in take_day: this window's row only
-    if not _taken(_TAKE_WINDOW, params):
+    filled = _take(_TAKE_WINDOW, params)
+    if filled is None:
         left = 0
         if count > 1:  # one place asked: none is left, no need to read
             row = WindowDay.objects.get(window=window, date=day)
             left = max(row.capacity - row.booked, 0)
         raise NoPlace("window", left)
+    return filled
 
 
 def release_day(office, day, *, uses_reserve, count=1):
@@ -139,11 +161,11 @@ def release_window(window, day, count=1):
     )
 
 
-def take(office, plan: DayPlan, window, *, uses_reserve=False, count=1):
-    """Take `count` places, all or none, on an office-day and, unless a walk-in, its window."""
-    take_day(office, plan, uses_reserve=uses_reserve, count=count)
-    if window is not None:
-        take_window(window, plan.date, count)
+def take(office, plan: DayPlan, window, *, uses_reserve=False, count=1) -> Filled:
+    """Take `count` places, all or none, on an office-day and, unless a walk-in, its window;
+    return whether they were the last of the day and of the window."""
+    day = take_day(office, plan, uses_reserve=uses_reserve, count=count)
+    return Filled(day=day, window=window is not None and take_window(window, plan.date, count))
 
 
 def take_counts(office, plans: dict, days: dict, windows: dict) -> None:

@@ -479,6 +479,44 @@ def test_a_full_window_on_a_day_with_room_is_said_as_full(now, tomorrow):
     refuse_if_full(window=window_at(office, tomorrow, 10), day=tomorrow)
 
 
+def test_the_last_place_taken_turns_the_crowd_away_from_memory(
+    now, tomorrow, settings, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    office = OfficeFactory(windows=[(time(8), time(10), 1), (time(10), time(12), 5)])
+    early, late = window_at(office, tomorrow, 8), window_at(office, tomorrow, 10)
+    with django_capture_on_commit_callbacks(execute=True):
+        book(office, tomorrow, now=now)  # the 08:00 window's one place
+    with django_assert_num_queries(0), refused("full"):
+        refuse_if_full(window=early, day=tomorrow)
+    with django_assert_num_queries(1):  # still room: asked of the counters
+        refuse_if_full(window=late, day=tomorrow)
+
+
+def test_the_last_place_of_a_day_turns_away_every_window_of_it(
+    now, tomorrow, settings, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    office = OfficeFactory(
+        daily_quota=1, walk_in_reserve=0, windows=[(time(8), time(10), 5), (time(10), time(12), 5)]
+    )
+    windows = [window_at(office, tomorrow, hour) for hour in (8, 10)]
+    with django_capture_on_commit_callbacks(execute=True):
+        book(office, tomorrow, now=now)
+    for window in windows:
+        with django_assert_num_queries(0), refused("day_full"):
+            refuse_if_full(window=window, day=tomorrow)
+
+
+def test_a_booking_rolled_back_keeps_no_refusal(now, tomorrow, settings):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    office = OfficeFactory(windows=[(time(8), time(10), 1)])
+    with transaction.atomic():
+        book(office, tomorrow, now=now)
+        transaction.set_rollback(True)
+    refuse_if_full(window=window_at(office, tomorrow, 8), day=tomorrow)  # room again
+
+
 def test_cancelling_writes_a_cancellation_per_channel(office, now, tomorrow):
     booking = book(office, tomorrow, now=now)
 

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.messages.storage.fallback import FallbackStorage
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -260,6 +261,21 @@ def test_the_crowd_at_a_full_window_reads_the_kept_refusal_in_its_language(
     assert "This session is full." in page_text(response)
     indonesian = Client(HTTP_ACCEPT_LANGUAGE="id").get(form_url(small_office, day, window))
     assert "Kuota sesi ini sudah penuh" in page_text(indonesian)
+
+
+def test_the_form_says_full_once_a_booking_found_the_window_full(small_office, settings, en_client):
+    # The calendar's places are kept a while; a refusal for want of a place reaches the form
+    # at once, so the crowd stops typing details for a place already gone.
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    day, window = first_slot(small_office)
+    assert en_client.get(form_url(small_office, day, window)).status_code == 200
+    book_with_service(small_office, day, window)
+    assert en_client.get(form_url(small_office, day, window)).status_code == 200  # kept: room
+    with pytest.raises(ValidationError):
+        book_with_service(small_office, day, window)  # another NIK, no place
+    response = en_client.get(form_url(small_office, day, window))
+    assert response.status_code == 409
+    assert "This session is full." in page_text(response)
 
 
 def test_a_closed_day_names_its_reason(en_client, office, slot):
