@@ -185,83 +185,67 @@ def judge(results):
 
 def _html_rush_targets(html, h):
     """The HTML flow of issue 18: its rate and p99 the median of its runs, every run checked."""
-    found = []
-    runs = (html or {}).get("runs") or ([run_summary(html)] if html else [])
-    of = f" (median of {len(runs)} runs)" if len(runs) > 1 else ""
-    if html and h:
-        ratio = statistics.median(run["rps"] for run in runs) / h["rps"]
-        p99 = statistics.median(run["p99_ms"] for run in runs)
-        found.append(_share_at_least(f"HTML flow: req/s ≥ 40% of `/healthz`{of}", ratio, 0.4))
-        found.append(
-            _under(
-                f"HTML flow: p99 < 500 ms{of}",
-                p99,
-                500,
-                f"p99 {p99:.0f} ms ({p99 / 500:.2f}× the limit)",
-            )
-        )
-    if html:
-        c = html["check"]
-        failed = sum(not run["ok"] for run in runs)
-        found.append(
-            _check(
-                "HTML rush: no overbooking, no place left unsold, no 5xx"
-                + (f", in each of {len(runs)} runs" if len(runs) > 1 else ""),
-                html,
-                (
-                    f"{failed} of {len(runs)} runs failed their check; the median run: "
-                    if len(runs) > 1
-                    else ""
-                )
-                + f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
-                f"{c['places_left']} left, {c['server_errors']} 5xx",
-            )
-        )
-    return found
+    return _rush_targets(
+        html,
+        h,
+        rate=("HTML flow: req/s ≥ 40% of `/healthz`", 0.4),
+        p99=("HTML flow: p99 < 500 ms", 500),
+        check="HTML rush: no overbooking, no place left unsold, no 5xx",
+        outcome=lambda c: (
+            f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
+            f"{c['places_left']} left, {c['server_errors']} 5xx"
+        ),
+    )
 
 
 def _api_rush_targets(api, h):
     """The API rush of issue 18: its rate and p99 the median of its runs, every run checked."""
+    clients = f" at {api['connections']} clients" if api and "connections" in api else ""
+    return _rush_targets(
+        api,
+        h,
+        rate=("Rush: attempts/s ≥ 60% of `/healthz`", 0.6),
+        p99=(f"Rush: p99 < 200 ms{clients}", 200),
+        check="Rush: no overbooking, no place left unsold, no 5xx",
+        outcome=lambda c: (
+            f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
+            f"{c['successes']} answered 201, {c['places_left']} places left, "
+            f"{c['windows_over_capacity']} windows over capacity, {c['server_errors']} 5xx"
+        ),
+    )
+
+
+def _rush_targets(rush, h, *, rate, p99, check, outcome):
+    """A rush's rate (name, least share of `/healthz`) and p99 (name, limit in ms) judged on
+    the median of its runs, and its check on every run; outcome(check) tells the median run's."""
     found = []
-    runs = (api or {}).get("runs") or ([run_summary(api)] if api else [])
-    if api and h:
+    runs = (rush or {}).get("runs") or ([run_summary(rush)] if rush else [])
+    of = f" (median of {len(runs)} runs)" if len(runs) > 1 else ""
+    if rush and h:
         ratio = statistics.median(run["rps"] for run in runs) / h["rps"]
-        p99 = statistics.median(run["p99_ms"] for run in runs)
-        of = f" (median of {len(runs)} runs)" if len(runs) > 1 else ""
-        found.append(
-            _at_least(
-                f"Rush: attempts/s ≥ 60% of `/healthz`{of}",
-                ratio,
-                0.6,
-                f"{ratio:.0%} ({ratio / 0.6:.2f}× the target)",
-            )
-        )
+        found.append(_share_at_least(f"{rate[0]}{of}", ratio, rate[1]))
+        latency, limit = statistics.median(run["p99_ms"] for run in runs), p99[1]
         found.append(
             _under(
-                "Rush: p99 < 200 ms"
-                + (f" at {api['connections']} clients" if "connections" in api else "")
-                + of,
-                p99,
-                200,
-                f"p99 {p99:.0f} ms ({p99 / 200:.2f}× the limit)",
+                f"{p99[0]}{of}",
+                latency,
+                limit,
+                f"p99 {latency:.0f} ms ({latency / limit:.2f}× the limit)",
             )
         )
-    if api:
-        c = api["check"]
+    if rush:
         failed = sum(not run["ok"] for run in runs)
+        several = len(runs) > 1
         found.append(
             _check(
-                "Rush: no overbooking, no place left unsold, no 5xx"
-                + (f", in each of {len(runs)} runs" if len(runs) > 1 else ""),
-                api,
+                check + (f", in each of {len(runs)} runs" if several else ""),
+                rush,
                 (
                     f"{failed} of {len(runs)} runs failed their check; the median run: "
-                    if len(runs) > 1
+                    if several
                     else ""
                 )
-                + f"{_rush_sold(c)} bookings for {c['free_before']} free places, "
-                f"{c['successes']} answered 201, {c['places_left']} places left, "
-                f"{c['windows_over_capacity']} windows over capacity, {c['server_errors']} 5xx",
+                + outcome(rush["check"]),
             )
         )
     return found
