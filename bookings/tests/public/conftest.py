@@ -101,6 +101,7 @@ def plain_http_cookies(settings):
     # The live server speaks plain HTTP; production cookies are Secure-only.
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    settings.LANGUAGE_COOKIE_SECURE = False
 
 
 @pytest.fixture

@@ -48,6 +48,32 @@ def _focus_order(page, presses):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_language_switch_keeps_the_page_and_the_choice_on_a_phone(
+    live_server, clock, office, phone, screenshots, plain_http_cookies, own_connections
+):
+    page = phone("id-ID")
+    # A link shared on a social network, with its tracking parameter.
+    page.goto(f"{live_server.url}/offices/{office.code}/?month=2017-10&fbclid=IwAR0x")
+    assert page.get_attribute("html", "lang") == "id"
+    assert "Oktober 2017" in page.inner_text("main")
+    screenshots(page, "calendar-id")
+
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(f"**/offices/{office.code}/?month=2017-10")
+    assert page.get_attribute("html", "lang") == "en"
+    assert "October 2017" in page.inner_text("main")
+    screenshots(page, "calendar-en")
+
+    # The choice holds on the next pages, whatever the phone's own language.
+    page.get_by_role("link", name="Check a booking").click()
+    page.wait_for_url("**/bookings/lookup/")
+    assert page.get_attribute("html", "lang") == "en"
+    page.get_by_role("link", name="Bahasa Indonesia").click()
+    page.wait_for_url("**/bookings/lookup/")
+    assert page.get_attribute("html", "lang") == "id"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_book_look_up_and_cancel_on_a_phone(
     live_server, office, phone, screenshots, queued, plain_http_cookies, own_connections
 ):
