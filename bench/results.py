@@ -2,7 +2,7 @@
 
 from bench.config import RESULTS
 from bench.load import status_counts
-from bench.rush_runs import spread_of
+from bench.rush_runs import share_of_healthz, spread_of
 from bench.targets import BUDGETS
 
 BEGIN_MARK = "<!-- bench:begin (written by `make bench`; edit outside these marks) -->"
@@ -263,7 +263,8 @@ def _spread_text(values, fmt):
 def _rush_runs_row(label, unit, rush, h):
     """Return the row of a rush's spread over its runs (min / median / max)."""
     runs = rush["runs"]
-    ratios = [run["rps"] / h["rps"] for run in runs]
+    ratios = [share_of_healthz(run, h) for run in runs]
+    paired = all(run.get("healthz_rps") for run in runs)
     failed = sum(not run["ok"] for run in runs)
     again = sum(run["attempts"] > 1 for run in runs)
     return (
@@ -271,7 +272,8 @@ def _rush_runs_row(label, unit, rush, h):
         _spread_text([run["rps"] for run in runs], lambda v: f"{v:,.0f}") + f" {unit}",
         "p99 " + _spread_text([run["p99_ms"] for run in runs], lambda v: f"{v:.0f}"),
         f"{len(runs) - failed} of {len(runs)} runs passed their check",
-        _spread_text(ratios, lambda v: f"{v:.2f}") + " of `/healthz`",
+        _spread_text(ratios, lambda v: f"{v:.2f}")
+        + (" of the `/healthz` just before each run" if paired else " of `/healthz`"),
         f"{failed} failed",
         f"{again} made again" if again else "",
     )

@@ -4,10 +4,11 @@
 import statistics
 
 from bench.config import log, region
-from bench.load import measured
+from bench.load import measured, run_wrk
 from bench.phases import rush
 
 TRIES = 3  # a run and at most two more when others disturbed it (bench.load.measured)
+UNIT_SECONDS = 3  # the /healthz measured just before each run
 
 
 def spread_of(values):
@@ -32,7 +33,13 @@ def run_summary(summary):
         "ok": summary["check"]["ok"] and summary["every_attempt_ok"],
         "attempts": summary["attempts"],
         "others_cpu": summary["others_cpu"],
+        "healthz_rps": summary.get("healthz_rps"),
     }
+
+
+def share_of_healthz(run, healthz):
+    """A run's rate as a share of the /healthz measured just before it, else of `healthz`."""
+    return run["rps"] / (run.get("healthz_rps") or healthz["rps"])
 
 
 def api_rushes(stack, plan, attempts):
@@ -61,7 +68,12 @@ def rushes(stack, plan, name, office, script, attempts, kind, success):
         tries = max(1, min(TRIES, left - (runs - number - 1)))
 
         def once(attempt, number=number):
-            return rush(
+            # A /healthz of its own just before: the run's unit, under the machine as the
+            # rush finds it (other tenants change both from one minute to the next).
+            unit = run_wrk(
+                stack, f"{name}-healthz", "paths.lua", {"paths": ["/healthz"]}, seconds=UNIT_SECONDS
+            )
+            found = rush(
                 stack,
                 plan,
                 name,
@@ -74,6 +86,8 @@ def rushes(stack, plan, name, office, script, attempts, kind, success):
                 day=next(days),
                 region_code=region(name, TRIES * number + attempt),
             )
+            found["healthz_rps"] = unit["rps"]
+            return found
 
         log(f"{name}: run {number + 1} of {runs}")
         summary = measured(stack, f"{name} {number + 1}", once, tries=tries)

@@ -4,7 +4,7 @@ import statistics
 from dataclasses import dataclass
 
 from bench.load import server_errors
-from bench.rush_runs import run_summary
+from bench.rush_runs import run_summary, share_of_healthz
 from bench.wire import FIRST_VISIT_LIMIT, LATER_VISIT_LIMIT
 
 
@@ -222,7 +222,7 @@ def _rush_targets(rush, h, *, rate, p99, check, outcome):
     runs = (rush or {}).get("runs") or ([run_summary(rush)] if rush else [])
     of = f" (median of {len(runs)} runs)" if len(runs) > 1 else ""
     if rush and h:
-        ratio = statistics.median(run["rps"] for run in runs) / h["rps"]
+        ratio = statistics.median(share_of_healthz(run, h) for run in runs)
         found.append(_share_at_least(f"{rate[0]}{of}", ratio, rate[1]))
         latency, limit = statistics.median(run["p99_ms"] for run in runs), p99[1]
         found.append(
