@@ -245,11 +245,9 @@ def _slot(code, day, window_id):
 def book(request, code, day, window_id):
     office, day, window = _slot(code, day, window_id)
     today = clock.office_today(office)
-    try:
-        seen = office_availability(office, day, 1)[0]
-        services.check_seen_bookable(office=office, day=day, window=window, seen=seen)
-    except ValidationError as error:
-        return _slot_unavailable(request, office, day, window, error)
+    unbookable = _unbookable(request, office, day, window)
+    if unbookable is not None:
+        return unbookable
     pending = _pending(request)
     if request.method == "POST":
         edited = edited_applicants(request.POST)
@@ -291,6 +289,17 @@ def _pending(request):
     return pending
 
 
+def _unbookable(request, office, day, window):
+    """The page of a window that cannot be booked as the calendar last saw it, or as a booking
+    found it a moment ago (services.check_seen_bookable); None while it can be."""
+    try:
+        seen = office_availability(office, day, 1)[0]
+        services.check_seen_bookable(office=office, day=day, window=window, seen=seen)
+    except ValidationError as error:
+        return _slot_unavailable(request, office, day, window, error)
+    return None
+
+
 def _slot_unavailable(request, office, day, window, error, status=409):
     # What the crowd that finds a window sold out reads, over and over: kept as the places.
     page_path = reverse("booking-form", args=[office.code, day.isoformat(), window.pk])
@@ -313,6 +322,11 @@ def _slot_unavailable(request, office, day, window, error, status=409):
 @require_http_methods(["GET", "POST"])
 def check_answers(request, code, day, window_id):
     office, day, window = _slot(code, day, window_id)
+    # Answers are not checked for a place known gone: the applicant picks another day and
+    # finds them typed in (the pending details serve every form of the office).
+    unbookable = _unbookable(request, office, day, window) if request.method == "GET" else None
+    if unbookable is not None:
+        return unbookable
     pending = _pending(request)
     if not pending or pending["office"] != office.code:
         return redirect("booking-form", code=office.code, day=day.isoformat(), window_id=window.pk)

@@ -831,7 +831,10 @@ def test_group_form_costs_what_the_form_for_one_costs(office, slot, django_asser
     assert counts[1] == counts[5]
 
 
-def test_group_check_page_query_count(client, office, slot, django_assert_max_num_queries):
+def test_group_check_page_query_count(
+    client, office, slot, settings, django_assert_max_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60  # the day's places, read by the form, are kept
     client.post(form_url(office, *slot), family_data(5))
     with django_assert_max_num_queries(3):
         assert client.get(check_url(office, *slot)).status_code == 200

@@ -278,6 +278,27 @@ def test_the_form_says_full_once_a_booking_found_the_window_full(small_office, s
     assert "This session is full." in page_text(response)
 
 
+def test_the_check_page_of_a_place_gone_offers_other_days_with_the_answers_kept(
+    small_office, settings, en_client
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    day, window = first_slot(small_office)
+    typed = applicant_data(full_name="Rahmat Hidayat")
+    assert en_client.post(form_url(small_office, day, window), typed).status_code == 302
+    book_with_service(small_office, day, window)  # someone else took the place meanwhile
+    with pytest.raises(ValidationError):
+        book_with_service(small_office, day, window)  # and the next one found it gone
+
+    response = en_client.get(check_url(small_office, day, window))
+    assert response.status_code == 409
+    assert "This session is full." in page_text(response)
+    other = response.context["alternatives"][0]
+    free = next(shown.window for shown in other.windows if shown.remaining)
+    form = en_client.get(form_url(small_office, other.date, free))
+    assert form.status_code == 200
+    assert "Rahmat Hidayat" in form.content.decode()
+
+
 def test_a_closed_day_names_its_reason(en_client, office, slot):
     day, window = slot
     DayOverride.objects.create(office=office, date=day, reason="Cuti bersama kantor")
