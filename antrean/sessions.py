@@ -44,17 +44,22 @@ class SessionStore(db.SessionStore):
             return self.create()
         data = self.encode(self._get_session(no_load=must_create))
         expires = self.get_expiry_date()
-        table = connections[self._using].ops.quote_name(self.model._meta.db_table)
+        using = router.db_for_write(self.model)
+        table = connections[using].ops.quote_name(self.model._meta.db_table)
         if must_create:
             sql = (
                 f"INSERT INTO {table} (session_data, expire_date, session_key) VALUES (%s, %s, %s)"  # noqa: S608 - the model's table
             )
         else:
             sql = f"UPDATE {table} SET session_data = %s, expire_date = %s WHERE session_key = %s"  # noqa: S608 - the model's table
-        params = [data, expires, self._session_key]
+        # Alone, a statement is its own transaction. Inside another (a test, a view that
+        # writes in one), a savepoint keeps a refused key from spoiling the rest.
+        own = (
+            transaction.atomic(using=using) if connections[using].in_atomic_block else nullcontext()
+        )
         try:
-            with self._own_transaction(), connections[self._using].cursor() as cursor:
-                cursor.execute(sql, params)
+            with own, connections[using].cursor() as cursor:
+                cursor.execute(sql, [data, expires, self._session_key])
                 written = cursor.rowcount
         except IntegrityError:
             if must_create:
@@ -62,15 +67,3 @@ class SessionStore(db.SessionStore):
             raise
         if not written:
             raise UpdateError  # the session was deleted meanwhile (a logout elsewhere)
-
-    @property
-    def _using(self):
-        return router.db_for_write(self.model)
-
-    def _own_transaction(self):
-        # Alone, a statement is its own transaction. Inside another (a test, a view that
-        # writes in one), a savepoint keeps a refused key from spoiling the rest.
-        return transaction.atomic(using=self._using) if self._in_transaction() else nullcontext()
-
-    def _in_transaction(self):
-        return connections[self._using].in_atomic_block

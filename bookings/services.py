@@ -816,16 +816,20 @@ def _refuse_no_place(*, window, day, day_full: bool, window_full: bool) -> None:
     # Refused for want of a place: kept for the crowd that follows (refuse_if_full).
     refusal = _full_refusal(day_full=day_full, window_full=window_full)
     if refusal:
-        cache.set(_no_place_key(window, day), refusal, settings.AVAILABILITY_CACHE_SECONDS)
+        _keep_refusal([window], day, refusal)
         raise _error(refusal)
 
 
 def _keep_filled(plan, window, filled):
     # A booking took the last place of its window or day: the crowd that follows is refused
     # from memory at once, as after a refusal, not when the calendar's places are read again.
-    windows = plan.windows if filled.day else [window]
     refusal = _full_refusal(day_full=filled.day, window_full=filled.window)
-    kept = {_no_place_key(each, plan.date): refusal for each in windows}
+    _keep_refusal(plan.windows if filled.day else [window], plan.date, refusal)
+
+
+def _keep_refusal(windows, day, refusal):
+    # What _refuse_kept_full answers for these windows on that day, for as long as places.
+    kept = {_no_place_key(window, day): refusal for window in windows}
     cache.set_many(kept, settings.AVAILABILITY_CACHE_SECONDS)
 
 
