@@ -264,6 +264,9 @@ CELERY_BEAT_SCHEDULE = {
 BOOKING_MAX_RESCHEDULES = env.int("BOOKING_MAX_RESCHEDULES", default=1)
 # Applicants one booking may hold: a family or a group travelling together.
 BOOKING_GROUP_MAX = env.int("BOOKING_GROUP_MAX", default=5)
+# Minutes one applicant takes at a counter, for the wait estimates of an office that has not
+# yet served anyone (after that, the moving average of its own services: bookings.queue.board).
+QUEUE_SERVICE_MINUTES = env.int("QUEUE_SERVICE_MINUTES", default=10)
 # Active bookings one phone number or e-mail address may hold across offices (0: no limit).
 BOOKINGS_PER_CONTACT = env.int("BOOKINGS_PER_CONTACT", default=5)
 # A new online booking or group holds its place and NIKs this long until the one-time code

@@ -1,4 +1,4 @@
-"""Bookings and the notification outbox."""
+"""Bookings, their visits at the office and the notification outbox."""
 
 from datetime import datetime, time, timedelta
 
@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from offices.models import Office, ServiceWindow, Weekday
+from offices.models import Counter, Office, ServiceWindow, Weekday
 
 from .nik import mask_email, mask_nik, mask_phone
 
@@ -251,6 +251,92 @@ class Booking(models.Model):
 
     def can_reschedule(self, now) -> bool:
         return not self.reschedule_refusal(now)
+
+
+class Visit(models.Model):
+    """An applicant's turn at the office: from check-in through a counter's call and service.
+
+    Made at check-in (bookings.services); each later step is a change in bookings.queue.calls,
+    and every step's time is kept, so waits are measured (bookings.queue.waits).
+    """
+
+    class Line(models.TextChoices):
+        ONLINE = "A", _("Booked online")
+        WALK_IN = "B", _("Walk-in")
+        PRIORITY = "P", _("Priority")
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        CALLED = "called", _("Called")
+        SERVING = "serving", _("Being served")
+        DONE = "done", _("Finished")
+        MISSED = "missed", _("Did not answer")
+
+    # At a counter: called and not yet finished. A counter has at most one such visit.
+    AT_COUNTER = (State.CALLED, State.SERVING)
+
+    booking = models.OneToOneField(
+        Booking, on_delete=models.CASCADE, related_name="visit", verbose_name=_("booking")
+    )
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="visits", verbose_name=_("office")
+    )
+    date = models.DateField(_("date"))
+    line = models.CharField(_("line"), max_length=1, choices=Line.choices)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.WAITING)
+    # The place in its line, earliest first: the booked window's start for the online line,
+    # the check-in for the others; the moment of a skip sends it to the back.
+    queued_at = models.DateTimeField(_("in the queue from"))
+    counter = models.ForeignKey(
+        Counter,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visits",
+        verbose_name=_("counter"),
+    )
+    calls = models.PositiveSmallIntegerField(_("calls"), default=0)
+    skips = models.PositiveSmallIntegerField(_("skips"), default=0)
+    called_at = models.DateTimeField(_("first called"), null=True, blank=True)
+    last_called_at = models.DateTimeField(_("last called"), null=True, blank=True)
+    serving_at = models.DateTimeField(_("service started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("called by"),
+    )
+
+    class Meta:
+        ordering = ["date", "queued_at"]
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter"],
+                condition=Q(state__in=["called", "serving"]),
+                name="visit_one_per_counter",
+                violation_error_message=_("This counter is already serving an applicant."),
+            ),
+            models.CheckConstraint(
+                condition=Q(state="waiting") | Q(called_at__isnull=False),
+                name="visit_called_has_time",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["office", "date", "line", "queued_at"],
+                condition=Q(state="waiting"),
+                name="visit_waiting",
+            ),
+            models.Index(fields=["office", "date", "last_called_at"], name="visit_calls"),
+        ]
+
+    def __str__(self):
+        return f"{self.booking.queue_number} ({self.get_state_display()})"
 
 
 class NikRelease(models.Model):

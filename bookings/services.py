@@ -40,6 +40,7 @@ from .models import (
     EntryApplicant,
     NikRelease,
     Notification,
+    Visit,
 )
 from .nik import mask_nik, normalize_nik, parse_nik
 from .notifications.messages import addressee
@@ -49,6 +50,7 @@ from .notifications.outbox import (
     record_new_confirmations,
     record_notifications,
 )
+from .queue import order
 
 CODE_DRAWS = 3  # codes drawn at most for one booking before giving up
 LAPSE_BATCH = 500  # unconfirmed subjects lapsed in one run of the beat
@@ -776,8 +778,7 @@ def check_in_group(*, office: Office, code: str, by=None, now=None) -> list[Book
             raise _error("group_nothing_active")
         for member in members:
             member.office = office
-            _give_queue_number(member, now)
-            member.save(update_fields=["queue_number", "status", "checked_in_at", "updated_at"])
+            _check_in_one(member, now)
     return members
 
 
@@ -1010,18 +1011,32 @@ def release_nik(*, nik: str, office: Office, reason: str, by, now=None) -> Booki
     return booking
 
 
-def _queue_letter(booking):
-    if booking.is_priority:
-        return "P"
-    return "B" if booking.channel == Booking.Channel.WALK_IN else "A"
-
-
-def _give_queue_number(booking, now):
-    booking.queue_number = places.next_queue_number(
-        booking.office, booking.date, _queue_letter(booking)
+def _give_queue_number(booking, now) -> str:
+    """Number a booking checked in now in the line it joins (its letter); return the line."""
+    line = order.line_at_check_in(
+        walk_in=booking.channel == Booking.Channel.WALK_IN,
+        priority=booking.is_priority,
+        window_ends_at=booking.ends_at,
+        now=now,
     )
+    booking.queue_number = places.next_queue_number(booking.office, booking.date, line)
     booking.status = Booking.Status.CHECKED_IN
     booking.checked_in_at = now
+    return line
+
+
+def _join_queue(booking, line, now):
+    # An online applicant waits for their window's start; the others from their check-in.
+    queued_at = max(booking.starts_at, now) if line == order.ONLINE else now
+    Visit.objects.create(
+        booking=booking, office=booking.office, date=booking.date, line=line, queued_at=queued_at
+    )
+
+
+def _check_in_one(booking, now):
+    line = _give_queue_number(booking, now)
+    booking.save(update_fields=["queue_number", "status", "checked_in_at", "updated_at"])
+    _join_queue(booking, line, now)
 
 
 def check_in(*, office: Office, code: str, by=None, now=None) -> Booking:
@@ -1047,8 +1062,7 @@ def check_in(*, office: Office, code: str, by=None, now=None) -> Booking:
             raise _error("already_checked_in", number=booking.queue_number)
         if booking.status != Booking.Status.BOOKED:
             raise _error("not_checked_in_status", status=booking.get_status_display())
-        _give_queue_number(booking, now)
-        booking.save(update_fields=["queue_number", "status", "checked_in_at", "updated_at"])
+        _check_in_one(booking, now)
     return booking
 
 
@@ -1106,8 +1120,9 @@ def register_walk_in(
             booking.override_reason = override_reason
         if not own_office and not booking.override_reason:
             raise _error("not_your_office")  # the place taken above goes back with the rollback
-        _give_queue_number(booking, now)
+        line = _give_queue_number(booking, now)
         _insert(booking)
+        _join_queue(booking, line, now)
     return booking
 
 

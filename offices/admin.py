@@ -25,7 +25,7 @@ from .access import (
     staff_office_ids,
     staff_offices,
 )
-from .models import DayOverride, Office, PassportFee, ServiceWindow
+from .models import Counter, DayOverride, Office, PassportFee, ServiceWindow
 
 # Scope ---------------------------------------------------------------------------------
 
@@ -251,6 +251,9 @@ class OfficeForm(forms.ModelForm):
             "open_weekdays",
             "province_code",
             "release_mode",
+            "priority_calls_in_row",
+            "online_calls_per_walk_in",
+            "skips_before_no_show",
             "staff",
         ]
 
@@ -278,6 +281,13 @@ class ServiceWindowInline(admin.TabularInline):
     ordering = ["weekday", "start"]
 
 
+class CounterInline(admin.TabularInline):
+    model = Counter
+    fields = ["name", "interview", "payment", "pick_up", "clerk"]
+    readonly_fields = ["clerk"]
+    extra = 0
+
+
 @admin.register(Office)
 class OfficeAdmin(ServiceErrorsAdmin):
     form = OfficeForm
@@ -294,7 +304,7 @@ class OfficeAdmin(ServiceErrorsAdmin):
     list_filter = ["timezone", "release_mode"]
     search_fields = ["name", "code", "city"]
     filter_horizontal = ["staff"]
-    inlines = [ServiceWindowInline]
+    inlines = [ServiceWindowInline, CounterInline]
     # Only a superuser changes what an office is; office staff change how it serves.
     identity_fields = ["code", "name", "city", "timezone", "staff"]
 

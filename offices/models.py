@@ -1,11 +1,12 @@
-"""Offices (Kanim), their service windows, day overrides, passport fees and place counters."""
+"""Offices (Kanim), their service windows, counters (loket), day overrides, passport fees and place
+counters."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q, Sum
 from django.utils.translation import gettext_lazy as _
@@ -96,6 +97,34 @@ class Office(models.Model):
         verbose_name=_("staff"),
         related_name="offices",
         blank=True,
+    )
+    # How the counters call the checked-in applicants (bookings.queue.order).
+    priority_calls_in_row = models.PositiveSmallIntegerField(
+        _("priority calls in a row"),
+        default=3,
+        db_default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_(
+            "Priority applicants are called first, but after this many priority calls in a "
+            "row the next ordinary applicant is called."
+        ),
+    )
+    online_calls_per_walk_in = models.PositiveSmallIntegerField(
+        _("online calls per walk-in"),
+        default=3,
+        db_default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("After this many applicants with a booking, the next walk-in is called."),
+    )
+    skips_before_no_show = models.PositiveSmallIntegerField(
+        _("skips before a no-show"),
+        default=2,
+        db_default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_(
+            "An applicant who does not answer a call goes to the back of the queue; after "
+            "this many skips they are marked as not answering."
+        ),
     )
     history = HistoricalRecords(excluded_fields=["staff"])
 
@@ -221,6 +250,54 @@ class ServiceWindow(models.Model):
                     % {"total": others + self.capacity, "limit": office.online_quota}
                 }
             )
+
+
+class Counter(models.Model):
+    """A counter (loket) of an office: the services it gives and the clerk signed in to it."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.CASCADE, related_name="counters", verbose_name=_("office")
+    )
+    name = models.CharField(_("name"), max_length=40, help_text=_("As the display shows it."))
+    interview = models.BooleanField(
+        _("photo and interview"),
+        default=True,
+        help_text=_("Calls the checked-in applicants: the queue numbers A, B and P."),
+    )
+    payment = models.BooleanField(_("payment"), default=False)
+    pick_up = models.BooleanField(_("passport pick-up"), default=False)
+    clerk = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="counter",
+        verbose_name=_("clerk signed in"),
+        editable=False,
+    )
+    history = HistoricalRecords(excluded_fields=["clerk"])
+
+    class Meta:
+        ordering = ["office", "name"]
+        verbose_name = _("counter")
+        verbose_name_plural = _("counters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["office", "name"],
+                name="counter_unique_name",
+                violation_error_message=_("This office already has a counter of this name."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def services(self) -> list[str]:
+        """Return the names of the services it gives, in the order the display shows them."""
+        flags = [("interview", self.interview), ("payment", self.payment)]
+        flags.append(("pick_up", self.pick_up))
+        return [str(self._meta.get_field(name).verbose_name) for name, on in flags if on]
 
 
 class DayOverride(models.Model):

@@ -249,6 +249,19 @@ def raise_quota_by_one(office, plan: DayPlan, *, uses_reserve):
     OfficeDay.objects.filter(office=office, date=plan.date).update(**changes)
 
 
+def lock_day(office, day) -> bool:
+    """Lock an office-day's row until the transaction ends (the counters' calls wait on it, one
+    at a time); return whether the row exists."""
+    _require_transaction()
+    return (
+        OfficeDay.objects.select_for_update(no_key=True)
+        .filter(office=office, date=day)
+        .values_list("pk", flat=True)
+        .first()
+        is not None
+    )
+
+
 def next_queue_number(office, day, letter: str) -> str:
     """Return the office-day's next number in line `letter` (A, B or P), under the day's lock."""
     _require_transaction()

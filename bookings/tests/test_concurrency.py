@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
 from bookings import ballots, closures, services
-from bookings.models import Booking, BookingGroup, EntryApplicant, Offer, Release
+from bookings.models import Booking, BookingGroup, EntryApplicant, Offer, Release, Visit
+from bookings.queue import calls
 from bookings.services import (
     cancel_booking,
     check_in,
@@ -28,6 +29,7 @@ from bookings.tests.factories import (
     window_at,
 )
 from offices import places
+from offices.models import Counter as Loket
 from offices.models import OfficeDay, WindowDay
 from offices.schedule import day_plan
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
@@ -281,6 +283,44 @@ def test_concurrent_check_ins_get_distinct_consecutive_queue_numbers(now, tomorr
         office=office, date=tomorrow, status=Booking.Status.BOOKED
     ).exists()
     assert_counters_match_bookings()
+
+
+def test_counters_calling_at_once_never_call_one_applicant_twice(now, tomorrow):
+    """Eight clerks press "call next" and "finish" as fast as they can until nobody waits."""
+    office = OfficeFactory(code="palembang", priority_calls_in_row=2, online_calls_per_walk_in=2)
+    for _ in range(30):
+        check_in(office=office, code=book(office, tomorrow, 8, now).code, now=ON_WEDNESDAY)
+    for reason in ["far_away"] * 6 + ["elderly"] * 4:
+        register_walk_in(
+            office=office, applicant=silent_applicant(), reason=reason, by=None, now=ON_WEDNESDAY
+        )
+    counters = []
+    for index in range(8):
+        user = get_user_model().objects.create_user(f"loket{index}", is_staff=True)
+        counter = Loket.objects.create(office=office, name=f"Loket {index + 1}")
+        counters.append(calls.sign_in(counter=counter, by=user))
+    at_eight = datetime(2017, 9, 6, 8, 0, tzinfo=WIB)
+
+    def serve_until_nobody_waits(counter):
+        served = []
+        while (
+            visit := calls.call_next(counter=counter, by=counter.clerk, now=at_eight)
+        ) is not None:
+            served.append(visit.pk)
+            calls.finish(counter=counter, by=counter.clerk, now=at_eight)
+        return served
+
+    outcomes = run_together([partial(serve_until_nobody_waits, c) for c in counters])
+
+    served = [pk for _kind, pks in outcomes for pk in pks]
+    assert len(served) == 40
+    assert len(set(served)) == 40
+    assert set(Visit.objects.values_list("state", flat=True)) == {Visit.State.DONE}
+    assert Visit.objects.filter(calls=1).count() == 40
+    # One at a time, the calls followed the rule: no more than two priority calls in a row
+    # while ordinary applicants waited.
+    lines = "".join(Visit.objects.order_by("last_called_at", "pk").values_list("line", flat=True))
+    assert "PPP" not in lines[: lines.rfind("A")]
 
 
 def test_concurrent_reschedules_cancels_and_bookings_keep_counters_true(now):

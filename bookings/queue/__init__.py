@@ -1,0 +1,1 @@
+"""The day at the office: the order of calls, the counters' calls, the waiting room, the waits."""
