@@ -133,6 +133,7 @@ class BookingAdmin(ReadOnlyRowsMixin, ListFiltersOnlyMixin, OfficeScopedMixin, a
         return [
             path("today/", view(staff_views.today), name="bookings_booking_today"),
             path("check-in/", view(staff_views.check_in), name="bookings_booking_check_in"),
+            path("counter/", view(staff_views.counter), name="bookings_booking_counter"),
             path("walk-in/", view(staff_views.walk_in), name="bookings_booking_walk_in"),
             path("find/", view(staff_views.find), name="bookings_booking_find"),
             path("signals/", view(staff_views.signals), name="bookings_booking_signals"),

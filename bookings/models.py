@@ -257,7 +257,7 @@ class Visit(models.Model):
     """An applicant's turn at the office: from check-in through a counter's call and service.
 
     Made at check-in (bookings.services); each later step is a change in bookings.queue.calls,
-    and every step's time is kept, so waits are measured (bookings.queue.waits).
+    and every step's time is kept, so waits are measured (bookings.reports.waits).
     """
 
     class Line(models.TextChoices):

@@ -5,7 +5,7 @@ from django.db import DatabaseError
 from django.urls import re_path
 from ninja import NinjaAPI, Swagger
 
-from . import ballots, errors, groups
+from . import ballots, errors, groups, queue
 from .endpoints import booking_examples, router
 
 DESCRIPTION = """\
@@ -98,6 +98,7 @@ errors.install(api)
 api.add_router("", router)
 api.add_router("", groups.router)
 api.add_router("", ballots.router)
+api.add_router("", queue.router)
 
 _patterns, _app, app_name = api.urls
 for _pattern in _patterns:

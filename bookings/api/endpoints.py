@@ -99,7 +99,7 @@ def office_by_code(code) -> Office:
     return office
 
 
-def _find(code, nik) -> Booking:
+def booking_by_code(code, nik) -> Booking:
     """Return the booking of a code and NIK; the same 404 when either is wrong."""
     booking = services.find_booking(normalize_code(code), clean_nik(nik))
     if booking is None:
@@ -380,7 +380,7 @@ def lookup_booking(request, code: BookingCode, payload: NikIn):
 
     `closure` tells what an office's closure did to it, if one did.
     """
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     return booking_answer(booking, move=closures.move_of(booking))
 
 
@@ -396,7 +396,7 @@ def cancel_booking(request, code: BookingCode, payload: NikIn):
 
     A member of a group cancelled alone stays in the group; the others keep their places.
     """
-    booking = services.cancel_booking(booking=_find(code, payload.nik))
+    booking = services.cancel_booking(booking=booking_by_code(code, payload.nik))
     group_code = booking.group.code if booking.group_id else None
     return {"code": booking.code, "status": booking.status, "group_code": group_code}
 
@@ -413,7 +413,7 @@ def reschedule_booking(request, code: BookingCode, payload: RescheduleIn):
 
     A member of a group moved alone leaves the group (`group_code` becomes null).
     """
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     booking = services.reschedule_booking(
         booking=booking, day=payload.date, window=window_by_id(payload.window)
     )
@@ -430,7 +430,7 @@ def reschedule_booking(request, code: BookingCode, payload: RescheduleIn):
 def keep_moved_booking(request, code: BookingCode, payload: NikIn):
     """Record that the applicant keeps the new time an office's closure moved them to (a
     group's member answers for the whole group). 409 nothing_to_keep when no move stands."""
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     move = closures.keep_moved(booking=booking)
     return booking_answer(booking, move=move)
 
@@ -446,7 +446,7 @@ def priority_choices(request, code: BookingCode, payload: NikIn):
     """For a booking an office's closure cancelled for want of a place: the days with room
     for it (with its group's members), up to `closure.choose_until`, also past the public
     horizon. 409 not_priority when no priority choice is open."""
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     now = clock.now()
     move = ClosureMove.objects.latest_for(booking)
     if not closures.can_choose(move, booking, now):
@@ -481,7 +481,7 @@ def choose_with_priority(request, code: BookingCode, payload: RescheduleIn):
     """Book again, on the date and window chosen, a booking an office's closure cancelled for
     want of a place (with its group's members cancelled with it): the same codes, before
     the places open to others. 409 not_priority, not_in_range, no_place or duplicate."""
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     closures.choose_with_priority(
         booking=booking, day=payload.date, window=window_by_id(payload.window)
     )
@@ -502,7 +502,7 @@ def join_waiting_list(request, code: BookingCode, payload: NikIn):
     freed place they fit is offered to them first, by message (`closure.answer` becomes
     waiting). 409 not_priority, no_waiting_list (the office is not on a ballot) or
     entered_already."""
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     closures.join_waiting_list(booking=booking)
     return booking_answer(booking, move=closures.latest_move(booking))
 
@@ -545,7 +545,7 @@ def confirm_contact(request, code: BookingCode, payload: ContactCodeIn):
     then the booking holds its place for CONTACT_CONFIRM_MINUTES only. 422 for a wrong code
     (a try used), 409 `contact_code_tries` once the tries are used, `contact_check_over` once
     the booking has lapsed."""
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     check = services.confirm_contact(check=_check_of(booking), code=payload.one_time_code)
     return contact_answer(check, booking.code)
 
@@ -560,6 +560,6 @@ def confirm_contact(request, code: BookingCode, payload: ContactCodeIn):
 def resend_contact_code(request, code: BookingCode, payload: NikIn):
     """Send a new one-time code in place of the last one, once `resend_after` has passed (429
     `contact_code_wait` before); 409 `contact_code_sends` once all codes are sent."""
-    booking = _find(code, payload.nik)
+    booking = booking_by_code(code, payload.nik)
     check = services.resend_contact_code(check=_check_of(booking), client=client_key(request))
     return Status(202, contact_answer(check, booking.code))

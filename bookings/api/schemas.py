@@ -365,3 +365,65 @@ class EntryChangeIn(NikIn):
 class RescheduleIn(NikIn):
     date: IsoDate
     window: WindowId
+
+
+# ---- the day at the office: the live queue ---------------------------------------------------
+
+
+class CounterStateOut(Schema):
+    name: str = Field(examples=["Loket 2"])
+    number: str | None = Field(
+        examples=["A-014"], description="The queue number called to it; null when idle."
+    )
+    state: Literal["idle", "called", "serving"]
+
+
+class QueueOut(Schema):
+    office: str = Field(examples=["palembang"])
+    local_time: str = Field(
+        pattern=_TIME, examples=["09:40"], description="Now, in the office's time (WIB/WITA/WIT)."
+    )
+    waiting: int = Field(description="Checked-in applicants not yet called today.")
+    counters_open: int = Field(
+        description="Photo-and-interview counters with a clerk signed in: those that call."
+    )
+    median_wait_minutes: float | None = Field(
+        description="Today's median from check-in to the first call; null before anyone is called."
+    )
+    service_minutes: float = Field(
+        description="The moving average of a service at this office, in minutes."
+    )
+    measured: bool = Field(
+        description="Whether service_minutes comes from the office's own recent services (else "
+        "the default, before it has served anyone)."
+    )
+    counters: list[CounterStateOut]
+    upcoming: list[str] = Field(
+        examples=[["P-003", "A-015", "B-007"]],
+        description="The next queue numbers, in the order they will be called.",
+    )
+
+
+class WaitOut(Schema):
+    low: int = Field(examples=[20])
+    high: int = Field(examples=[30])
+
+
+class PositionOut(Schema):
+    number: str = Field(examples=["A-014"])
+    state: Literal["waiting", "called", "serving", "done", "missed"] = Field(
+        description="missed: called and did not answer; the applicant sees an officer."
+    )
+    counter: str | None = Field(
+        examples=["Loket 2"], description="Where to go once called or served; null otherwise."
+    )
+    ahead: int = Field(description="Applicants to be called first; 0 unless waiting.")
+    wait_minutes: WaitOut | None = Field(
+        description="The estimated wait as a range, rounded to 5 minutes; null unless waiting."
+    )
+    window_starts: str | None = Field(
+        pattern=_TIME,
+        examples=["10:00"],
+        description="An online applicant who came early waits for their session's start "
+        "(office time); null otherwise.",
+    )

@@ -4,11 +4,14 @@ from functools import partial
 
 from django.urls import path
 
-from . import ballots, closed, contact_code, groups, views
+from . import ballots, closed, contact_code, display, groups, turn, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("offices/<slug:code>/", views.office_calendar, name="office-calendar"),
+    # Before the day's route, which would take "display" for a day.
+    path("offices/<slug:code>/display/", display.display, name="office-display"),
+    path("offices/<slug:code>/display.json", display.display_data, name="office-display-data"),
     path("offices/<slug:code>/<str:day>/", views.office_day, name="office-day"),
     path("offices/<slug:code>/<str:day>/<int:window_id>/book/", views.book, name="booking-form"),
     path(
@@ -26,6 +29,7 @@ urlpatterns = [
     path("bookings/<str:code>/keep/", closed.keep, name="booking-keep"),
     path("bookings/<str:code>/choose/", closed.choose, name="booking-choose"),
     path("bookings/<str:code>/wait/", closed.wait, name="booking-wait"),
+    path("queue/<str:token>/", turn.turn, name="queue-turn"),
     path("groups/<str:code>/", groups.group_detail, name="group-detail"),
     path("groups/<str:code>/keep/", partial(closed.keep, group=True), name="group-keep"),
     path("groups/<str:code>/choose/", partial(closed.choose, group=True), name="group-choose"),

@@ -169,11 +169,9 @@ def position(visit: Visit, now: datetime | None = None) -> Position:
     counters = Counter.objects.filter(office=office, interview=True, clerk__isnull=False).count()
     minutes, _measured = service_minutes(office, now)
     early = visit.line == order.ONLINE and visit.queued_at > now
-    return Position(
-        number,
-        visit.state,
-        "",
-        ahead,
-        estimate(ahead, counters, minutes),
-        visit.queued_at if early else None,
-    )
+    wait = estimate(ahead, counters, minutes)
+    if early:  # called no sooner than their window's start
+        until = (visit.queued_at - now).total_seconds() / 60
+        low = max(wait[0], 5 * floor(until / 5))
+        wait = (low, max(wait[1], low + 10))
+    return Position(number, visit.state, "", ahead, wait, visit.queued_at if early else None)

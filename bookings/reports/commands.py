@@ -4,12 +4,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from offices.models import Office
 
-from . import counts, exports
+from . import counts, exports, waits
 
 
 class ExportMonthlyCounts(BaseCommand):
     help = (
-        "Export applicant counts per office and month as CSV (to standard output unless "
+        "Export applicant counts and waits per office and month as CSV (to standard output unless "
         "--output is given) or XLSX (needs --output)."
     )
 
@@ -41,7 +41,9 @@ class ExportMonthlyCounts(BaseCommand):
             raise CommandError("The month must be between 1 and 12.")
         chosen = self._offices(options["offices"]) if options["offices"] else None
         found = counts.monthly_counts(year=year, month=month, offices=chosen)
-        rows = exports.monthly_count_rows(found)
+        rows = exports.monthly_count_rows(
+            found, waits.wait_months(year=year, month=month, offices=chosen)
+        )
         if not output:
             for line in exports.csv_lines(rows):
                 self.stdout.write(line, ending="")

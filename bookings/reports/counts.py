@@ -94,7 +94,7 @@ def monthly_counts(*, year: int, month: int | None = None, offices=None) -> list
     `offices` (a queryset or a list) limits the offices; months without bookings are left out.
     Rows come ordered by office name, office code and month.
     """
-    start, end = _span(year, month)
+    start, end = month_span(year, month)
     bookings = Booking.objects.filter(date__gte=start, date__lt=end)
     if offices is not None:
         bookings = bookings.filter(office__in=offices)
@@ -106,8 +106,8 @@ def monthly_counts(*, year: int, month: int | None = None, offices=None) -> list
     return [_month_count(row, year) for row in rows]
 
 
-def _span(year, month) -> tuple[date, date]:
-    # The first day of a year (or a month) and the first day after it.
+def month_span(year: int, month: int | None) -> tuple[date, date]:
+    """Return the first day of a year (or of one of its months) and the first day after it."""
     if month is None:
         return date(year, 1, 1), date(year + 1, 1, 1)
     start = date(year, month, 1)
@@ -182,7 +182,7 @@ class BallotMonth:
 def ballot_months(*, year: int, month: int | None = None, offices=None) -> list[BallotMonth]:
     """Return the ballot figures of each office and month of a year (or one month), in two
     queries: releases with their entries, offers. Offices without a release are left out."""
-    start, end = _span(year, month)
+    start, end = month_span(year, month)
     releases = Release.objects.filter(first_day__gte=start, first_day__lt=end)
     offers = Offer.objects.filter(day__gte=start, day__lt=end)
     if offices is not None:
@@ -238,7 +238,7 @@ class ClosureMonth:
 def closure_months(*, year: int, month: int | None = None, offices=None) -> list[ClosureMonth]:
     """Return the closures of each office and month of a year (or one month), in one query.
     Offices without a closure are left out."""
-    start, end = _span(year, month)
+    start, end = month_span(year, month)
     rows = Closure.objects.filter(date__gte=start, date__lt=end)
     if offices is not None:
         rows = rows.filter(office__in=offices)

@@ -1,4 +1,4 @@
-"""Monthly applicant counts as rows (header first), written as CSV (streamed) or XLSX."""
+"""Monthly applicant counts and waits as rows (header first), written as CSV (streamed) or XLSX."""
 
 import csv
 from collections.abc import Iterable, Iterator
@@ -11,6 +11,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from bookings.models import Booking
 
 from .counts import PURPOSES, MonthCount
+from .waits import WaitMonth
 
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
@@ -38,16 +39,50 @@ def figure_titles() -> list[str]:
     ]
 
 
+def wait_titles() -> list[str]:
+    """Return the titles of the wait columns, in the order of WaitMonth.figures."""
+    return [
+        _("Median wait (minutes)"),
+        _("90th percentile wait (minutes)"),
+        _("Median service (minutes)"),
+        _("Applicants called"),
+        _("Did not answer"),
+    ]
+
+
 def header() -> list[str]:
     """Return the column titles, in the active language."""
-    return [_("Office code"), _("Office"), _("Year"), _("Month"), _("Month name"), *figure_titles()]
+    return [
+        _("Office code"),
+        _("Office"),
+        _("Year"),
+        _("Month"),
+        _("Month name"),
+        *figure_titles(),
+        *wait_titles(),
+    ]
 
 
-def monthly_count_rows(counts: Iterable[MonthCount]) -> Iterator[list]:
-    """Yield the header, then one row per office and month."""
+def monthly_count_rows(
+    counts: Iterable[MonthCount], waits: Iterable[WaitMonth] = ()
+) -> Iterator[list]:
+    """Yield the header, then one row per office and month: the counts, then the waits.
+
+    The wait cells of a month without a call at the counters are empty.
+    """
     yield header()
+    measured = {(row.office_code, row.month): row.figures for row in waits}
+    blank = (None,) * len(wait_titles())
     for row in counts:
-        yield [row.office_code, row.office_name, row.year, row.month, row.month_name, *row.figures]
+        yield [
+            row.office_code,
+            row.office_name,
+            row.year,
+            row.month,
+            row.month_name,
+            *row.figures,
+            *measured.get((row.office_code, row.month), blank),
+        ]
 
 
 def neutralise(value):

@@ -1,4 +1,4 @@
-"""Office staff's pages inside admin: today's queue, check-in, queue tickets, walk-ins.
+"""Office staff's pages inside admin: today's queue, counters, check-in, tickets, walk-ins.
 
 BookingAdmin mounts these views, so they sit under /admin/ behind admin's login. Each
 reads only the offices of the user (offices.access.staff_offices) and calls
@@ -23,11 +23,12 @@ from django.views.decorators.http import require_POST
 
 from bookings import services
 from bookings.codes import grouped, is_group_code
-from bookings.models import Booking
+from bookings.models import Booking, Visit
 from bookings.notifications import outbox
+from bookings.queue import board, calls, turn
 from offices import clock
 from offices.access import changeable_offices, staff_offices
-from offices.models import OfficeDay
+from offices.models import Counter, OfficeDay
 from offices.schedule import day_plan
 
 from .forms import CheckInForm, FindForm, ReleaseNikForm, WalkInForm
@@ -188,6 +189,8 @@ def _today_page(request, model_admin, office, form):
     )
     tickets = set(request.GET.getlist("ticket"))
     checked_in = [b for b in bookings if str(b.pk) in tickets and b.queue_number]
+    counters = list(Counter.objects.filter(office=office).select_related("clerk"))
+    mine = next((c for c in counters if c.clerk_id == request.user.pk), None)
     context = _context(
         request,
         model_admin,
@@ -206,6 +209,10 @@ def _today_page(request, model_admin, office, form):
         can_check_in=request.user.has_perm("bookings.change_booking"),
         can_walk_in=request.user.has_perm("bookings.add_booking"),
         can_resend=request.user.has_perm("bookings.change_notification"),
+        counters=counters,
+        my_counter=mine,
+        at_my_counter=calls.at_counter(mine) if mine else None,
+        queue=board.read_queue(office),
     )
     return TemplateResponse(request, "bookings/staff/today.html", context)
 
@@ -256,6 +263,8 @@ def ticket(request, pk, *, model_admin):
     booking = get_object_or_404(model_admin.get_queryset(request).exclude(queue_number=""), pk=pk)
     office = booking.office
     checked_in = office.local_now(booking.checked_in_at) if booking.checked_in_at else None
+    # The applicant's turn page, from the QR code; a number given before visits were kept has none.
+    visit = Visit.objects.filter(booking=booking).only("pk", "date").first()
     context = _context(
         request,
         model_admin,
@@ -265,8 +274,61 @@ def ticket(request, pk, *, model_admin):
         checked_in=checked_in,
         zone=office.zone_abbreviation,
         today_url=_today_url(office),
+        turn_qr=turn.ticket_qr_svg(visit) if visit else "",
     )
     return TemplateResponse(request, "bookings/staff/ticket.html", context)
+
+
+# Counters -------------------------------------------------------------------------------
+
+COUNTER_ACTIONS = {
+    "sign_in": calls.sign_in,
+    "sign_out": calls.sign_out,
+    "call_next": calls.call_next,
+    "recall": calls.recall,
+    "skip": calls.skip,
+    "start": calls.start,
+    "finish": calls.finish,
+}
+
+
+def _counter_message(action, counter, visit) -> str:
+    if action == "sign_in":
+        return _("You are signed in to %(counter)s.") % {"counter": counter.name}
+    if action == "sign_out":
+        return _("You are signed out of %(counter)s.") % {"counter": counter.name}
+    if visit is None:
+        return _("Nobody is waiting who can be called now.")
+    number = visit.booking.queue_number
+    if action == "skip" and visit.state == Visit.State.MISSED:
+        return _("%(number)s did not answer and is marked so.") % {"number": number}
+    if action == "skip":
+        return _("%(number)s goes to the back of the queue.") % {"number": number}
+    if action == "finish":
+        return _("%(number)s is finished.") % {"number": number}
+    if action == "start":
+        return _("Serving %(number)s.") % {"number": number}
+    return _("%(number)s is called to %(counter)s.") % {"number": number, "counter": counter.name}
+
+
+@require_POST
+def counter(request, *, model_admin):
+    """Act at a counter of the user's office: sign in or out, call next, recall, skip, start,
+    finish; back to the day."""
+    _require(request, "bookings.change_booking")
+    office = _office(request, request.POST.get("office"), to_change=True)
+    action = COUNTER_ACTIONS.get(request.POST.get("action", ""))
+    chosen = request.POST.get("counter", "")
+    if office is None or action is None or not chosen.isdigit():
+        raise Http404
+    desk = get_object_or_404(Counter.objects.select_related("office"), pk=chosen, office=office)
+    try:
+        visit = action(counter=desk, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _counter_message(request.POST["action"], desk, visit))
+    return HttpResponseRedirect(_today_url(office))
 
 
 @require_POST

@@ -343,3 +343,45 @@ def _now():
 
 def _today(world):
     return world.palembang.local_now(_now()).date()
+
+
+def test_a_clerk_sets_the_counters_and_how_they_call(client, world):
+    login(client, world.clerk)
+    url = reverse("admin:offices_office_change", args=[world.palembang.pk])
+    data = form_data(client.get(url))
+    data.update(
+        {
+            "priority_calls_in_row": "2",
+            "online_calls_per_walk_in": "4",
+            "skips_before_no_show": "3",
+            "counters-TOTAL_FORMS": "2",
+            "counters-0-name": "Loket 1",
+            "counters-0-interview": "on",
+            "counters-1-name": "Kasir",
+            "counters-1-payment": "on",
+        }
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    office = Office.objects.get(pk=world.palembang.pk)
+    assert (
+        office.priority_calls_in_row,
+        office.online_calls_per_walk_in,
+        office.skips_before_no_show,
+    ) == (2, 4, 3)
+    counters = {c.name: c.services for c in office.counters.all()}
+    assert counters == {"Loket 1": ["photo and interview"], "Kasir": ["payment"]}
+
+
+def test_a_priority_run_of_zero_is_refused(client, world):
+    login(client, world.clerk)
+    url = reverse("admin:offices_office_change", args=[world.palembang.pk])
+    data = form_data(client.get(url))
+    data["priority_calls_in_row"] = "0"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "priority_calls_in_row" in response.context["adminform"].form.errors

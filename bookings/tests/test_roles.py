@@ -21,6 +21,7 @@ release_roles = importlib.import_module("bookings.migrations.0012_release_roles"
 nik_release_roles = importlib.import_module("bookings.migrations.0016_nik_release_roles")
 block_roles = importlib.import_module("bookings.migrations.0018_block_roles")
 closure_roles = importlib.import_module("bookings.migrations.0022_closure_roles")
+queue_roles = importlib.import_module("bookings.migrations.0026_queue_roles")
 
 
 def _now_at(app, codename):
@@ -53,6 +54,7 @@ def test_the_migrations_create_both_groups_with_their_permissions():
         expected |= {f"bookings.{c}" for c in nik_release_roles.NIK_RELEASE_ROLES[name]}
         expected |= {f"bookings.{c}" for c in block_roles.BLOCK_ROLES[name]}
         expected |= {f"bookings.{c}" for c in closure_roles.CLOSURE_ROLES[name]}
+        expected |= {f"{app}.{c}" for app, cs in queue_roles.QUEUE_ROLES[name].items() for c in cs}
         assert _codenames(name) == expected
     assert roles.OFFICE_STAFF == OFFICE_STAFF_GROUP
     assert roles.SUPERVISOR == SUPERVISOR_GROUP

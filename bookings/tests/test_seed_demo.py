@@ -13,7 +13,7 @@ from bookings import ballots
 from bookings.models import Booking, Release, ReleaseSchedule
 from bookings.tests.factories import make_applicant
 from offices.access import is_supervisor, offices_for
-from offices.models import DayOverride, Office, ServiceWindow
+from offices.models import Counter, DayOverride, Office, ServiceWindow
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,7 @@ def _snapshot():
     return {
         "offices": list(Office.objects.order_by("pk").values()),
         "windows": list(ServiceWindow.objects.order_by("pk").values()),
+        "counters": list(Counter.objects.order_by("pk").values()),
         "overrides": list(DayOverride.objects.order_by("pk").values()),
         "users": list(User.objects.order_by("pk").values()),
         "groups": list(Group.objects.order_by("pk").values("pk", "name")),
@@ -62,8 +63,8 @@ def test_seed_demo_twice_creates_nothing_the_second_time():
     second_output = _seed(**PASSWORDS)
 
     assert _snapshot() == first
-    # 3 offices, 45 windows, Jayapura's release schedule and its demo release
-    assert "50 rows created now" in first_output
+    # 3 offices, 45 windows, 12 counters, Jayapura's release schedule and its demo release
+    assert "62 rows created now" in first_output
     assert "0 rows created now" in second_output
     assert "new login" not in second_output
 

@@ -1,5 +1,5 @@
-"""Create the demo offices, their windows, Jayapura's ballot and the demo users; running it
-again changes nothing."""
+"""Create the demo offices, their windows and counters, Jayapura's ballot and the demo users;
+running it again changes nothing."""
 
 import secrets
 from datetime import time, timedelta
@@ -13,7 +13,7 @@ from django.db import transaction
 from bookings import ballots
 from bookings.models import ReleaseSchedule
 from offices import clock
-from offices.models import Office, ServiceWindow
+from offices.models import Counter, Office, ServiceWindow
 
 OFFICES = [
     {
@@ -61,6 +61,13 @@ SCHEDULE_PUBLIC_VALUE_SOURCE = (
 WINDOWS = [(time(8), time(10)), (time(10), time(12)), (time(13), time(15))]
 WEEKDAYS = range(5)
 WINDOW_CAPACITY = 45
+# Three counters call queue numbers (photo and interview); a cashier takes payments.
+COUNTERS = [
+    ("Loket 1", {"interview": True}),
+    ("Loket 2", {"interview": True}),
+    ("Loket 3", {"interview": True}),
+    ("Kasir", {"interview": False, "payment": True}),
+]
 
 USERS = [
     # username, role, offices
@@ -105,6 +112,9 @@ class Command(BaseCommand):
                         defaults={"end": end, "capacity": WINDOW_CAPACITY},
                     )
                     created += new
+            for name, services in COUNTERS:
+                _, new = Counter.objects.get_or_create(office=office, name=name, defaults=services)
+                created += new
         created += self._ballot(Office.objects.get(code=BALLOT_OFFICE))
         passwords = {
             "admin": options.get("admin_password"),

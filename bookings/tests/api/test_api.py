@@ -813,6 +813,8 @@ def test_openapi_document_lists_every_endpoint(document):
         ("/api/v1/releases/{release_id}", "get"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}", "get"),
         ("/api/v1/releases/{release_id}/entries", "post"),
+        ("/api/v1/offices/{code}/queue", "get"),
+        ("/api/v1/bookings/{code}/queue", "post"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}/change", "post"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}/withdraw", "post"),
         ("/api/v1/releases/{release_id}/entries/{entry_code}/confirm-contact", "post"),

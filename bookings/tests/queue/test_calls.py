@@ -270,3 +270,13 @@ def test_an_applicant_sees_how_many_are_ahead_and_the_wait_as_a_range(office, lo
     last.refresh_from_db()
     called = board.position(last, at(8, 23))
     assert (called.state, called.counter) == (Visit.State.CALLED, "Loket 1")
+
+
+def test_an_early_arrival_is_told_to_wait_at_least_until_their_window(office):
+    ten = arrive(office, at(8, 5), hour=10)
+    visit = Visit.objects.select_related("booking", "office").get(booking=ten)
+
+    place = board.position(visit, at(8, 5))
+
+    assert (place.ahead, place.window_starts) == (0, at(10))
+    assert place.wait == (115, 125)  # nobody ahead, but 115 minutes until 10.00

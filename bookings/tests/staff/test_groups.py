@@ -112,7 +112,7 @@ def test_the_page_costs_the_same_whatever_the_groups_and_members(
     few = _page_queries(clerk)
     _book_groups(world.palembang, 7, now=now, clerk=clerk)
     assert _page_queries(clerk) == few
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(19):
         response = clerk.get(TODAY_URL)
     assert len([block for block in response.context["blocks"] if block.group_code]) == 8
     assert len(response.context["bookings"]) == 8 + sum(2 + n % 4 for n in (0, *range(7)))

@@ -145,7 +145,7 @@ def test_the_today_page_costs_the_same_whatever_the_day_holds(
             _check_in(clerk, world.palembang, booking.code)
     url = reverse(TODAY_URL)
     clerk.get(url)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(19):
         response = clerk.get(url)
     assert len(response.context["bookings"]) == count
 
