@@ -16,8 +16,8 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from datetime import time as clock
-from datetime import timedelta
 from pathlib import Path
 
 import django
@@ -43,6 +43,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
 from django.db.models import Count, F, Q, Sum  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bookings import ballots, codes, draw  # noqa: E402
@@ -371,6 +372,7 @@ def queries(code, day, window, repeat):
     answered = browser.post(form_path, {**applicant(), **typed, "website": ""})
     if answered.status_code != 302:
         raise RuntimeError(f"the booking form did not take the details: {answered.status_code}")
+    display, turn_path = _day_at_the_office()
     kinds = {
         "healthz": lambda i: client.get("/healthz"),
         "availability": lambda i: client.get(f"/api/v1/offices/{code}/availability"),
@@ -390,6 +392,12 @@ def queries(code, day, window, repeat):
             f"/offices/{code}/{day}/{window}/book/"
         ),
         "check page (GET)": lambda i: browser.get(check_path),
+        # The day at the office (issue 19): what the TVs poll every 3 s, the page a waiting
+        # applicant's phone reloads every 25 s, and the API's summary, with 40 waiting.
+        "display.json (TV poll)": lambda i: client.get(f"{display}display.json"),
+        "display page (TV)": lambda i: client.get(f"{display}display/"),
+        "turn page (ticket QR)": lambda i: client.get(turn_path),
+        "queue API": lambda i: client.get(f"/api/v1{display}queue"),
     }  # fmt: skip
     found = {}
     for name, call in kinds.items():
@@ -418,6 +426,54 @@ def queries(code, day, window, repeat):
             "healthz_cpu_ms": round(1000 * statistics.median(beside), 3),
         }
     _emit(found)
+
+
+DAY_OFFICE = "bench-day"
+DAY_WAITING = 40
+DAY_COUNTERS = 3
+
+
+def _day_at_the_office():
+    """Open an office today with DAY_WAITING walk-ins checked in and DAY_COUNTERS counters
+    calling; return its path prefix (/offices/<code>/) and one waiting applicant's turn page."""
+    from django.contrib.auth import get_user_model
+
+    from bookings import services
+    from bookings.applicants import Applicant
+    from bookings.queue import calls, turn
+    from offices.models import Counter
+
+    office = _bench_office(DAY_OFFICE, "Kantor Imigrasi Bench (hari ini)", ZONES[0])
+    office.open_weekdays = "0123456"
+    office.save(update_fields=["open_weekdays"])
+    for weekday in range(5, 7):
+        for start, end in WINDOWS:
+            ServiceWindow.objects.get_or_create(
+                office=office, weekday=weekday, start=start, defaults={"end": end, "capacity": 45}
+            )
+    visits = []
+    for number in range(DAY_WAITING + DAY_COUNTERS):
+        applicant = Applicant(
+            nik=f"167101150590{number + 1:04d}",
+            full_name="Siti Aminah",
+            birth_date=date(1990, 5, 15),
+            purpose="umrah",
+            phone="",
+            email="",
+        )
+        reason = "elderly" if number % 7 == 0 else "far_away"
+        booking = services.register_walk_in(
+            office=office, applicant=applicant, reason=reason, by=None
+        )
+        visits.append(booking.visit)
+    for index in range(DAY_COUNTERS):
+        clerk, _new = get_user_model().objects.get_or_create(
+            username=f"bench-loket-{index}", defaults={"is_staff": True}
+        )
+        counter, _new = Counter.objects.get_or_create(office=office, name=f"Loket {index + 1}")
+        calls.call_next(counter=calls.sign_in(counter=counter, by=clerk), by=clerk)
+    waiting = visits[-1]
+    return f"/offices/{office.code}/", reverse("queue-turn", args=[turn.turn_token(waiting)])
 
 
 # ---- the ballot (issue 15) ---------------------------------------------------------------

@@ -50,7 +50,7 @@ from .notifications.outbox import (
     record_new_confirmations,
     record_notifications,
 )
-from .queue import order
+from .queue import board, order
 
 CODE_DRAWS = 3  # codes drawn at most for one booking before giving up
 LAPSE_BATCH = 500  # unconfirmed subjects lapsed in one run of the beat
@@ -1031,6 +1031,7 @@ def _join_queue(booking, line, now):
     Visit.objects.create(
         booking=booking, office=booking.office, date=booking.date, line=line, queued_at=queued_at
     )
+    board.forget(booking.office_id, booking.date)
 
 
 def _check_in_one(booking, now):

@@ -1,7 +1,9 @@
 """What the office's queue looks like now: the counters, who waits in what order, how long.
 
 Read by the waiting-room display, the staff's today page, an applicant's "your turn" page and
-the API, each in a constant number of queries. Nothing here writes.
+the API. One read of an office-day's queue is kept (the cache) and shared by them all until a
+change forgets it (`forget`, from every change of a visit) or KEPT_SECONDS pass. Nothing else
+here writes.
 """
 
 import statistics
@@ -10,6 +12,8 @@ from datetime import datetime, timedelta
 from math import ceil, floor
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 
 from offices import clock
 from offices.models import Counter, Office
@@ -17,6 +21,7 @@ from offices.models import Counter, Office
 from ..models import Visit
 from . import order
 
+KEPT_SECONDS = 10  # a queue is read again at least this often, and after every change
 SERVICE_SAMPLE = 20  # the latest services the moving average is taken over
 SERVICE_DAYS = 30  # ... within this many days
 
@@ -73,17 +78,18 @@ def service_minutes(office: Office, now) -> tuple[float, bool]:
     return max(1.0, statistics.fmean(lengths)), True
 
 
-def _ordered_waiting(office, day, now):
-    """Return the waiting visits of an office-day in the order they will be called."""
+def _ordered_waiting(office, day):
+    """Return the waiting visits of an office-day in the order they will be called, as
+    (pk, queue number) pairs."""
     policy = order.Policy.of(office)
     waiting = (
         Visit.objects.filter(office=office, date=day, state=Visit.State.WAITING)
         .order_by("queued_at", "pk")
-        .values("pk", "line", "queued_at", "booking__queue_number", "booking__checked_in_at")
+        .values_list("pk", "line", "booking__queue_number")
     )
     lines: dict[str, list] = {}
-    for visit in waiting:
-        lines.setdefault(visit["line"], []).append(visit)
+    for pk, line, number in waiting:
+        lines.setdefault(line, []).append((pk, number))
     recent = (
         Visit.objects.filter(office=office, date=day, last_called_at__isnull=False)
         .order_by("-last_called_at", "-pk")
@@ -105,10 +111,42 @@ def _median_wait(office, day) -> float | None:
     return statistics.median(waits) if waits else None
 
 
-def read_queue(office: Office, now: datetime | None = None, *, shown: int = 6) -> Queue:
-    """Return an office's queue today: each counter, the next `shown` numbers, the measures."""
-    now = now or clock.now()
-    day = clock.office_today(office, now)
+@dataclass(frozen=True)
+class _Snapshot:
+    """An office-day's queue as read at one moment: what every reader of it is answered from."""
+
+    counters: list[AtCounter]
+    ordered: list[tuple[int, str]]  # (visit id, queue number), in calling order
+    counters_open: int
+    service_minutes: float
+    measured: bool
+    median_wait_minutes: float | None
+
+
+def _key(office_id, day) -> str:
+    return f"queue:{office_id}:{day.isoformat()}"
+
+
+def forget(office_id: int, day) -> None:
+    """Drop an office-day's kept queue: a change to it is being made. Again once it commits,
+    so that a reader in between cannot keep the state from before it."""
+    key = _key(office_id, day)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+def _snapshot(office, day, now) -> _Snapshot:
+    """Return the office-day's queue, kept for KEPT_SECONDS unless a change forgets it first:
+    the TVs and the phones of a waiting room share one read between two calls."""
+    key = _key(office.pk, day)
+    found = cache.get(key)
+    if found is None:
+        found = _read_snapshot(office, day, now)
+        cache.set(key, found, KEPT_SECONDS)
+    return found
+
+
+def _read_snapshot(office, day, now) -> _Snapshot:
     counters = list(
         Counter.objects.filter(office=office)
         .order_by("name")
@@ -120,27 +158,40 @@ def read_queue(office: Office, now: datetime | None = None, *, shown: int = 6) -
             office=office, date=day, state__in=Visit.AT_COUNTER
         ).values("counter_id", "state", "calls", "booking__queue_number")
     }
-    shown_counters = []
+    shown = []
     for pk, name, _interview, _clerk in counters:
-        visit = serving.get(pk)
-        shown_counters.append(
+        visit = serving.get(pk, {})
+        shown.append(
             AtCounter(
                 name,
-                visit["booking__queue_number"] if visit else "",
-                visit["state"] if visit else "",
-                visit["calls"] if visit else 0,
+                visit.get("booking__queue_number", ""),
+                visit.get("state", ""),
+                visit.get("calls", 0),
             )
         )
-    ordered = _ordered_waiting(office, day, now)
     minutes, measured = service_minutes(office, now)
-    return Queue(
-        counters=shown_counters,
-        upcoming=[visit["booking__queue_number"] for visit in ordered[:shown]],
-        waiting=len(ordered),
+    return _Snapshot(
+        counters=shown,
+        ordered=_ordered_waiting(office, day),
         counters_open=sum(1 for _pk, _name, interview, clerk in counters if interview and clerk),
         service_minutes=minutes,
         measured=measured,
         median_wait_minutes=_median_wait(office, day),
+    )
+
+
+def read_queue(office: Office, now: datetime | None = None, *, shown: int = 6) -> Queue:
+    """Return an office's queue today: each counter, the next `shown` numbers, the measures."""
+    now = now or clock.now()
+    kept = _snapshot(office, clock.office_today(office, now), now)
+    return Queue(
+        counters=kept.counters,
+        upcoming=[number for _pk, number in kept.ordered[:shown]],
+        waiting=len(kept.ordered),
+        counters_open=kept.counters_open,
+        service_minutes=kept.service_minutes,
+        measured=kept.measured,
+        median_wait_minutes=kept.median_wait_minutes,
     )
 
 
@@ -164,12 +215,12 @@ def position(visit: Visit, now: datetime | None = None) -> Position:
     if visit.state != Visit.State.WAITING:
         counter = visit.counter.name if visit.counter_id else ""
         return Position(number, visit.state, counter, 0, (0, 0), None)
-    ordered = _ordered_waiting(office, visit.date, now)
-    ahead = next((i for i, other in enumerate(ordered) if other["pk"] == visit.pk), len(ordered))
-    counters = Counter.objects.filter(office=office, interview=True, clerk__isnull=False).count()
-    minutes, _measured = service_minutes(office, now)
+    kept = _snapshot(office, visit.date, now)
+    ahead = next(
+        (i for i, (pk, _number) in enumerate(kept.ordered) if pk == visit.pk), len(kept.ordered)
+    )
+    wait = estimate(ahead, kept.counters_open, kept.service_minutes)
     early = visit.line == order.ONLINE and visit.queued_at > now
-    wait = estimate(ahead, counters, minutes)
     if early:  # called no sooner than their window's start
         until = (visit.queued_at - now).total_seconds() / 60
         low = max(wait[0], 5 * floor(until / 5))

@@ -16,7 +16,7 @@ from offices import clock, places
 from offices.models import Counter
 
 from ..models import Visit
-from . import order
+from . import board, order
 
 MESSAGES = {
     "not_signed_in": _("Sign in to this counter first."),
@@ -37,22 +37,31 @@ def _error(code, **params):
     return ValidationError(MESSAGES[code], code=code, params=params or None)
 
 
-def sign_in(*, counter: Counter, by) -> Counter:
+def sign_in(*, counter: Counter, by, now=None) -> Counter:
     """Sign a clerk in to a counter, out of any other, and in place of whoever was signed in."""
     with transaction.atomic():
-        Counter.objects.filter(clerk=by).exclude(pk=counter.pk).update(clerk=None)
+        elsewhere = Counter.objects.filter(clerk=by).exclude(pk=counter.pk)
+        for left in elsewhere.select_related("office"):
+            _forget_today(left, now)
+        elsewhere.update(clerk=None)
         Counter.objects.filter(pk=counter.pk).update(clerk=by)
+        _forget_today(counter, now)
     counter.clerk = by
     return counter
 
 
-def sign_out(*, counter: Counter, by) -> None:
+def sign_out(*, counter: Counter, by, now=None) -> None:
     """Sign the clerk out of their counter once nobody is called to it."""
     with transaction.atomic():
         current = _at_counter(counter)
         if current is not None:
             raise _error("counter_occupied", number=current.booking.queue_number)
         Counter.objects.filter(pk=counter.pk, clerk=by).update(clerk=None)
+        _forget_today(counter, now)
+
+
+def _forget_today(counter, now):
+    board.forget(counter.office_id, clock.office_today(counter.office, now))
 
 
 def at_counter(counter: Counter) -> Visit | None:
@@ -122,6 +131,7 @@ def call_next(*, counter: Counter, by, now=None) -> Visit | None:
             called_at=Coalesce(F("called_at"), now),
             last_called_at=now,
         )
+        board.forget(office.pk, day)
     return _at_counter(counter, lock=False)
 
 
@@ -135,6 +145,7 @@ def _change(counter, by, states, **changes) -> Visit:
         if visit.state not in states:
             raise _error("already_serving", number=visit.booking.queue_number)
         Visit.objects.filter(pk=visit.pk).update(**changes)
+        board.forget(visit.office_id, visit.date)
     visit.refresh_from_db()
     return visit
 
@@ -179,5 +190,6 @@ def skip(*, counter: Counter, by, now=None) -> Visit:
         else:
             changes = {"state": Visit.State.WAITING, "counter": None, "queued_at": now}
         Visit.objects.filter(pk=visit.pk).update(skips=F("skips") + 1, **changes)
+        board.forget(visit.office_id, visit.date)
     visit.refresh_from_db()
     return visit

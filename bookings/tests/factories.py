@@ -21,9 +21,10 @@ from bookings.applicants import Applicant
 from bookings.availability import office_availability
 from bookings.codes import new_code
 from bookings.models import Booking, Offer
+from bookings.queue import calls
 from offices import clock
 from offices.access import OFFICE_STAFF_GROUP, SUPERVISOR_GROUP
-from offices.models import Office, OfficeDay, ServiceWindow, WindowDay
+from offices.models import Counter, Office, OfficeDay, ServiceWindow, WindowDay
 from offices.schedule import holiday_name
 from offices.tests.factories import OfficeFactory
 
@@ -175,6 +176,45 @@ def book_group(office, day: date, size=3, *, index=0, now, **contact) -> list[Bo
         applicants=make_family(size, **contact),
         now=min(now, office.local_datetime(day, window.start)) - timedelta(days=1),
     )
+
+
+# A day at the office: Wednesday 6 September 2017 in Palembang (WIB) -----------------------
+
+WIB = ZoneInfo("Asia/Jakarta")
+WEDNESDAY = date(2017, 9, 6)
+
+
+def on_wednesday(hour, minute=0) -> datetime:
+    """Return a time of Wednesday 6 September 2017 in WIB."""
+    return datetime(2017, 9, 6, hour, minute, tzinfo=WIB)
+
+
+def book_on_wednesday(office, hour=8, **applicant) -> Booking:
+    """Book Wednesday's window at `hour` the day before, at 07.00."""
+    return book_at(office, WEDNESDAY, hour, now=on_wednesday(7) - timedelta(days=1), **applicant)
+
+
+def arrive_on_wednesday(office, now, hour=8, **applicant) -> Booking:
+    """Book Wednesday's window at `hour` the day before, and check in at `now`."""
+    booking = book_on_wednesday(office, hour, **applicant)
+    return services.check_in(office=office, code=booking.code, now=now)
+
+
+def make_clerk(username, office):
+    """Create a staff user of the office, in no group."""
+    return make_user(username, offices=[office])
+
+
+def open_counter(office, name, username):
+    """Create a counter with a new clerk of the office signed in to it."""
+    counter = Counter.objects.create(office=office, name=name)
+    return calls.sign_in(counter=counter, by=make_clerk(username, office))
+
+
+def call(counter, now):
+    """Call the next applicant to a counter as its clerk: their queue number, or None."""
+    visit = calls.call_next(counter=counter, by=counter.clerk, now=now)
+    return visit and visit.booking.queue_number
 
 
 # A ballot for the week after next: entries open on Friday 1 September 2017 at 14.00 WIB.

@@ -4,7 +4,6 @@ import threading
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from functools import partial
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -22,14 +21,17 @@ from bookings.services import (
     reschedule_booking,
 )
 from bookings.tests.factories import (
+    WEDNESDAY,
+    WIB,
     assert_counters_match_bookings,
     make_applicant,
     make_nik,
     make_release,
+    on_wednesday,
+    open_counter,
     window_at,
 )
 from offices import places
-from offices.models import Counter as Loket
 from offices.models import OfficeDay, WindowDay
 from offices.schedule import day_plan
 from offices.tests.factories import DayOverrideFactory, OfficeFactory
@@ -40,10 +42,8 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-WIB = ZoneInfo("Asia/Jakarta")
-WEDNESDAY = date(2017, 9, 6)
 THURSDAY = date(2017, 9, 7)
-ON_WEDNESDAY = datetime(2017, 9, 6, 7, 30, tzinfo=WIB)
+ON_WEDNESDAY = on_wednesday(7, 30)
 
 
 def run_together(actions):
@@ -294,12 +294,8 @@ def test_counters_calling_at_once_never_call_one_applicant_twice(now, tomorrow):
         register_walk_in(
             office=office, applicant=silent_applicant(), reason=reason, by=None, now=ON_WEDNESDAY
         )
-    counters = []
-    for index in range(8):
-        user = get_user_model().objects.create_user(f"loket{index}", is_staff=True)
-        counter = Loket.objects.create(office=office, name=f"Loket {index + 1}")
-        counters.append(calls.sign_in(counter=counter, by=user))
-    at_eight = datetime(2017, 9, 6, 8, 0, tzinfo=WIB)
+    counters = [open_counter(office, f"Loket {i + 1}", f"loket{i}") for i in range(8)]
+    at_eight = on_wednesday(8)
 
     def serve_until_nobody_waits(counter):
         served = []

@@ -1,46 +1,44 @@
 """The API's queue: an office's live summary, an applicant's place by code and NIK, the 404s
 and the 409 before check-in, and the queries each costs."""
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from bookings.queue import calls
-from bookings.services import check_in
-from bookings.tests.factories import book_at, make_nik
+from bookings.tests.factories import (
+    arrive_on_wednesday,
+    book_on_wednesday,
+    make_nik,
+    open_counter,
+)
+from bookings.tests.factories import on_wednesday as at
 from offices.models import Counter
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1"
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-WIB = ZoneInfo("Asia/Jakarta")
-WEDNESDAY = date(2017, 9, 6)
-
-
-def at(hour, minute=0, day=WEDNESDAY):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=WIB)
 
 
 @pytest.fixture
 def loket(office):
     """Loket 1 with its clerk signed in, and Loket 2 without one."""
-    user = get_user_model().objects.create_user("ani", password="x", is_staff=True)
-    office.staff.add(user)
     Counter.objects.create(office=office, name="Loket 2")
-    return calls.sign_in(counter=Counter.objects.create(office=office, name="Loket 1"), by=user)
+    return open_counter(office, "Loket 1", "ani")
+
+
+def nik_of(index):
+    """A NIK of a birth `index` days after 17 May 1990."""
+    return make_nik(date(1990, 5, 17) + timedelta(days=index))
 
 
 def booked(office, hour=8, index=0):
-    birth = date(1990, 5, 17) + timedelta(days=index)
-    return book_at(office, WEDNESDAY, hour, now=at(7) - timedelta(days=1), nik=make_nik(birth))
+    return book_on_wednesday(office, hour, nik=nik_of(index))
 
 
 def arrive(office, now, hour=8, index=0):
-    booking = booked(office, hour, index)
-    return check_in(office=office, code=booking.code, now=now)
+    return arrive_on_wednesday(office, now, hour, nik=nik_of(index))
 
 
 def position(client, booking, nik=None, **headers):
@@ -127,9 +125,12 @@ def test_a_waiting_applicant_gets_those_ahead_and_the_wait_as_a_range(
     last = arrive(office, at(7, 40), index=3)
     clock.now = at(8, 5)
 
-    # The booking, its visit, the waiting, the latest calls, the counters, the latest services.
-    with django_assert_max_num_queries(6):
+    # The booking and its visit; the office-day's queue read once (the counters, those at
+    # them, the waiting, the latest calls, the latest services, today's waits), then kept.
+    with django_assert_max_num_queries(8):
         response = position(client, last)
+    with django_assert_max_num_queries(2):
+        assert position(client, last).json() == response.json()
 
     assert response.status_code == 200
     assert response.json() == {
@@ -197,7 +198,7 @@ def test_a_booking_not_checked_in_today_is_a_409(client, clock, office):
     assert before.json()["error"] == "not_checked_in"
     assert "checked in" in before.json()["message"]
 
-    clock.now = at(8, day=WEDNESDAY + timedelta(days=1))  # the next day: yesterday's visit
+    clock.now = at(8) + timedelta(days=1)  # the next day: yesterday's visit
     assert position(client, checked_in).json()["error"] == "not_checked_in"
 
 

@@ -5,14 +5,13 @@ Drives Debian's Chromium (/usr/bin/chromium) through Playwright against pytest-d
 live server. Screenshots go to a temporary directory (printed with -s).
 """
 
-from datetime import timedelta
-
 import pytest
 
 from bookings.models import Visit
-from bookings.tests.factories import book_at
+from bookings.tests.factories import book_on_wednesday
+from bookings.tests.factories import on_wednesday as at
 from bookings.tests.public.conftest import CHROMIUM
-from bookings.tests.public.test_display import WEDNESDAY, at, page_url
+from bookings.tests.public.test_display import page_url
 from offices.models import Counter
 
 pytestmark = [
@@ -38,8 +37,7 @@ def test_two_counters_call_two_applicants_and_the_tv_shows_them(
     clock.now = at(9)
     for name in ("Loket 1", "Loket 2"):
         Counter.objects.create(office=office, name=name)
-    day_before = at(7) - timedelta(days=1)
-    bookings = [book_at(office, WEDNESDAY, 8, now=day_before) for _ in range(2)]
+    bookings = [book_on_wednesday(office) for _ in range(2)]
     tv = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="id-ID")
     display = tv.new_page()
     display.goto(f"{live_server.url}{page_url(office)}")

@@ -8,8 +8,11 @@ live server. Screenshots go to a temporary directory (printed with -s).
 import pytest
 
 from bookings.queue import calls
+from bookings.tests.factories import arrive_on_wednesday as arrive
+from bookings.tests.factories import call, open_counter
+from bookings.tests.factories import on_wednesday as at
 from bookings.tests.public.conftest import CHROMIUM
-from bookings.tests.public.test_display import arrive, at, call, open_counter, page_url
+from bookings.tests.public.test_display import page_url
 
 pytestmark = [
     pytest.mark.browser,

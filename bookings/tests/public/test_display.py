@@ -2,51 +2,26 @@
 showing queue numbers and counter names only, in a constant number of queries."""
 
 import json
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from bookings.queue import calls
-from bookings.services import check_in
-from bookings.tests.factories import book_at
+from bookings.tests.factories import WEDNESDAY, call, open_counter
+from bookings.tests.factories import arrive_on_wednesday as arrive
+from bookings.tests.factories import on_wednesday as at
 from offices.models import Counter
 from offices.tests.factories import DayOverrideFactory
 
 pytestmark = pytest.mark.django_db
 
-WIB = ZoneInfo("Asia/Jakarta")
-WEDNESDAY = date(2017, 9, 6)
 # The office (cached outside tests), the counters, those at them, the waiting, the latest calls'
 # lines, the latest services, today's calls (bookings.queue.board); the day's windows and its
 # override (offices.schedule).
 QUERIES = 9
-
-
-def at(hour, minute=0):
-    return datetime(2017, 9, 6, hour, minute, tzinfo=WIB)
-
-
-def arrive(office, now, **applicant):
-    """Book a place in Wednesday's 08.00 window the day before and check in at `now`."""
-    booking = book_at(office, WEDNESDAY, 8, now=at(7) - timedelta(days=1), **applicant)
-    return check_in(office=office, code=booking.code, now=now)
-
-
-def open_counter(office, name, username):
-    """Create a counter with a clerk signed in to it."""
-    clerk = get_user_model().objects.create_user(username, is_staff=True)
-    office.staff.add(clerk)
-    return calls.sign_in(counter=Counter.objects.create(office=office, name=name), by=clerk)
-
-
-def call(counter, now):
-    return calls.call_next(counter=counter, by=counter.clerk, now=now).booking.queue_number
 
 
 def page_url(office):

@@ -1,11 +1,9 @@
 """The applicant's "your turn" page from the ticket's QR code: the signed link, each state's
 words in English and Indonesian, nothing personal on it, the ticket's QR code, its queries."""
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.urls import reverse
 from django.utils import translation
@@ -14,36 +12,30 @@ from bookings.models import Visit
 from bookings.queue import calls
 from bookings.queue.turn import read_token, ticket_qr_svg, turn_token, turn_url
 from bookings.services import check_in, register_walk_in
-from bookings.tests.factories import book_at, login, make_applicant
-from offices.models import Counter
+from bookings.tests.factories import (
+    WEDNESDAY,
+    arrive_on_wednesday,
+    book_at,
+    call,
+    login,
+    make_applicant,
+    open_counter,
+)
+from bookings.tests.factories import on_wednesday as at
 
 pytestmark = pytest.mark.django_db
-
-WIB = ZoneInfo("Asia/Jakarta")
-WEDNESDAY = date(2017, 9, 6)
-
-
-def at(hour, minute=0, day=WEDNESDAY):
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=WIB)
 
 
 @pytest.fixture
 def loket(office):
     """Loket 1 with its clerk signed in."""
-    user = get_user_model().objects.create_user("ani", password="x", is_staff=True)
-    office.staff.add(user)
-    return calls.sign_in(counter=Counter.objects.create(office=office, name="Loket 1"), by=user)
+    return open_counter(office, "Loket 1", "ani")
 
 
 def arrive(office, now, hour=8):
-    """Book a place in the window at `hour` on Wednesday and check in at `now`: its visit."""
-    booking = book_at(office, WEDNESDAY, hour, now=at(7) - timedelta(days=1))
-    check_in(office=office, code=booking.code, now=now)
+    """Arrive on Wednesday (arrive_on_wednesday): the booking's visit."""
+    booking = arrive_on_wednesday(office, now, hour)
     return Visit.objects.select_related("booking").get(booking=booking)
-
-
-def call(counter, now):
-    return calls.call_next(counter=counter, by=counter.clerk, now=now)
 
 
 def page(client, visit, language="en"):
@@ -98,7 +90,7 @@ def test_a_bad_token_gets_the_not_found_page(client, clock, office, token):
 
 def test_yesterdays_ticket_says_it_is_from_another_day(client, clock, office):
     visit = arrive(office, at(7, 30))
-    clock.now = at(8, day=WEDNESDAY + timedelta(days=1))
+    clock.now = at(8) + timedelta(days=1)
 
     response = page(client, visit)
 
@@ -217,10 +209,13 @@ def test_the_page_reads_a_constant_number_of_queries(
     calls.finish(counter=loket, by=loket.clerk, now=at(8, 9))
     clock.now = at(8, 10)
 
-    # The visit, the waiting, the latest calls, the counters, the latest services.
-    with django_assert_max_num_queries(5):
+    # The visit; the office-day's queue read once (the counters, those at them, the waiting,
+    # the latest calls, the latest services, today's waits), then kept for the next phones.
+    with django_assert_max_num_queries(7):
         response = page(client, visits[-1])
     assert "10 people ahead of you" in text_of(response)
+    with django_assert_max_num_queries(1):
+        assert "9 people ahead of you" in text_of(page(client, visits[-2]))
 
 
 # The ticket.

@@ -2,28 +2,19 @@
 start, finish, sign in and out, and what the queue's readers see."""
 
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from bookings.models import Visit
 from bookings.queue import board, calls
-from bookings.services import check_in, register_walk_in
-from bookings.tests.factories import book_at as book
-from bookings.tests.factories import make_applicant
+from bookings.services import register_walk_in
+from bookings.tests.factories import arrive_on_wednesday as arrive
+from bookings.tests.factories import call, make_applicant, make_clerk, open_counter
+from bookings.tests.factories import on_wednesday as at
 from offices.models import Counter
 
 pytestmark = pytest.mark.django_db
-
-WIB = ZoneInfo("Asia/Jakarta")
-WEDNESDAY = date(2017, 9, 6)
-
-
-def at(hour, minute=0):
-    return datetime(2017, 9, 6, hour, minute, tzinfo=WIB)
 
 
 @contextmanager
@@ -33,34 +24,16 @@ def refused(code):
     assert caught.value.code == code, caught.value
 
 
-def clerk(name, office):
-    user = get_user_model().objects.create_user(name, password="x", is_staff=True)
-    office.staff.add(user)
-    return user
-
-
 @pytest.fixture
 def loket(office):
     """Loket 1 with its clerk signed in."""
-    counter = Counter.objects.create(office=office, name="Loket 1")
-    return calls.sign_in(counter=counter, by=clerk("ani", office))
-
-
-def arrive(office, now, hour=8, **applicant):
-    """Book a place in the window at `hour` on Wednesday, and check in at `now`."""
-    booking = book(office, WEDNESDAY, hour, now=at(7) - timedelta(days=1), **applicant)
-    return check_in(office=office, code=booking.code, now=now)
+    return open_counter(office, "Loket 1", "ani")
 
 
 def walk_in(office, now, reason="far_away"):
     return register_walk_in(
         office=office, applicant=make_applicant(), reason=reason, by=None, now=now
     )
-
-
-def call(counter, now):
-    visit = calls.call_next(counter=counter, by=counter.clerk, now=now)
-    return visit and visit.booking.queue_number
 
 
 def done(counter, now):
@@ -190,7 +163,7 @@ def test_a_skipped_applicant_goes_to_the_back_then_is_marked_after_the_office_sk
 
 def test_only_the_clerk_signed_in_calls_at_a_counter(office, loket):
     arrive(office, at(7, 30))
-    other = clerk("budi", office)
+    other = make_clerk("budi", office)
 
     with refused("not_signed_in"):
         calls.call_next(counter=loket, by=other, now=at(8))
@@ -200,7 +173,7 @@ def test_only_the_clerk_signed_in_calls_at_a_counter(office, loket):
 
 def test_a_counter_without_photo_and_interview_calls_nobody(office):
     payment = Counter.objects.create(office=office, name="Kasir", interview=False, payment=True)
-    calls.sign_in(counter=payment, by=clerk("cici", office))
+    calls.sign_in(counter=payment, by=make_clerk("cici", office))
     arrive(office, at(7, 30))
 
     with refused("not_interview_counter"):
@@ -280,3 +253,24 @@ def test_an_early_arrival_is_told_to_wait_at_least_until_their_window(office):
 
     assert (place.ahead, place.window_starts) == (0, at(10))
     assert place.wait == (115, 125)  # nobody ahead, but 115 minutes until 10.00
+
+
+def test_the_queue_is_read_once_until_a_change_forgets_it(
+    office, loket, django_assert_max_num_queries
+):
+    first = arrive(office, at(7, 30))
+    board.read_queue(office, at(8))
+
+    with django_assert_max_num_queries(0):
+        assert board.read_queue(office, at(8, 1)).upcoming == [first.queue_number]
+
+    second = arrive(office, at(8, 2))  # a check-in
+    assert board.read_queue(office, at(8, 2)).upcoming == [first.queue_number, second.queue_number]
+    call(loket, at(8, 3))  # a call
+    assert board.read_queue(office, at(8, 3)).counters[0].number == first.queue_number
+    calls.recall(counter=loket, by=loket.clerk)
+    assert board.read_queue(office, at(8, 3)).counters[0].calls == 2
+    calls.skip(counter=loket, by=loket.clerk, now=at(8, 4))
+    assert board.read_queue(office, at(8, 4)).upcoming == [second.queue_number, first.queue_number]
+    calls.sign_out(counter=loket, by=loket.clerk, now=at(8, 5))
+    assert board.read_queue(office, at(8, 5)).counters_open == 0

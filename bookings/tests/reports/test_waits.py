@@ -4,7 +4,7 @@ office scoping, the page's table and charts, the export's columns and the querie
 import csv
 import io
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -26,10 +26,13 @@ from bookings.tests.factories import (
     WALK_IN,
     build_bookings,
     make_applicant,
+    make_clerk,
     make_user,
+    on_wednesday,
+    open_counter,
 )
 from offices.access import SUPERVISOR_GROUP
-from offices.models import Counter, Office
+from offices.models import Office
 from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
@@ -195,24 +198,23 @@ def test_the_counters_own_steps_give_the_waits():
     # Through the real services, with the times pinned: a walk-in at 07:40 WIB is called at
     # 07:52, served from 07:53 to 08:00; the next is called at 08:01 and does not answer.
     office = make_office("palembang")
-    wib = ZoneInfo("Asia/Jakarta")
-
-    def at(hour, minute):
-        return datetime(2017, 9, 6, hour, minute, tzinfo=wib)
-
     for minute in (40, 45):
         register_walk_in(
-            office=office, applicant=make_applicant(), reason="far_away", by=None, now=at(7, minute)
+            office=office,
+            applicant=make_applicant(),
+            reason="far_away",
+            by=None,
+            now=on_wednesday(7, minute),
         )
     office.skips_before_no_show = 1
     office.save()
-    clerk = make_clerk("ani", office)
-    counter = calls.sign_in(counter=Counter.objects.create(office=office, name="Loket 1"), by=clerk)
-    calls.call_next(counter=counter, by=clerk, now=at(7, 52))
-    calls.start(counter=counter, by=clerk, now=at(7, 53))
-    calls.finish(counter=counter, by=clerk, now=at(8, 0))
-    calls.call_next(counter=counter, by=clerk, now=at(8, 1))
-    calls.skip(counter=counter, by=clerk, now=at(8, 4))
+    counter = open_counter(office, "Loket 1", "ani")
+    clerk = counter.clerk
+    calls.call_next(counter=counter, by=clerk, now=on_wednesday(7, 52))
+    calls.start(counter=counter, by=clerk, now=on_wednesday(7, 53))
+    calls.finish(counter=counter, by=clerk, now=on_wednesday(8, 0))
+    calls.call_next(counter=counter, by=clerk, now=on_wednesday(8, 1))
+    calls.skip(counter=counter, by=clerk, now=on_wednesday(8, 4))
 
     (row,) = wait_months(year=2017)
     assert as_tuples([row]) == [("palembang", 9, 12, 16, 7, 2, 1)]
@@ -230,10 +232,6 @@ def test_by_office_gives_twelve_months_with_blanks():
 
 
 # The page, its downloads and the command.
-
-
-def make_clerk(name, office):
-    return make_user(name, offices=[office])
 
 
 @pytest.fixture
