@@ -75,6 +75,8 @@ class Stack:
         )
         for name in ("EMAIL_URL", "CACHE_URL", "CELERY_TASK_ALWAYS_EAGER"):
             env.pop(name, None)
+        if self.config.cache_url:
+            env["CACHE_URL"] = self.config.cache_url
         return env
 
     def write(self, name, text):
@@ -176,10 +178,13 @@ class Stack:
             pass
 
     def redis_flush(self):
-        try:
-            redis.Redis.from_url(self.config.redis, socket_timeout=3).flushdb()
-        except redis.RedisError as exc:
-            log(f"Redis {self.config.redis} not flushed: {exc}")
+        """Empty the broker's Redis database, and the app cache's when it is a Redis one."""
+        cache = self.config.cache_url.replace("rediscache://", "redis://")
+        for url in filter(None, (self.config.redis, cache if cache.startswith("redis") else "")):
+            try:
+                redis.Redis.from_url(url, socket_timeout=3).flushdb()
+            except redis.RedisError as exc:
+                log(f"Redis {url} not flushed: {exc}")
 
     def close(self):
         for name in reversed(list(self.processes)):  # wrk before the server it loads
