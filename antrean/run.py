@@ -20,6 +20,8 @@ def _commands(port):
         "worker": [
             python, "-m", "celery", "-A", "antrean", "worker",
             "--loglevel=INFO", "--concurrency=2", "--hostname=worker@%h",
+            # One worker for both queues here; production runs one per queue (deploy/).
+            "--queues=messages,periodic",
         ],
         "beat": [
             python, "-m", "celery", "-A", "antrean", "beat", "--loglevel=INFO",

@@ -1,5 +1,6 @@
 """Settings for Antrean: one module, chosen by environment variables (see .env.example)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times everything Django does for a request, labelled by view name (/metrics).
+    "antrean.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Pages and JSON compressed for clients that accept it (static files come compressed
     # already); with Django's padding against BREACH.
@@ -220,6 +223,24 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # No retry: redis-py reconnects a stale pooled connection by itself, and a second try would
 # double the wait of a booking request while Redis is down.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
+# Two queues, so that a long draw or a daily clean-up never holds up a one-time code: messages
+# (every delivery task, the default) and periodic (what beat runs, and the draws it hands on).
+# Production runs a worker for each (deploy/); a worker given no -Q consumes messages only.
+CELERY_TASK_DEFAULT_QUEUE = "messages"
+PERIODIC_QUEUE = "periodic"
+CELERY_TASK_ROUTES = {
+    f"bookings.tasks.{name}": {"queue": PERIODIC_QUEUE}
+    for name in (
+        "forget_past_applicants",
+        "clear_expired_sessions",
+        "requeue_pending_notifications",
+        "create_due_reminders",
+        "mark_no_shows",
+        "run_due_ballots",
+        "draw_due_release",
+        "lapse_unconfirmed",
+    )
+}
 # Each run expires when the next is due: after a worker outage the backlog holds one run of
 # each, not one per missed interval (each sweep would queue every pending message again).
 CELERY_BEAT_SCHEDULE = {
@@ -327,6 +348,14 @@ PROOF_OF_WORK_AFTER = env.int("PROOF_OF_WORK_AFTER", default=3)
 PROOF_OF_WORK_MAX_NUMBER = env.int("PROOF_OF_WORK_MAX_NUMBER", default=50_000)
 RATELIMIT_BOOKING = env.str("RATELIMIT_BOOKING", default="10/m")
 RATELIMIT_LOOKUP = env.str("RATELIMIT_LOOKUP", default="20/m")
+# Who may read /metrics (addresses or networks, e.g. 10.0.5.0/24), read as the rate limits read
+# the client; anyone else gets a 404.
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+for _allowed in METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_allowed, strict=False)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_IPS: {exc}") from None
 
 # Admin login: lock out after repeated failures; staff sessions end after a working day.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -7,6 +7,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 # make it on purpose, never as a side effect of moving code.
 ROUTES = [
     ("healthz", "healthz"),
+    ("favicon.ico", "favicon"),
+    ("metrics", "metrics"),
     ("language/<str:code>/", "language"),
     ("admin/reports/monthly/", "monthly-report"),
     ("admin/", "admin:index"),

@@ -25,6 +25,7 @@ from bookings.availability import (
     office_availability,
 )
 from bookings.codes import normalize_code
+from bookings.metrics import booking_attempt
 from bookings.models import Booking, ClosureMove, ContactCheck
 from offices import clock
 from offices.models import Office, ServiceWindow
@@ -339,7 +340,7 @@ def create_booking(request, payload: Body[BookingRequest]):
     (with `places_left`) or `group_nik_held` when the places cannot be had.
     """
     language = payload.language or request_language(request)
-    with translation.override(language):
+    with translation.override(language), booking_attempt("api"):
         office, window = (None, None)
         if _OFFICE_CODE.fullmatch(payload.office):  # a slug: what a cache key may hold
             office, window = office_and_window(payload.office, payload.window)

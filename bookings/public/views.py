@@ -27,6 +27,7 @@ from bookings.availability import (
     office_availability,
 )
 from bookings.codes import is_group_code, normalize_code
+from bookings.metrics import booking_attempt
 from bookings.models import ReleaseSchedule
 from bookings.nik import mask_nik
 from bookings.notifications.ics import booking_ics
@@ -336,14 +337,15 @@ def check_answers(request, code, day, window_id):
     refused = slot_refused = False
     if request.method == "POST":
         try:
-            robots.refuse_without_proof(request)
-            bookings = services.book_applicants(
-                office=office,
-                day=day,
-                window=window,
-                applicants=form.applicants(get_language()[:2]),
-                client=client_key(request),
-            )
+            with booking_attempt("web"):
+                robots.refuse_without_proof(request)
+                bookings = services.book_applicants(
+                    office=office,
+                    day=day,
+                    window=window,
+                    applicants=form.applicants(get_language()[:2]),
+                    client=client_key(request),
+                )
         except ValidationError as exc:
             form.add_error(None, exc)
             refused, slot_refused = True, exc.code in SLOT_REFUSALS

@@ -1,4 +1,8 @@
-"""seed_demo: the three demo offices, their windows and users; a second run changes nothing."""
+"""seed_demo: the three demo offices, their windows and users; a second run changes nothing.
+
+Most tests leave out the year of history (--no-history): it takes seconds, and
+test_demo_history holds it.
+"""
 
 import stat
 from datetime import time, timedelta
@@ -10,10 +14,10 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 
 from bookings import ballots
-from bookings.models import Booking, Release, ReleaseSchedule
+from bookings.models import Booking, Release, ReleaseSchedule, Visit
 from bookings.tests.factories import make_applicant
 from offices.access import is_supervisor, offices_for
-from offices.models import Counter, DayOverride, Office, ServiceWindow
+from offices.models import Counter, DayOverride, Office, OfficeDay, ServiceWindow, WindowDay
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +36,7 @@ def _settings(settings, tmp_path):
 
 
 def _seed(**options):
+    options.setdefault("no_history", True)
     out = StringIO()
     call_command("seed_demo", stdout=out, **options)
     return out.getvalue()
@@ -53,18 +58,25 @@ def _snapshot():
         "releases": list(Release.objects.order_by("pk").values()),
         "office_history": Office.history.count(),
         "window_history": ServiceWindow.history.count(),
+        "bookings": list(Booking.objects.order_by("pk").values()),
+        "visits": list(Visit.objects.order_by("pk").values()),
+        "office_days": list(OfficeDay.objects.order_by("pk").values()),
+        "window_days": list(WindowDay.objects.order_by("pk").values()),
     }
 
 
 def test_seed_demo_twice_creates_nothing_the_second_time():
-    first_output = _seed(**PASSWORDS)
+    first_output = _seed(no_history=False, **PASSWORDS)
     first = _snapshot()
 
-    second_output = _seed(**PASSWORDS)
+    second_output = _seed(no_history=False, **PASSWORDS)
 
     assert _snapshot() == first
-    # 3 offices, 45 windows, 12 counters, Jayapura's release schedule and its demo release
-    assert "62 rows created now" in first_output
+    history = sum(len(first[rows]) for rows in ("bookings", "visits", "office_days", "window_days"))
+    assert history > 3 * 12 * 2 * 2500  # a year of bookings and visits at three offices
+    # 3 offices, 45 windows, 12 counters, Jayapura's release schedule and its demo release,
+    # and the history's bookings, visits and counted days
+    assert f"{62 + history} rows created now" in first_output
     assert "0 rows created now" in second_output
     assert "new login" not in second_output
 

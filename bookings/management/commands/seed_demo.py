@@ -1,7 +1,8 @@
-"""Create the demo offices, their windows and counters, Jayapura's ballot and the demo users;
-running it again changes nothing."""
+"""Create the demo offices, their windows and counters, a year of their history, Jayapura's
+ballot and the demo users; running it again changes nothing."""
 
 import secrets
+import time as timer
 from datetime import time, timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from bookings import ballots
+from bookings.management import demo_history
 from bookings.models import ReleaseSchedule
 from offices import clock
 from offices.models import Counter, Office, ServiceWindow
@@ -88,6 +90,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--supervisor-password", help="password of the new supervisor 'supervisor'"
         )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="leave out the past twelve months of bookings and visits",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -115,6 +122,8 @@ class Command(BaseCommand):
             for name, services in COUNTERS:
                 _, new = Counter.objects.get_or_create(office=office, name=name, defaults=services)
                 created += new
+        if not options.get("no_history"):
+            created += self._history()
         created += self._ballot(Office.objects.get(code=BALLOT_OFFICE))
         passwords = {
             "admin": options.get("admin_password"),
@@ -135,6 +144,23 @@ class Command(BaseCommand):
         )
         for line in logins:
             self.stdout.write(f"  new login: {line}")
+
+    def _history(self):
+        """Fill each demo office's past twelve months (demo_history); return rows made."""
+        started = timer.perf_counter()
+        now = clock.now()
+        written = [
+            demo_history.seed_history(office, now=now)
+            for office in Office.objects.filter(code__in=[data["code"] for data in OFFICES])
+        ]
+        bookings = sum(w.bookings for w in written)
+        if bookings:
+            self.stdout.write(
+                f"  history: {bookings} bookings and {sum(w.visits for w in written)} visits "
+                f"over {demo_history.HISTORY_MONTHS} months "
+                f"({timer.perf_counter() - started:.1f} s)"
+            )
+        return sum(w.rows for w in written)
 
     def _ballot(self, office):
         """Put Jayapura on a ballot with its weekly schedule, and one release open now for the

@@ -1,0 +1,152 @@
+"""The drill's processes: two gunicorn groups, nginx, two Celery workers, one beat, and the kill."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.config import BASE_DIR
+from bench.machine import children
+from bench.stack import Stack
+
+from .nginx import nginx_conf
+
+
+class DrillStack(Stack):
+    """The bench's stack (temp dir, database, processes torn down by close()) with the drill's
+    environment: Redis cache, behind a proxy, lost messages swept after a minute."""
+
+    def __init__(self, config, extra_env):
+        super().__init__(config)
+        self.extra_env = extra_env
+
+    def app_env(self, db=None):
+        return {**super().app_env(db), "VAR_DIR": str(self.tmp), **self.extra_env}
+
+
+def wait_healthy(stack, name, port, seconds=60):
+    """Wait until 127.0.0.1:`port` answers /healthz with 200; raise with the log's tail if not."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        process = stack.processes.get(name)
+        if process is not None and process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(
+        f"{name} did not answer /healthz on {port}: "
+        + (stack.tmp / f"{name}.log").read_text()[-2000:]
+    )
+
+
+def start_group(stack, name, port, workers):
+    """Start one web group: a gunicorn master and its sync workers on 127.0.0.1:`port`."""
+    command = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "antrean.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        "--graceful-timeout",
+        "5",
+        "--timeout",
+        "60",
+    ]
+    stack.start(name, command, f"{name}.log")
+    wait_healthy(stack, name, port)
+
+
+def start_nginx(stack, port, upstreams):
+    """Start nginx in the foreground with the drill's config; wait until it answers."""
+    prefix = stack.tmp / "nginx"
+    prefix.mkdir()
+    conf = stack.write("nginx.conf", nginx_conf(prefix=prefix, port=port, upstreams=upstreams))
+    check = subprocess.run(  # noqa: S603 - fixed arguments
+        ["nginx", "-t", "-q", "-c", str(conf), "-p", str(prefix)],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check.returncode:
+        raise RuntimeError(f"nginx refused its config {conf}: {check.stderr}")
+    stack.start("nginx", ["nginx", "-c", str(conf), "-p", str(prefix)], "nginx.log")
+    wait_healthy(stack, "nginx", port)
+    return prefix / "nginx-access.log"
+
+
+def app_queues(stack):
+    """Return the Celery queues the app sends tasks to, as its settings say at run time."""
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy.drill.queues"],
+        cwd=BASE_DIR,
+        env=stack.app_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def start_worker(stack, name, queues, concurrency):
+    """Start one Celery worker (prefork) on every queue the app uses; INFO logs its tasks."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "antrean",
+        "worker",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        str(concurrency),
+        "--queues",
+        ",".join(queues),
+        "--loglevel",
+        "INFO",
+        "--hostname",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+    return stack.start(name, command, f"{name}.log")
+
+
+def start_beat(stack, sweep_seconds):
+    """Start beat with the app's schedule, the outbox sweep every `sweep_seconds`."""
+    command = [
+        sys.executable,
+        "-m",
+        "deploy.drill.beat",
+        "--schedule",
+        str(stack.tmp / "beat-schedule"),
+        "--loglevel",
+        "INFO",
+    ]
+    return stack.start("beat", command, "beat.log", {"DRILL_SWEEP_SECONDS": str(sweep_seconds)})
+
+
+def kill_group(stack, name):
+    """SIGKILL a process and all of its group (a gunicorn master and its workers, a Celery
+    worker and its pool); return the ids killed."""
+    process = stack.processes[name]
+    pids = [process.pid, *children(process.pid)]
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    return pids
