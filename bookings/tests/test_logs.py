@@ -26,6 +26,8 @@ def test_a_line_with_personal_data_is_found(line):
         "notifications 1, 2 not queued (OperationalError('Error 111 connecting to 127.0.0.1'))",
         "development backend in use: a SQLite file (set DATABASE_URL)",
         "took 17167101 microseconds",
+        "Task bookings.tasks.send_contact_code[1db51172-1b7c-4fa2-a150-088695215802] succeeded",
+        "Task bookings.tasks.deliver[1db51172-1b7c-4fa2-a150-0812345678ab] succeeded in 0.0012s",
     ],
 )
 def test_a_line_without_personal_data_passes(line):
