@@ -48,11 +48,6 @@ class Queue:
     measured: bool  # whether service_minutes comes from the office's own services
     median_wait_minutes: float | None  # check-in to first call, today
 
-    def wait_range(self, ahead: int) -> tuple[int, int]:
-        """Return the estimated wait in minutes, as (low, high) rounded to 5 minutes, of an
-        applicant with `ahead` applicants before them."""
-        return estimate(ahead, self.counters_open, self.service_minutes)
-
 
 def estimate(ahead: int, counters: int, service_minutes: float) -> tuple[int, int]:
     """Return (low, high) minutes until `ahead` applicants have been served at `counters`."""

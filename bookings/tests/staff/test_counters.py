@@ -20,11 +20,6 @@ def _pinned(pinned):
 
 
 @pytest.fixture
-def clerk(client, world):
-    return login(client, world.clerk)
-
-
-@pytest.fixture
 def loket(world):
     return Counter.objects.create(office=world.palembang, name="Loket 1")
 

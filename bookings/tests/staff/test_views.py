@@ -25,11 +25,6 @@ def _pinned(pinned):
     return pinned
 
 
-@pytest.fixture
-def clerk(client, world):
-    return login(client, world.clerk)
-
-
 def _check_in(client, office, code):
     return client.post(reverse(CHECK_IN_URL), {"office": office.pk, "code": code}, follow=True)
 
