@@ -106,8 +106,8 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# One cache for what readers ask over and over (availability), and one of its own for the rate
-# limits, so that a crowd of availability entries can never evict a client's count.
+# The shared cache (the waiting room's queue, the level behind "kept" below), and one of its own
+# for the rate limits, so that a crowd of other entries can never evict a client's count.
 _CACHE = env.cache("CACHE_URL", default="locmemcache://antrean")
 PER_PROCESS_CACHE = not _CACHE["BACKEND"].endswith(".RedisCache")
 CACHES = {
@@ -119,6 +119,19 @@ CACHES = {
     },
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+# What a crowd reads over and over and may be a few seconds old (an office and its windows,
+# the places, a window found full): read from each process's memory first, from the shared
+# cache behind it (antrean/cache.py). A per-process cache is its own first level.
+CACHES["kept"] = (
+    _CACHE
+    if PER_PROCESS_CACHE
+    else {
+        "BACKEND": "antrean.cache.TwoLevelCache",
+        "LOCATION": "kept",
+        "KEY_PREFIX": "kept",
+        "OPTIONS": {"SHARED": "default", "MISS_SECONDS": 0.5},
+    }
+)
 # Rendered parts of pages that change only with a new release of the code (the blank booking
 # form): in each process's memory, so that a restart with new templates starts without them.
 CACHES["fragments"] = {

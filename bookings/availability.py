@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 from offices import clock
 from offices.models import DayOverride, Office, OfficeDay, ServiceWindow, WindowDay
@@ -114,13 +114,13 @@ def office_and_window(code: str, pk: int | None) -> tuple[Office | None, Service
     """
     seconds = settings.AVAILABILITY_CACHE_SECONDS
     key = _office_window_key(code, pk)
-    found = cache.get(key) if seconds else None
+    found = caches["kept"].get(key) if seconds else None
     if found is None:
         office, windows = _office_windows(code)
         kept = {_office_window_key(code, w.pk): (office, w) for w in windows.values()}
         kept[_office_window_key(code, None)] = (office, None)
         if seconds:
-            cache.set_many(kept, seconds)
+            caches["kept"].set_many(kept, seconds)
         found = kept.get(key, (office, None))
     return found
 
@@ -144,12 +144,13 @@ def keep_briefly(key, compute, *, kept_in=None):
     """Return compute(), kept under key for AVAILABILITY_CACHE_SECONDS (0: computed each time).
 
     For what a crowd reads over and over; nothing kept here decides a place. A None
-    answer is not kept. Kept in the default cache, shared by every process, or `kept_in`.
+    answer is not kept. Kept in the "kept" cache (each process's memory in front of the
+    shared cache), or `kept_in`.
     """
     seconds = settings.AVAILABILITY_CACHE_SECONDS
     if not seconds:
         return compute()
-    kept_in = kept_in or cache
+    kept_in = kept_in or caches["kept"]
     found = kept_in.get(key)
     if found is None:
         found = compute()

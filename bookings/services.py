@@ -14,7 +14,7 @@ from functools import partial
 from math import ceil
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -831,7 +831,7 @@ def _keep_filled(plan, window, filled):
 def _keep_refusal(windows, day, refusal):
     # What _refuse_kept_full answers for these windows on that day, for as long as places.
     kept = {_no_place_key(window, day): refusal for window in windows}
-    cache.set_many(kept, settings.AVAILABILITY_CACHE_SECONDS)
+    caches["kept"].set_many(kept, settings.AVAILABILITY_CACHE_SECONDS)
 
 
 def _no_place_key(window, day):
@@ -840,7 +840,7 @@ def _no_place_key(window, day):
 
 def _refuse_kept_full(window, day):
     # A window or day found full a moment ago (_refuse_no_place): refused again from memory.
-    refusal = cache.get(_no_place_key(window, day))
+    refusal = caches["kept"].get(_no_place_key(window, day))
     if refusal:
         raise _error(refusal)
 

@@ -70,6 +70,16 @@ def test_rate_limits_have_a_cache_of_their_own(settings):
     assert caches["ratelimit"] is not caches["default"]
 
 
+def test_kept_answers_are_read_from_each_process_in_front_of_the_shared_cache():
+    code = SETUP + (
+        "from django.core.cache import caches\n"
+        "print(type(caches['kept']).__name__, type(caches['kept']._shared).__name__)\n"
+    )
+    result = run_code(code, production_env(DJANGO_SETTINGS_MODULE="antrean.settings"))
+    assert result.returncode == 0, result.stderr
+    assert "TwoLevelCache RedisCache" in result.stdout
+
+
 def test_a_crowd_of_availability_entries_does_not_reset_a_clients_booking_limit(rf, settings):
     settings.RATELIMIT_ENABLE = True
     request = rf.post("/api/v1/bookings", REMOTE_ADDR="203.0.113.7")
@@ -80,7 +90,7 @@ def test_a_crowd_of_availability_entries_does_not_reset_a_clients_booking_limit(
     assert [limited() for _ in range(4)] == [False, False, False, True]
     # What the availability endpoint keeps: one entry per office, start and span.
     for day in range(400):
-        caches["default"].set(f"api-availability:palembang:2017-09-{day}:7", "{}", 60)
+        caches["kept"].set(f"api-availability:palembang:2017-09-{day}:7", "{}", 60)
     assert limited()
 
 

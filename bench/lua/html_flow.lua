@@ -3,7 +3,8 @@
 -- confirmation, and on success follow the redirect to the booking's page. Each flow is a
 -- new applicant with a new NIK and an empty cookie jar; its outcome is counted as
 -- "flow booked", "flow full-at-form" (the form already says the window is full),
--- "flow full-at-submit", "flow full-at-confirm", or "flow error-STEP-STATUS". Usage:
+-- "flow full-at-submit", "flow full-at-check", "flow full-at-confirm", or
+-- "flow error-STEP-STATUS". Usage:
 --   wrk -t100 -c100 -s html_flow.lua URL -- DATA
 local common = require "common"
 
@@ -132,6 +133,8 @@ function response(status, headers, body)
     state = 3
   elseif state == 2 and status == 409 then
     outcome = "full-at-submit" -- it filled up while this browser typed its details
+  elseif state == 3 and status == 409 then
+    outcome = "full-at-check" -- it filled up before the answers were shown to be checked
   elseif state == 3 and status == 200 then
     take_token(body)
     state = 4
