@@ -16,10 +16,9 @@ class TwoLevelCache(BaseCache):
     A value is written to both, with the moment it expires: a copy taken from the shared
     cache is kept here only until then, so no process serves it longer than it was kept
     for. A key the shared cache does not hold is believed absent here for
-    OPTIONS["MISS_SECONDS"], so a value another process writes (a refusal once a window is
-    full) reaches this one that much later at most, and the crowd before it costs no round
-    trip. For answers that may be a few seconds old and decide nothing; counts and locks
-    belong in the shared cache itself.
+    OPTIONS["MISS_SECONDS"], so a value another process writes reaches this one that much
+    later at most, and a crowd asking meanwhile costs no round trip. For answers that may
+    be a few seconds old and decide nothing; counts and locks belong in the shared cache.
 
     OPTIONS: SHARED, the alias of the shared cache ("default"); MISS_SECONDS (0.5);
     MAX_ENTRIES kept in this process (10,000).

@@ -120,8 +120,8 @@ CACHES = {
 }
 RATELIMIT_USE_CACHE = "ratelimit"
 # What a crowd reads over and over and may be a few seconds old (an office and its windows,
-# the places, a window found full): read from each process's memory first, from the shared
-# cache behind it (antrean/cache.py). A per-process cache is its own first level.
+# the places): read from each process's memory first, from the shared cache behind it
+# (antrean/cache.py). A per-process cache is its own first level.
 CACHES["kept"] = (
     _CACHE
     if PER_PROCESS_CACHE
@@ -132,6 +132,13 @@ CACHES["kept"] = (
         "OPTIONS": {"SHARED": "default", "MISS_SECONDS": 0.5},
     }
 )
+# A window found full (bookings.services.refuse_kept_full), in each process's memory only:
+# most windows a booking asks about are not full, and asking a shared cache would cost a
+# round trip as dear as asking the counters.
+CACHES["refusals"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "refusals",
+}
 # Rendered parts of pages that change only with a new release of the code (the blank booking
 # form): in each process's memory, so that a restart with new templates starts without them.
 CACHES["fragments"] = {

@@ -213,16 +213,16 @@ def check_bookable(*, office: Office, day: date, window: ServiceWindow, now=None
 
 
 def check_seen_bookable(*, office: Office, day: date, window: ServiceWindow, seen, now=None):
-    """Refuse a window as check_bookable and refuse_if_full do, from the day's places as the
-    calendar last saw them (`seen`, a DayAvailability): no query.
+    """Refuse a window as check_bookable and a booking's early read do, from the day's places
+    as the calendar last saw them (`seen`, a DayAvailability): no query.
 
     For a page before the applicant's details; the booking decides on the day's plan and
     counters as they are. A window found full since `seen` was read is refused as it was
-    found (refuse_if_full), so a crowd stops filling in a form for places already gone.
+    found (refuse_kept_full), so a crowd stops filling in a form for places already gone.
     """
     now = now or clock.now()
     _check_slot(office=office, day=day, window=window, now=now)
-    _refuse_kept_full(window, day)
+    refuse_kept_full(window=window, day=day)
     if not seen.plan.open:
         raise _error("closed")
     if office.by_ballot and not seen.bookable_range:  # in the horizon (above): not drawn yet
@@ -804,17 +804,13 @@ def find_group(code: str, nik: str) -> BookingGroup | None:
     return group if group is not None and any(matches) else None
 
 
-# Whether the day, or the window on it, is full: office id, date, window id, date.
-_FULL = "SELECT " + places.DAY_FULL_SQL + ", " + places.WINDOW_FULL_SQL
-
-
 def _full_refusal(*, day_full: bool, window_full: bool) -> str:
     # A full day wins, as in the booking's own transaction, which takes its counter first.
     return "day_full" if day_full else "full" if window_full else ""
 
 
 def _refuse_no_place(*, window, day, day_full: bool, window_full: bool) -> None:
-    # Refused for want of a place: kept for the crowd that follows (refuse_if_full).
+    # Refused for want of a place: kept for the crowd that follows (refuse_kept_full).
     refusal = _full_refusal(day_full=day_full, window_full=window_full)
     if refusal:
         _keep_refusal([window], day, refusal)
@@ -829,33 +825,41 @@ def _keep_filled(plan, window, filled):
 
 
 def _keep_refusal(windows, day, refusal):
-    # What _refuse_kept_full answers for these windows on that day, for as long as places.
+    # What refuse_kept_full answers for these windows on that day, for as long as places.
     kept = {_no_place_key(window, day): refusal for window in windows}
-    caches["kept"].set_many(kept, settings.AVAILABILITY_CACHE_SECONDS)
+    caches["refusals"].set_many(kept, settings.AVAILABILITY_CACHE_SECONDS)
 
 
 def _no_place_key(window, day):
     return f"no-place:{window.pk}:{day.isoformat()}"
 
 
-def _refuse_kept_full(window, day):
-    # A window or day found full a moment ago (_refuse_no_place): refused again from memory.
-    refusal = caches["kept"].get(_no_place_key(window, day))
+def refuse_kept_full(*, window: ServiceWindow, day: date) -> None:
+    """Raise `day_full` or `full` when this process found the day or the window full a
+    moment ago (a booking took its last place, or was refused for want of one): no query.
+
+    Asked before the applicant's details: in a rush most attempts come after the window
+    sold out, and "full" is all they need to hear. A refusal is kept for
+    AVAILABILITY_CACHE_SECONDS in each process's memory only: most windows asked are not
+    full, and asking a shared cache would cost a round trip as dear as asking the counters
+    (each process learns a sell-out from its first refusal). A place freed meanwhile is
+    offered that much later, as the calendar shows it; every place taken is decided on the
+    counters.
+    """
+    refusal = caches["refusals"].get(_no_place_key(window, day))
     if refusal:
         raise _error(refusal)
 
 
+# Whether the day, or the window on it, is full: office id, date, window id, date.
+_FULL = "SELECT " + places.DAY_FULL_SQL + ", " + places.WINDOW_FULL_SQL
+
+
 def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
     """Raise `day_full` or `full` when the day or the window has no place left: at most one
-    read, no lock.
-
-    The API asks this before the applicant's details: in a rush most attempts come after
-    the window sold out, and "full" is all they need to hear. A refusal for want of a place
-    is kept for AVAILABILITY_CACHE_SECONDS, so the crowd after a sell-out is answered
-    without a query: a place freed meanwhile is offered that much later, as the calendar
-    shows it, and every place taken is still decided on the counters.
-    """
-    _refuse_kept_full(window, day)
+    read, no lock. For a request that will not reach the booking's own early read (its
+    details are not valid), so that "full" is still what it hears first."""
+    refuse_kept_full(window=window, day=day)
     with connection.cursor() as cursor:
         cursor.execute(_FULL, [window.office_id, day, window.pk, day])
         day_full, window_full = cursor.fetchone()

@@ -345,7 +345,7 @@ def create_booking(request, payload: Body[BookingRequest]):
         if _OFFICE_CODE.fullmatch(payload.office):  # a slug: what a cache key may hold
             office, window = office_and_window(payload.office, payload.window)
         if window is not None:
-            services.refuse_if_full(window=window, day=payload.date)
+            services.refuse_kept_full(window=window, day=payload.date)
         now = clock.now()
         today = clock.office_today(office, now) if office else timezone.localdate(now)
         applicants, problems = applicants_of(payload, today=today, language=language)
@@ -354,6 +354,10 @@ def create_booking(request, payload: Body[BookingRequest]):
         if window is None:
             problems["window"] = [ValidationError(UNKNOWN_WINDOW)]
         if problems:
+            # After a sell-out "full" is all a crowd needs to hear; a valid booking asks the
+            # counters in its own first read.
+            if window is not None:
+                services.refuse_if_full(window=window, day=payload.date)
             raise ValidationError(problems)
         refuse_without_proof(request)
         bookings = services.book_applicants(

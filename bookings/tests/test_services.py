@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -27,7 +28,7 @@ from bookings.services import (
     create_due_reminders,
     mark_due_no_shows,
     mark_no_show,
-    refuse_if_full,
+    refuse_kept_full,
     register_walk_in,
     reschedule_booking,
 )
@@ -462,11 +463,7 @@ def test_one_rule_says_why_a_booking_can_no_longer_be_rescheduled(office, now, t
 
 def test_a_full_day_is_said_before_a_full_window(now, tomorrow):
     office = OfficeFactory(daily_quota=1, walk_in_reserve=0, windows=[(time(8), time(10), 1)])
-    window = window_at(office, tomorrow, 8)
-    refuse_if_full(window=window, day=tomorrow)  # nothing taken yet
     book(office, tomorrow, now=now)
-    with refused("day_full"):
-        refuse_if_full(window=window, day=tomorrow)
     with refused("day_full"):
         book(office, tomorrow, now=now)
 
@@ -475,8 +472,8 @@ def test_a_full_window_on_a_day_with_room_is_said_as_full(now, tomorrow):
     office = OfficeFactory(windows=[(time(8), time(10), 1), (time(10), time(12), 5)])
     book(office, tomorrow, now=now)
     with refused("full"):
-        refuse_if_full(window=window_at(office, tomorrow, 8), day=tomorrow)
-    refuse_if_full(window=window_at(office, tomorrow, 10), day=tomorrow)
+        book(office, tomorrow, now=now)
+    book(office, tomorrow, 10, now=now)
 
 
 def test_the_last_place_taken_turns_the_crowd_away_from_memory(
@@ -488,9 +485,24 @@ def test_the_last_place_taken_turns_the_crowd_away_from_memory(
     with django_capture_on_commit_callbacks(execute=True):
         book(office, tomorrow, now=now)  # the 08:00 window's one place
     with django_assert_num_queries(0), refused("full"):
-        refuse_if_full(window=early, day=tomorrow)
-    with django_assert_num_queries(1):  # still room: asked of the counters
-        refuse_if_full(window=late, day=tomorrow)
+        refuse_kept_full(window=early, day=tomorrow)
+    with django_assert_num_queries(0):  # still room: left to the booking's own read
+        refuse_kept_full(window=late, day=tomorrow)
+
+
+def test_a_refusal_on_the_counters_turns_the_crowd_away_from_memory(
+    now, tomorrow, settings, django_assert_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60
+    office = OfficeFactory(windows=[(time(8), time(10), 1)])
+    window = window_at(office, tomorrow, 8)
+    book(office, tomorrow, now=now)
+    caches["refusals"].clear()  # as in a process that did not take the last place
+    refuse_kept_full(window=window, day=tomorrow)
+    with refused("full"):
+        book(office, tomorrow, now=now)
+    with django_assert_num_queries(0), refused("full"):
+        refuse_kept_full(window=window, day=tomorrow)
 
 
 def test_the_last_place_of_a_day_turns_away_every_window_of_it(
@@ -505,7 +517,7 @@ def test_the_last_place_of_a_day_turns_away_every_window_of_it(
         book(office, tomorrow, now=now)
     for window in windows:
         with django_assert_num_queries(0), refused("day_full"):
-            refuse_if_full(window=window, day=tomorrow)
+            refuse_kept_full(window=window, day=tomorrow)
 
 
 def test_a_booking_rolled_back_keeps_no_refusal(now, tomorrow, settings):
@@ -514,7 +526,8 @@ def test_a_booking_rolled_back_keeps_no_refusal(now, tomorrow, settings):
     with transaction.atomic():
         book(office, tomorrow, now=now)
         transaction.set_rollback(True)
-    refuse_if_full(window=window_at(office, tomorrow, 8), day=tomorrow)  # room again
+    refuse_kept_full(window=window_at(office, tomorrow, 8), day=tomorrow)  # room again
+    book(office, tomorrow, now=now)
 
 
 def test_cancelling_writes_a_cancellation_per_channel(office, now, tomorrow):

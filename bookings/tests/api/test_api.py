@@ -485,19 +485,19 @@ def test_messages_follow_the_body_language_then_accept_language(client, office):
 
 
 def test_booking_query_count_is_pinned(client, office, tomorrow, now, django_assert_num_queries):
-    # The window and its office, "full?", then one read: "blocked? NIK held? day or window
-    # full? an override of the day's plan?", the day's windows (its override only when there
-    # is one), then BEGIN, the booking and notification INSERTs, the two counter UPDATEs
-    # (one statement on PostgreSQL) and COMMIT: 10 (9). The day's first booking also
-    # creates its two counter rows, each with an INSERT and a second UPDATE (four queries
-    # more, five on PostgreSQL, where the window is asked again once the day has its row).
-    # The limit per contact (off here) adds its count (and on PostgreSQL its lock).
+    # The window and its office, then one read: "blocked? NIK held? day or window full? an
+    # override of the day's plan?", the day's windows (its override only when there is one),
+    # then BEGIN, the booking and notification INSERTs, the two counter UPDATEs (one
+    # statement on PostgreSQL) and COMMIT: 9 (8). The day's first booking also creates its
+    # two counter rows, each with an INSERT and a second UPDATE (four queries more, five on
+    # PostgreSQL, where the window is asked again once the day has its row). The limit per
+    # contact (off here) adds its count (and on PostgreSQL its lock).
     one_statement = connection.vendor == "postgresql"
     first = booking_body(office, tomorrow, window_at(office, tomorrow))
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         assert post(client, "/bookings", first).status_code == 201
     second = booking_body(office, tomorrow, window_at(office, tomorrow), nik=make_nik())
-    with django_assert_num_queries(9 if one_statement else 10):
+    with django_assert_num_queries(8 if one_statement else 9):
         assert post(client, "/bookings", second).status_code == 201
 
 
@@ -530,7 +530,7 @@ def test_a_sold_out_window_is_refused_from_memory_until_a_freed_place_shows(
     assert post(client, "/bookings", booking_body(office, tomorrow, window)).status_code == 409
     # Once the refusal is no longer kept, the freed place is offered.
     settings.AVAILABILITY_CACHE_SECONDS = 0
-    caches["kept"].clear()
+    caches["refusals"].clear()
     assert post(client, "/bookings", booking_body(office, tomorrow, window)).status_code == 201
 
 
