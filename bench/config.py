@@ -62,9 +62,10 @@ class Config:
         self.db = _env("BENCH_DB", "antrean_bench")
         self.report_db = _env("BENCH_REPORT_DB", "antrean_bench_report")
         self.redis = _env("BENCH_REDIS", "redis://127.0.0.1:6379/7")
-        # The app's cache (CACHE_URL): empty for each process's own memory; production's
-        # Redis (e.g. rediscache://127.0.0.1:6379/6) shares kept answers across processes.
-        self.cache_url = _env("BENCH_CACHE_URL", "")
+        # The app's cache (CACHE_URL): production's, a Redis shared by every process (its
+        # database is emptied at start and end); "memory" for each process's own.
+        cache = _env("BENCH_CACHE_URL", "rediscache://127.0.0.1:6379/6")
+        self.cache_url = "" if cache == "memory" else cache
         # Sync workers, 3 per core: as fast as gthread here (RESULTS.md) and every request is
         # a new connection the kernel gives to a free worker; gthread keeps a keep-alive
         # connection on the worker that accepted it, and some runs had one worker idle.

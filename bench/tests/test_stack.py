@@ -14,9 +14,11 @@ def stack_with(monkeypatch, **environment):
     return stack
 
 
-def test_the_app_keeps_its_cache_in_each_process_unless_a_cache_url_is_given(monkeypatch):
+def test_the_app_shares_production_s_redis_cache_unless_told_memory(monkeypatch):
     monkeypatch.setenv("CACHE_URL", "rediscache://127.0.0.1:6379/1")  # the shell's: not used
 
-    assert "CACHE_URL" not in stack_with(monkeypatch, BENCH_CACHE_URL="").app_env()
-    shared = stack_with(monkeypatch, BENCH_CACHE_URL="rediscache://127.0.0.1:6379/6")
-    assert shared.app_env()["CACHE_URL"] == "rediscache://127.0.0.1:6379/6"
+    monkeypatch.delenv("BENCH_CACHE_URL", raising=False)
+    assert stack_with(monkeypatch).app_env()["CACHE_URL"] == "rediscache://127.0.0.1:6379/6"
+    assert "CACHE_URL" not in stack_with(monkeypatch, BENCH_CACHE_URL="memory").app_env()
+    other = stack_with(monkeypatch, BENCH_CACHE_URL="rediscache://127.0.0.1:6379/9")
+    assert other.app_env()["CACHE_URL"] == "rediscache://127.0.0.1:6379/9"
