@@ -218,7 +218,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 else:
     # Redis: a booking request never waits long on a broker that is down or hung (the outbox
-    # sweep queues later what could not be queued). The read timeout stays above kombu's
+    # relay queues later what could not be queued). The read timeout stays above kombu's
     # 1-second BRPOP, so idle workers are not cut off.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": 3600,
@@ -238,7 +238,7 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Publishing gives up quickly when the broker is down; the outbox sweep re-queues later.
+# Publishing gives up quickly when the broker is down; the outbox relay queues it later.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # No retry: redis-py reconnects a stale pooled connection by itself, and a second try would
 # double the wait of a booking request while Redis is down.
@@ -253,7 +253,6 @@ CELERY_TASK_ROUTES = {
     for name in (
         "forget_past_applicants",
         "clear_expired_sessions",
-        "requeue_pending_notifications",
         "create_due_reminders",
         "mark_no_shows",
         "run_due_ballots",
@@ -262,7 +261,7 @@ CELERY_TASK_ROUTES = {
     )
 }
 # Each run expires when the next is due: after a worker outage the backlog holds one run of
-# each, not one per missed interval (each sweep would queue every pending message again).
+# each, not one per missed interval.
 CELERY_BEAT_SCHEDULE = {
     "forget-past-applicants": {
         "task": "bookings.tasks.forget_past_applicants",
@@ -274,10 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(days=1),
         "options": {"expires": 24 * 60 * 60},
     },
-    "requeue-pending-notifications": {
-        "task": "bookings.tasks.requeue_pending_notifications",
-        "schedule": timedelta(minutes=2),
-        "options": {"expires": 2 * 60},
+    # On the messages queue (the default): a new booking's confirmation waits for it.
+    "relay-notifications": {
+        "task": "bookings.tasks.relay_notifications",
+        "schedule": timedelta(seconds=1),
+        "options": {"expires": 1},
     },
     "create-due-reminders": {
         "task": "bookings.tasks.create_due_reminders",
@@ -340,7 +340,7 @@ NOTIFICATION_REQUEUE_AFTER = timedelta(minutes=env.int("NOTIFICATION_REQUEUE_MIN
 # Wait before the first retry of a failed message; it doubles with each attempt (2, 4, 8, 16 min).
 NOTIFICATION_RETRY_DELAY = timedelta(seconds=env.int("NOTIFICATION_RETRY_SECONDS", default=120))
 # After the last quick retry, a message waits this long for one more try (an SMS gateway down
-# for an afternoon) before it is given up; the outbox sweep, not a countdown, brings it back.
+# for an afternoon) before it is given up; the outbox relay, not a countdown, brings it back.
 NOTIFICATION_RETRY_TAIL = timedelta(hours=env.int("NOTIFICATION_RETRY_TAIL_HOURS", default=6))
 # How long after the appointment a link in a message still opens the booking; it works once,
 # and stops earlier if the booking changes.

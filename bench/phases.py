@@ -18,7 +18,7 @@ from bench.config import (
 )
 from bench.load import measured, run_wrk, server_errors, status_counts
 from bench.machine import CpuMeter, children, peak_rss_mb
-from bench.stack import render, start_celery, web_workers
+from bench.stack import render, start_beat, start_celery, web_workers
 
 
 def slots_of(plan, code, day=None):
@@ -227,13 +227,15 @@ def web_memory(stack):
 
 
 def celery_drain(stack, timeout=150):
-    """Start a Celery worker, let it deliver every pending notification, report its memory."""
+    """Start a Celery worker and beat (whose relay hands the outbox on), let the worker
+    deliver every pending notification, report its memory."""
     total, pending = stack.query(
         f"SELECT count(*), count(*) FILTER (WHERE status = 'pending') FROM {NOTIFICATION_TABLE}"
     )[0]
     log(f"celery: delivering {pending} pending notifications (of {total})")
     started = time.monotonic()
     process = start_celery(stack)
+    start_beat(stack)
     left = pending
     while time.monotonic() - started < timeout:
         time.sleep(1)
@@ -245,6 +247,7 @@ def celery_drain(stack, timeout=150):
     elapsed = time.monotonic() - started
     pids = [process.pid, *children(process.pid)] if process.poll() is None else []
     memory = {pid: peak_rss_mb(pid) for pid in pids}
+    stack.stop("beat")
     stack.stop("celery")
     failed = stack.query(f"SELECT count(*) FROM {NOTIFICATION_TABLE} WHERE status = 'failed'")[0][0]
     mail = len(list((stack.tmp / "mail").glob("*"))) if (stack.tmp / "mail").exists() else 0

@@ -264,3 +264,21 @@ def start_celery(stack):
         "--without-heartbeat",
     ]
     return stack.start("celery", command, "celery.log")
+
+
+def start_beat(stack):
+    """Start Celery beat on the app's schedule: its relay hands the outbox to the worker each
+    second (the periodic queue's tasks wait unconsumed, as this worker takes messages only)."""
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "antrean",
+        "beat",
+        "--schedule",
+        str(stack.tmp / "beat-schedule"),
+        "--loglevel",
+        "WARNING",
+    ]
+    return stack.start("beat", command, "beat.log")

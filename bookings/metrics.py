@@ -41,7 +41,7 @@ BOOKING_ATTEMPTS = Counter(
 )
 
 # How late work may be before it counts as overdue: a few runs of the beat task that does it
-# (the outbox sweep every 2 minutes, the draws and the lapse of unconfirmed holds every minute).
+# (the outbox relay every second, the draws and the lapse of unconfirmed holds every minute).
 OUTBOX_GRACE = timedelta(minutes=10)
 BEAT_GRACE = timedelta(minutes=5)
 
@@ -117,7 +117,7 @@ class Collector:
         yield _gauge(
             "antrean_outbox_overdue_messages",
             "Pending messages nobody has tried for 10 minutes past their time: workers, broker "
-            "or the beat's outbox sweep are not running.",
+            "or the beat's outbox relay are not running.",
             ["channel"],
             [((channel,), rows.get(channel, zero)["overdue"]) for channel in channels],
         )

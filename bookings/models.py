@@ -486,7 +486,7 @@ class Notification(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    # When the sweep queues a pending row again if nothing has sent it by then.
+    # When the relay queues a pending row (again) if nothing has sent it by then.
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
 
     class Meta:

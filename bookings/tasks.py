@@ -16,9 +16,9 @@ from .notifications.tasks import (  # noqa: F401
 
 
 @shared_task
-def requeue_pending_notifications():
-    """Queue again the notifications still pending after the grace period (every 2 minutes)."""
-    return outbox.requeue_pending()
+def relay_notifications():
+    """Hand to Celery the notifications due: new confirmations, and those lost (every second)."""
+    return outbox.relay_due()
 
 
 @shared_task

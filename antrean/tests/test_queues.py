@@ -27,9 +27,16 @@ def test_every_message_goes_to_the_messages_queue(task_name):
     assert queue_of(task_name) == "messages"
 
 
-@pytest.mark.parametrize("entry", sorted(settings.CELERY_BEAT_SCHEDULE))
+RELAY = "relay-notifications"
+
+
+@pytest.mark.parametrize("entry", sorted(set(settings.CELERY_BEAT_SCHEDULE) - {RELAY}))
 def test_every_task_beat_starts_goes_to_the_periodic_queue(entry):
     assert queue_of(settings.CELERY_BEAT_SCHEDULE[entry]["task"]) == "periodic"
+
+
+def test_the_outbox_relay_goes_with_the_messages_so_that_no_draw_holds_it_up():
+    assert queue_of(settings.CELERY_BEAT_SCHEDULE[RELAY]["task"]) == "messages"
 
 
 def test_a_draw_handed_on_by_beat_goes_to_the_periodic_queue():

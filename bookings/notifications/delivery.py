@@ -44,7 +44,7 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
 
     The row is locked for the whole attempt and checked again under the lock, so running
     this twice sends once. `attempts` is the row's count when the message was queued: a
-    message queued before some other attempt (a duplicate from the sweep or the broker) is
+    message queued before some other attempt (a duplicate from the relay or the broker) is
     dropped, so at most one chain of retries lives per row. After NOTIFICATION_MAX_ATTEMPTS
     failures the row ends as failed, with the last error kept. Returns None when done.
     """
@@ -80,7 +80,7 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
         except Exception as exc:  # noqa: BLE001 - any failure of the outside world
             return _record_failure(notification, exc, now=now)
         # If this commit fails after the send (the database goes away in between), the row
-        # stays pending and is sent again by its retry or the sweep: the applicant may get
+        # stays pending and is sent again by its retry or the relay: the applicant may get
         # a message twice but never loses one. The alternative, committing a "sending" mark
         # before the send, turns every worker that dies mid-send into a lost message.
         notification.status = Notification.Status.SENT
@@ -95,13 +95,13 @@ def deliver(notification_id, *, attempts=None, now=None) -> RetryLater | None:
 
 def _record_failure(notification, exc, *, now) -> RetryLater | None:
     """Keep the error and say when to try again: soon with a back-off, then once after the
-    long tail (the sweep brings that one), then never: the row ends as failed."""
+    long tail (the relay brings that one), then never: the row ends as failed."""
     notification.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
     last_quick = settings.NOTIFICATION_MAX_ATTEMPTS
     retry = None
     if notification.attempts < last_quick:
         retry = RetryLater(retry_delay(notification.attempts), notification.attempts)
-        grace = settings.NOTIFICATION_REQUEUE_AFTER  # the sweep steps in if the retry is lost
+        grace = settings.NOTIFICATION_REQUEUE_AFTER  # the relay steps in if the retry is lost
         notification.next_attempt_at = now + timedelta(seconds=retry.delay) + grace
     elif notification.attempts == last_quick and settings.NOTIFICATION_RETRY_TAIL:
         notification.next_attempt_at = now + settings.NOTIFICATION_RETRY_TAIL

@@ -1,4 +1,4 @@
-"""The notification outbox: rows written with a booking change, queued on commit, swept, retried."""
+"""The notification outbox: rows written with a booking change, queued on commit or by the relay."""
 
 import logging
 from collections.abc import Iterable, Sequence
@@ -22,7 +22,8 @@ from .tasks import (
     split_notifications,
 )
 
-REQUEUE_BATCH = 1000
+RELAY_BATCH = 1000
+RELAY_BATCHES = 20
 
 logger = logging.getLogger(__name__)
 
@@ -62,25 +63,24 @@ def record_notifications(booking: Booking, kind: str, *, group=None, now=None) -
 def record_new_confirmation(booking: Booking, *, group=None, now=None) -> list[int]:
     """Write the confirmation of a booking or group inserted in this transaction, one row per
     channel its contact has, inserted plainly (none can exist yet; on the booking's path, so
-    in one lean statement: bulk.insert); queue them on commit. Returns their ids."""
-    rows = _rows_per_channel(booking, Notification.Kind.CONFIRMATION, group, now)
+    in one lean statement: bulk.insert), due at once: the relay hands it to Celery within a
+    second (relay_due), so that a booking never waits on the broker. Returns their ids."""
+    now = now or clock.now()
+    rows = _rows_per_channel(booking, Notification.Kind.CONFIRMATION, group, now, due=now)
     if not rows:
         return []
     bulk.insert(rows)
-    waiting = [row.pk for row in rows]
-    transaction.on_commit(partial(queue_change, [(pk, 0) for pk in waiting]))
-    return waiting
+    return [row.pk for row in rows]
 
 
-def _rows_per_channel(booking, kind, group, now) -> list[Notification]:
-    # The unsaved rows of one message about a booking, or its group, one per channel it has.
+def _rows_per_channel(booking, kind, group, now, *, due=None) -> list[Notification]:
+    # The unsaved rows of one message about a booking, or its group, one per channel it has,
+    # for the relay from `due` (by default once it would have been lost: queued on commit).
     subject = {"group": group} if group is not None else {"booking": booking}
     sequence = (group or booking).reschedule_count
-    lost_after = _lost_after(now or clock.now())
+    due = due or _lost_after(now or clock.now())
     return [
-        Notification(
-            **subject, kind=kind, channel=channel, sequence=sequence, next_attempt_at=lost_after
-        )
+        Notification(**subject, kind=kind, channel=channel, sequence=sequence, next_attempt_at=due)
         for channel, field in ADDRESSES.items()
         if getattr(booking, field)
     ]
@@ -163,7 +163,7 @@ def _record_per_channel(*, prototype, subjects, source, where="true", params=(),
 
 
 def _lost_after(now):
-    # Lost on the way to the broker or in it, a row is queued again by the sweep from then on.
+    # Lost on the way to the broker or in it, a row is queued again by the relay from then on.
     return now + settings.NOTIFICATION_REQUEUE_AFTER
 
 
@@ -191,9 +191,9 @@ def queue_batches(notifications: Iterable[tuple[int, int]]) -> int:
     try:
         # A short argsrepr: Celery would otherwise format every pair for its logs.
         task.apply_async((pairs,), argsrepr=f"({len(pairs)} notifications)")
-    except Exception as exc:  # noqa: BLE001 - any broker error; the sweep re-queues
+    except Exception as exc:  # noqa: BLE001 - any broker error; the relay re-queues
         ids = ", ".join(str(pk) for pk, _attempts in pairs)
-        logger.warning("notifications %s not queued (%r); the sweep will retry", ids, exc)
+        logger.warning("notifications %s not queued (%r); the relay will retry", ids, exc)
         return 0
     return len(pairs)
 
@@ -203,35 +203,57 @@ def queue_delivery(notifications: Iterable[tuple[int, int]]) -> int:
 
     Never raises: this runs after the booking has committed, and a broker outage must not
     turn a booking that succeeded into an error page. What was not queued stays pending in
-    the outbox and the sweep (requeue_pending) queues it when the broker is back.
+    the outbox and the relay (relay_due) queues it when the broker is back.
     """
     queued = 0
     for pk, attempts in notifications:
         try:
             deliver_notification.delay(pk, attempts)
-        except Exception as exc:  # noqa: BLE001 - any broker error; the sweep re-queues
+        except Exception as exc:  # noqa: BLE001 - any broker error; the relay re-queues
             # Stop at the first failure: each further try would wait for the same dead broker.
-            logger.warning("notification %s not queued (%r); the sweep will retry", pk, exc)
+            logger.warning("notification %s not queued (%r); the relay will retry", pk, exc)
             break
         queued += 1
     return queued
 
 
-def requeue_pending(*, now=None) -> int:
-    """Queue again the pending notifications whose next attempt is due; return how many.
+def relay_due(*, now=None) -> int:
+    """Hand to Celery the pending notifications whose attempt is due, and put their next one
+    NOTIFICATION_REQUEUE_AFTER later; return how many. Beat runs it every second.
 
-    A row waits until its stored next_attempt_at: NOTIFICATION_REQUEUE_AFTER after it was
-    written (lost on the way to the broker, or in it), after a failure its back-off plus
-    that grace (its own retry should have run by then), and the long tail after the last
-    quick retry. Duplicates are harmless (deliver).
+    Due: a new booking's confirmation, at once (record_new_confirmation); a row queued on
+    commit, once the grace has passed without a delivery (written while the broker was
+    down, or lost on the way or in it); after a failure, its back-off plus that grace (its
+    own retry should have run by then); the long tail after the last quick retry. In
+    batches of RELAY_BATCH, up to RELAY_BATCHES a run (a rush writes thousands a second);
+    it stops at a broker that refuses. Rows another run is handing on are skipped
+    (PostgreSQL); a duplicate is harmless anyway (deliver).
     """
     now = now or clock.now()
-    rows = (
-        Notification.objects.filter(status=Notification.Status.PENDING, next_attempt_at__lt=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", "attempts")[:REQUEUE_BATCH]
-    )
-    return queue_delivery(list(rows))
+    handed = 0
+    for _batch in range(RELAY_BATCHES):
+        due = _claim_due(now)
+        queued = queue_batches(due) if due else 0
+        handed += queued
+        if len(due) < RELAY_BATCH or not queued:
+            break
+    return handed
+
+
+def _claim_due(now) -> list[tuple[int, int]]:
+    # The (id, attempts) of a batch of due rows, their next attempt moved past the grace.
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(status=Notification.Status.PENDING, next_attempt_at__lt=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", "attempts")[:RELAY_BATCH]
+        )
+        if due:
+            Notification.objects.filter(pk__in=[pk for pk, _attempts in due]).update(
+                next_attempt_at=_lost_after(now)
+            )
+    return due
 
 
 def retry_notification(*, notification: Notification) -> Notification:

@@ -19,8 +19,8 @@ from .checks import (
     judge_deliveries,
     notification_rows,
     pending_count,
+    relay_runs,
     sent_after,
-    sweep_runs,
     traffic,
 )
 from .processes import (
@@ -60,7 +60,6 @@ def drill_config():
     config.attempts = _env("DRILL_ATTEMPTS", 3000)
     config.group_workers = _env("DRILL_WEB_WORKERS", 2)
     config.celery_concurrency = _env("DRILL_CELERY_CONCURRENCY", 1)
-    config.sweep_seconds = _env("DRILL_SWEEP_SECONDS", 15)
     config.drain_seconds = _env("DRILL_DRAIN_SECONDS", 300)
     return config
 
@@ -83,18 +82,18 @@ def start(stack, config):
     queues = app_queues(stack)
     for name in ("worker-a", "worker-b"):
         start_worker(stack, name, queues, config.celery_concurrency)
-    start_beat(stack, config.sweep_seconds)
+    start_beat(stack)
     log(
         f"nginx on {stack.port} over web-a {ports['web-a']} and web-b {ports['web-b']} "
         f"({config.group_workers} sync workers each); worker-a and worker-b (-c "
-        f"{config.celery_concurrency}) on {', '.join(queues)}; beat, sweep every "
-        f"{config.sweep_seconds} s"
+        f"{config.celery_concurrency}) on {', '.join(queues)}; beat, the outbox relay every "
+        "second"
     )
     return plan, ports, access_log, queues
 
 
 def wait_for_outbox(stack, seconds):
-    """Wait until no message is pending (the survivor and the sweep); return the wait."""
+    """Wait until no message is pending (the survivor and the relay); return the wait."""
     started = time.monotonic()
     last_said = 0
     while True:
@@ -145,7 +144,7 @@ def run(stack, config):
         "office_days": office_day_rows,
         "outbox": outbox,
         "sent_after_kill": sent_after(stack, killer.killed_at),
-        "sweep": sweep_runs(survivor_log),
+        "relay": relay_runs(survivor_log),
         "traffic": traffic(
             access_log.read_text(encoding="utf-8"),
             kill_at=killer.killed_at,
@@ -205,8 +204,8 @@ def verdict(found, config):
             f"after the kill web-b answered {seen.get('after_answered_by_survivor', 0)} "
             f"requests (nginx passed {seen.get('after_passed_to_next', 0)} on from web-a, "
             f"{seen.get('after_5xx', 0)} ended in 5xx); worker-b sent "
-            f"{found['sent_after_kill']} messages; the sweep ran {found['sweep'][0]} times on "
-            f"worker-b and re-queued {found['sweep'][1]} rows",
+            f"{found['sent_after_kill']} messages; the relay ran {found['relay'][0]} times on "
+            f"worker-b and handed on {found['relay'][1]} rows",
         ),
     ]
     killed = "; ".join(f"{name} pids {pids}" for name, pids in killer.killed.items())

@@ -153,10 +153,10 @@ def traffic(text, *, kill_at, dead, alive):
     return dict(figures)
 
 
-SWEEP_LINE = re.compile(r"requeue_pending_notifications\[[^\]]+\] succeeded in [\d.]+s: (\d+)")
+RELAY_LINE = re.compile(r"relay_notifications\[[^\]]+\] succeeded in [\d.]+s: (\d+)")
 
 
-def sweep_runs(log_text):
-    """Return (runs, rows re-queued) of the outbox sweep in a worker's INFO log."""
-    found = SWEEP_LINE.findall(log_text)
+def relay_runs(log_text):
+    """Return (runs, rows handed on) of the outbox relay in a worker's INFO log."""
+    found = RELAY_LINE.findall(log_text)
     return len(found), sum(int(n) for n in found)

@@ -128,18 +128,21 @@ def start_worker(stack, name, queues, concurrency):
     return stack.start(name, command, f"{name}.log")
 
 
-def start_beat(stack, sweep_seconds):
-    """Start beat with the app's schedule, the outbox sweep every `sweep_seconds`."""
+def start_beat(stack):
+    """Start beat with the app's schedule (the outbox relay every second)."""
     command = [
         sys.executable,
         "-m",
-        "deploy.drill.beat",
+        "celery",
+        "-A",
+        "antrean",
+        "beat",
         "--schedule",
         str(stack.tmp / "beat-schedule"),
         "--loglevel",
         "INFO",
     ]
-    return stack.start("beat", command, "beat.log", {"DRILL_SWEEP_SECONDS": str(sweep_seconds)})
+    return stack.start("beat", command, "beat.log")
 
 
 def kill_group(stack, name):

@@ -11,7 +11,6 @@ from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
-from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from bookings import tasks
@@ -20,7 +19,7 @@ from bookings.notifications import outbox, sms
 from bookings.notifications.delivery import RetryLater, deliver, retry_delay
 from bookings.notifications.links import booking_from_token
 from bookings.notifications.messages import email_message, sms_text
-from bookings.notifications.outbox import requeue_pending, retry_notification
+from bookings.notifications.outbox import relay_due, retry_notification
 from bookings.services import cancel_booking, create_due_reminders
 from bookings.services import reschedule_booking as reschedule
 from bookings.tests.factories import book_at as book
@@ -82,20 +81,22 @@ def broker_down(monkeypatch):
     monkeypatch.setattr(tasks.deliver_notifications, "apply_async", refuse)
 
 
-# The outbox: each change writes its rows in its own transaction, queued on commit.
+# The outbox: each change writes its rows in its own transaction, queued on commit (a new
+# booking's confirmation: by the relay).
 
 
-def test_a_booking_writes_a_confirmation_per_channel_queued_on_commit(
+def test_a_booking_writes_a_confirmation_per_channel_the_relay_hands_on(
     office, now, tomorrow, queued, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         booking = book(office, tomorrow, now=now)
-        assert queued == []  # not before the booking is committed
+    assert queued == []  # the booking itself never waits on the broker
 
     assert rows(booking) == [
         ("confirmation", "email", 0, "pending"),
         ("confirmation", "sms", 0, "pending"),
     ]
+    assert relay_due(now=now + timedelta(seconds=1)) == 2
     assert sorted(queued) == sorted((n.pk, 0) for n in booking.notifications.all())
 
 
@@ -143,23 +144,25 @@ def test_a_refused_change_writes_and_queues_nothing(
     assert not booking.notifications.exclude(kind="confirmation").exists()
 
 
-def test_a_booking_succeeds_while_the_broker_is_down_and_the_sweep_sends_later(
+def test_a_booking_succeeds_while_the_broker_is_down_and_the_relay_sends_later(
     office, now, tomorrow, broker_down, monkeypatch, caplog, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         booking = book(office, tomorrow, now=now)
-
     assert Booking.objects.filter(pk=booking.pk, status="booked").exists()
+
+    assert relay_due(now=now + timedelta(seconds=1)) == 0  # the broker refuses the relay
     assert set(booking.notifications.values_list("status", flat=True)) == {"pending"}
-    # One warning: it stops at the first refusal rather than wait on a dead broker twice.
     outbox = [r.levelname for r in caplog.records if r.name == "bookings.notifications.outbox"]
     assert outbox == ["WARNING"]
     assert booking.nik not in caplog.text
 
     calls = []
-    monkeypatch.setattr(tasks.deliver_notification, "delay", lambda *args: calls.append(args))
-    swept = requeue_pending(now=timezone.now() + timedelta(minutes=5, seconds=1))
-    assert swept == 2
+    monkeypatch.setattr(
+        tasks.deliver_notifications, "apply_async", lambda args, **opts: calls.extend(args[0])
+    )
+    assert relay_due(now=now + timedelta(minutes=5, seconds=1)) == 0  # due after the grace
+    assert relay_due(now=now + timedelta(minutes=5, seconds=2)) == 2
     assert sorted(calls) == sorted((n.pk, 0) for n in booking.notifications.all())
 
 
@@ -200,7 +203,7 @@ def test_many_rows_go_in_one_message_a_worker_splits_each_row_once(monkeypatch):
     assert sent[-1][2] == "(7 notifications)"
 
 
-def test_a_broker_refusing_leaves_the_rows_to_the_sweep(monkeypatch, caplog):
+def test_a_broker_refusing_leaves_the_rows_to_the_relay(monkeypatch, caplog):
     def refuse(args, **options):
         raise OperationalError("Connection refused.")
 
@@ -209,7 +212,7 @@ def test_a_broker_refusing_leaves_the_rows_to_the_sweep(monkeypatch, caplog):
 
     assert outbox.queue_batches(pairs) == 0
     assert "notifications 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13" in caplog.text
-    assert "the sweep will retry" in caplog.text
+    assert "the relay will retry" in caplog.text
 
 
 # Delivery: once per row.
@@ -346,10 +349,10 @@ def test_a_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(
     assert len(mailoutbox) == 1  # the cancellation
 
 
-# The sweep.
+# The relay.
 
 
-def test_the_sweep_requeues_what_waits_past_the_grace_period(
+def test_the_relay_hands_on_what_is_due_once_and_again_once_it_is_lost(
     office, now, tomorrow, settings, queued
 ):
     booking = book(office, tomorrow, now=now)
@@ -358,21 +361,50 @@ def test_the_sweep_requeues_what_waits_past_the_grace_period(
     deliver(failing.pk, now=now)  # one attempt made; its retry is queued with a back-off
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     for notification in book(office, tomorrow, now=now).notifications.all():
-        deliver(notification.pk, now=now)  # sent: never swept
+        deliver(notification.pk, now=now)  # sent: never relayed
     queued.clear()
-    grace = timedelta(minutes=5)
+    moment, grace = timedelta(microseconds=1), timedelta(minutes=5)
 
-    assert requeue_pending(now=now + grace) == 0
-    assert requeue_pending(now=now + grace + timedelta(microseconds=1)) == 1
+    assert relay_due(now=now) == 0
+    assert relay_due(now=now + moment) == 1  # the new confirmation not tried yet
     assert queued == [(waiting.pk, 0)]
+    # Handed on, it is left to the worker; lost on the way, it is due again after the grace.
+    assert relay_due(now=now + moment + grace) == 0
+    assert relay_due(now=now + 2 * moment + grace) == 1
 
     # The failing row's own retry runs 2 minutes on: it is left to it, and the grace, till then.
     retry = timedelta(minutes=2)
     queued.clear()
-    requeue_pending(now=now + retry + grace)
+    relay_due(now=now + retry + grace)
     assert (failing.pk, 1) not in queued
-    requeue_pending(now=now + retry + grace + timedelta(microseconds=1))
+    relay_due(now=now + retry + grace + moment)
     assert (failing.pk, 1) in queued
+
+
+def test_the_relay_hands_on_a_rush_in_batches_and_stops_at_a_refusing_broker(
+    office, now, tomorrow, monkeypatch
+):
+    monkeypatch.setattr(outbox, "RELAY_BATCH", 2)
+    for _ in range(3):
+        book(office, tomorrow, now=now)  # 6 rows: an e-mail and an SMS each
+    messages = []
+    monkeypatch.setattr(
+        tasks.deliver_notifications, "apply_async", lambda args, **opts: messages.append(args[0])
+    )
+    later = now + timedelta(seconds=1)
+
+    assert relay_due(now=later) == 6
+    assert [len(message) for message in messages] == [2, 2, 2]
+    assert relay_due(now=later) == 0
+
+    def refuse(args, **options):
+        raise OperationalError("Connection refused.")
+
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", refuse)
+    lost = later + timedelta(minutes=5, seconds=1)  # none was delivered: all due again
+    assert relay_due(now=lost) == 0
+    waiting = Notification.objects.filter(next_attempt_at__lt=lost).count()
+    assert waiting == 4  # the first batch was tried; the rest wait for the next run
 
 
 def test_after_the_last_quick_retry_a_message_waits_the_long_tail_then_fails(
@@ -383,15 +415,15 @@ def test_after_the_last_quick_retry_a_message_waits_the_long_tail_then_fails(
     settings.NOTIFICATION_RETRY_TAIL = timedelta(hours=6)
     notification = row(book(office, tomorrow, now=now))
     assert deliver(notification.pk, now=now) == RetryLater(120, 1)
-    assert deliver(notification.pk, now=now) is None  # no countdown of hours: the sweep
+    assert deliver(notification.pk, now=now) is None  # no countdown of hours: the relay
 
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == ("pending", 2)
     assert notification.next_attempt_at == now + timedelta(hours=6)
     queued.clear()
-    requeue_pending(now=now + timedelta(hours=6))
+    relay_due(now=now + timedelta(hours=6))
     assert (notification.pk, 2) not in queued
-    requeue_pending(now=now + timedelta(hours=6, seconds=1))
+    relay_due(now=now + timedelta(hours=6, seconds=1))
     assert (notification.pk, 2) in queued
 
     assert deliver(notification.pk, attempts=2, now=now + timedelta(hours=6)) is None

@@ -1,4 +1,4 @@
-"""Celery tasks run in-process: delivery, retries, the sweep, reminders and no-shows by beat."""
+"""Celery tasks run in-process: delivery, retries, the relay, reminders and no-shows by beat."""
 
 import smtplib
 from datetime import UTC, date, datetime, time, timedelta
@@ -137,16 +137,19 @@ def test_each_retry_carries_its_attempt_until_the_message_fails(office, now, set
     assert mailoutbox == []
 
 
-def test_the_sweep_task_requeues_what_waited_too_long(office, now, clock, monkeypatch):
+def test_the_relay_task_hands_on_what_is_due_once(office, now, clock, monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks.deliver_notification, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(
+        tasks.deliver_notifications, "apply_async", lambda args, **opts: queued.extend(args[0])
+    )
     booking = book(office, now=now)
 
-    clock.now = now + timedelta(minutes=5)
-    assert tasks.requeue_pending_notifications.apply().get() == 0
-    clock.now = now + timedelta(minutes=5, seconds=1)
-    assert tasks.requeue_pending_notifications.apply().get() == 2
+    clock.now = now
+    assert tasks.relay_notifications.apply().get() == 0
+    clock.now = now + timedelta(seconds=1)
+    assert tasks.relay_notifications.apply().get() == 2
     assert sorted(queued) == sorted((n.pk, 0) for n in booking.notifications.all())
+    assert tasks.relay_notifications.apply().get() == 0  # handed on: left to the worker
 
 
 # Reminders, found by beat across WIB, WITA and WIT.
@@ -213,7 +216,7 @@ def test_beat_runs_the_periodic_tasks_on_schedule_and_drops_missed_runs():
     assert {task: entry["schedule"] for task, entry in entries.items()} == {
         "bookings.tasks.clear_expired_sessions": timedelta(days=1),
         "bookings.tasks.forget_past_applicants": timedelta(days=1),
-        "bookings.tasks.requeue_pending_notifications": timedelta(minutes=2),
+        "bookings.tasks.relay_notifications": timedelta(seconds=1),
         "bookings.tasks.create_due_reminders": timedelta(minutes=5),
         "bookings.tasks.mark_no_shows": timedelta(minutes=15),
         "bookings.tasks.run_due_ballots": timedelta(minutes=1),

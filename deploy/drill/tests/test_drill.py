@@ -7,7 +7,7 @@ import pytest
 from django.core.mail import EmailMessage, get_connection
 
 from bookings.notifications.sms import FileBackend
-from deploy.drill.checks import delivered, judge_deliveries, sweep_runs, traffic
+from deploy.drill.checks import delivered, judge_deliveries, relay_runs, traffic
 from deploy.drill.nginx import nginx_conf
 from deploy.drill.queues import app_queues
 
@@ -103,11 +103,11 @@ def test_deliveries_counted_per_message_not_per_file(settings, tmp_path):
     }
 
 
-def test_sweep_runs_read_from_the_worker_log():
+def test_relay_runs_read_from_the_worker_log():
     log = (
         "[2026-12-05 15:35:20,1: INFO/ForkPoolWorker-1] Task "
-        "bookings.tasks.requeue_pending_notifications[ab-1] succeeded in 0.02s: 0\n"
+        "bookings.tasks.relay_notifications[ab-1] succeeded in 0.02s: 0\n"
         "[2026-12-05 15:35:50,1: INFO/ForkPoolWorker-1] Task "
-        "bookings.tasks.requeue_pending_notifications[ab-2] succeeded in 0.03s: 3\n"
+        "bookings.tasks.relay_notifications[ab-2] succeeded in 0.03s: 3\n"
     )
-    assert sweep_runs(log) == (2, 3)
+    assert relay_runs(log) == (2, 3)
