@@ -450,6 +450,9 @@ def create_group_booking(
     ]
     niks = [member["nik"] for member in members_fields]
     _check_slot(office=office, day=day, window=window, now=now)
+    # A window or day with no place left is said before any lock, as to one applicant: after
+    # a sell-out a crowd of groups would otherwise queue on the counters to hear it.
+    refuse_if_full(window=window, day=day)
     refuse_blocked(office=office, phone=reach["phone"], email=reach["email"], niks=niks, now=now)
     refuse_held_niks(niks)
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
@@ -857,8 +860,8 @@ _FULL = "SELECT " + places.DAY_FULL_SQL + ", " + places.WINDOW_FULL_SQL
 
 def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
     """Raise `day_full` or `full` when the day or the window has no place left: at most one
-    read, no lock. For a request that will not reach the booking's own early read (its
-    details are not valid), so that "full" is still what it hears first."""
+    read, no lock. For a request that will not reach a booking's own early read (a group's,
+    or one whose details are not valid), so that "full" is still what it hears first."""
     refuse_kept_full(window=window, day=day)
     with connection.cursor() as cursor:
         cursor.execute(_FULL, [window.office_id, day, window.pk, day])
