@@ -242,43 +242,30 @@ def web_workers(stack):
     return children(stack.processes["gunicorn"].pid)
 
 
+def celery_command(*arguments):
+    """Celery's command line for the app."""
+    return [sys.executable, "-m", "celery", "-A", "antrean", *arguments]
+
+
+def worker_command(name, concurrency, loglevel, *options):
+    """A prefork Celery worker without the chatter between workers (gossip, mingle, heartbeat)."""
+    return celery_command(
+        "worker", "--pool", "prefork", "--concurrency", str(concurrency), *options,
+        "--loglevel", loglevel, "--hostname", f"{name}@%h",
+        "--without-gossip", "--without-mingle", "--without-heartbeat",
+    )  # fmt: skip
+
+
 def start_celery(stack):
     """Start one Celery worker (prefork) on the bench's broker; return its process."""
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "antrean",
-        "worker",
-        "--pool",
-        "prefork",
-        "--concurrency",
-        str(stack.config.celery_concurrency),
-        "--loglevel",
-        "WARNING",
-        "--hostname",
-        "bench@%h",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
+    command = worker_command("bench", stack.config.celery_concurrency, "WARNING")
     return stack.start("celery", command, "celery.log")
 
 
-def start_beat(stack):
-    """Start Celery beat on the app's schedule: its relay hands the outbox to the worker each
-    second (the periodic queue's tasks wait unconsumed, as this worker takes messages only)."""
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "antrean",
-        "beat",
-        "--schedule",
-        str(stack.tmp / "beat-schedule"),
-        "--loglevel",
-        "WARNING",
-    ]
+def start_beat(stack, loglevel="WARNING"):
+    """Start Celery beat on the app's schedule: its relay hands the outbox to the workers each
+    second (the bench's worker takes messages only: the periodic queue's tasks wait)."""
+    command = celery_command(
+        "beat", "--schedule", str(stack.tmp / "beat-schedule"), "--loglevel", loglevel
+    )
     return stack.start("beat", command, "beat.log")

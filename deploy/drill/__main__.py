@@ -11,7 +11,7 @@ from bench.config import Config, log
 from bench.load import server_errors, status_counts
 from bench.machine import ensure_psql, ensure_wrk
 from bench.phases import office_day_state, rush_day, slots_of
-from bench.stack import free_port
+from bench.stack import free_port, start_beat
 
 from .checks import (
     counter_problems,
@@ -26,7 +26,6 @@ from .checks import (
 from .processes import (
     DrillStack,
     app_queues,
-    start_beat,
     start_group,
     start_nginx,
     start_worker,
@@ -82,7 +81,7 @@ def start(stack, config):
     queues = app_queues(stack)
     for name in ("worker-a", "worker-b"):
         start_worker(stack, name, queues, config.celery_concurrency)
-    start_beat(stack)
+    start_beat(stack, loglevel="INFO")
     log(
         f"nginx on {stack.port} over web-a {ports['web-a']} and web-b {ports['web-b']} "
         f"({config.group_workers} sync workers each); worker-a and worker-b (-c "

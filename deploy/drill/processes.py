@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.config import BASE_DIR
 from bench.machine import children
-from bench.stack import Stack
+from bench.stack import Stack, worker_command
 
 from .nginx import nginx_conf
 
@@ -104,45 +104,8 @@ def app_queues(stack):
 
 def start_worker(stack, name, queues, concurrency):
     """Start one Celery worker (prefork) on every queue the app uses; INFO logs its tasks."""
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "antrean",
-        "worker",
-        "--pool",
-        "prefork",
-        "--concurrency",
-        str(concurrency),
-        "--queues",
-        ",".join(queues),
-        "--loglevel",
-        "INFO",
-        "--hostname",
-        f"{name}@%h",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
+    command = worker_command(name, concurrency, "INFO", "--queues", ",".join(queues))
     return stack.start(name, command, f"{name}.log")
-
-
-def start_beat(stack):
-    """Start beat with the app's schedule (the outbox relay every second)."""
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "antrean",
-        "beat",
-        "--schedule",
-        str(stack.tmp / "beat-schedule"),
-        "--loglevel",
-        "INFO",
-    ]
-    return stack.start("beat", command, "beat.log")
 
 
 def kill_group(stack, name):
