@@ -64,7 +64,7 @@ def record_new_confirmation(booking: Booking, *, group=None, now=None) -> list[i
     """Write the confirmation of a booking or group inserted in this transaction, one row per
     channel its contact has, inserted plainly (none can exist yet; on the booking's path, so
     in one lean statement: bulk.insert), due at once: the relay hands it to Celery within a
-    second (relay_due), so that a booking never waits on the broker. Returns their ids."""
+    second (relay_due): the booking request does not publish it. Returns their ids."""
     now = now or clock.now()
     rows = _rows_per_channel(booking, Notification.Kind.CONFIRMATION, group, now, due=now)
     if not rows:

@@ -249,7 +249,7 @@ def silent_broker():
 
 
 @pytest.mark.parametrize("broker", ["refused", "silent"])
-def test_a_booking_never_waits_on_the_broker_and_its_message_goes_once_it_is_back(
+def test_a_booking_confirmed_at_once_never_waits_on_the_broker_its_message_goes_later(
     worker, now, broker, silent_broker
 ):
     office = OfficeFactory(code="palembang", timezone="Asia/Jakarta")

@@ -90,7 +90,7 @@ def test_a_booking_writes_a_confirmation_per_channel_the_relay_hands_on(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         booking = book(office, tomorrow, now=now)
-    assert queued == []  # the booking itself never waits on the broker
+    assert queued == []  # the booking request does not publish it
 
     assert rows(booking) == [
         ("confirmation", "email", 0, "pending"),
