@@ -201,41 +201,45 @@ class Stack:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-def start_web(stack, name="gunicorn", settings_module="antrean.settings"):
-    """Start gunicorn on the run's port with the bench's flags (the floor's site: its settings)."""
-    config = stack.config
+def gunicorn_command(port, workers, worker_class="sync", threads=1):
+    """gunicorn serving the app on 127.0.0.1:`port` with the bench's flags (the drill's too)."""
     command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "antrean.wsgi",
-        "--bind",
-        f"127.0.0.1:{stack.port}",
-        "--workers",
-        str(config.workers),
-        "--worker-class",
-        config.worker_class,
-        "--backlog",
-        "2048",
-        "--log-level",
-        "warning",
-        "--graceful-timeout",
-        "5",
-        "--timeout",
-        "60",
-    ]
-    if config.worker_class == "gthread":
-        command += ["--threads", str(config.threads)]
-    stack.start(name, command, f"{name}.log", {"DJANGO_SETTINGS_MODULE": settings_module})
-    deadline = time.monotonic() + 30
+        str(Path(sys.executable).parent / "gunicorn"), "antrean.wsgi",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--worker-class", worker_class, "--backlog", "2048", "--log-level", "warning",
+        "--graceful-timeout", "5", "--timeout", "60",
+    ]  # fmt: skip
+    if worker_class == "gthread":
+        command += ["--threads", str(threads)]
+    return command
+
+
+def wait_healthy(stack, name, port, seconds=30):
+    """Wait until 127.0.0.1:`port` answers /healthz with 200; raise with the log's tail if not
+    (at once if the process `name` has exited)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        process = stack.processes.get(name)
+        if process is not None and process.poll() is not None:
+            break
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{stack.port}/healthz", timeout=2) as r:
-                if r.status == 200:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                if answer.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
     raise RuntimeError(
-        f"{name} did not answer /healthz: " + (stack.tmp / f"{name}.log").read_text()[-2000:]
+        f"{name} did not answer /healthz on {port}: "
+        + (stack.tmp / f"{name}.log").read_text()[-2000:]
     )
+
+
+def start_web(stack, name="gunicorn", settings_module="antrean.settings"):
+    """Start gunicorn on the run's port with the bench's flags (the floor's site: its settings)."""
+    config = stack.config
+    command = gunicorn_command(stack.port, config.workers, config.worker_class, config.threads)
+    stack.start(name, command, f"{name}.log", {"DJANGO_SETTINGS_MODULE": settings_module})
+    wait_healthy(stack, name, stack.port)
 
 
 def web_workers(stack):

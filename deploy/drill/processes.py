@@ -5,13 +5,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 from bench.config import BASE_DIR
 from bench.machine import children
-from bench.stack import Stack, worker_command
+from bench.stack import Stack, gunicorn_command, wait_healthy, worker_command
 
 from .nginx import nginx_conf
 
@@ -28,47 +25,10 @@ class DrillStack(Stack):
         return {**super().app_env(db), "VAR_DIR": str(self.tmp), **self.extra_env}
 
 
-def wait_healthy(stack, name, port, seconds=60):
-    """Wait until 127.0.0.1:`port` answers /healthz with 200; raise with the log's tail if not."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        process = stack.processes.get(name)
-        if process is not None and process.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(
-        f"{name} did not answer /healthz on {port}: "
-        + (stack.tmp / f"{name}.log").read_text()[-2000:]
-    )
-
-
 def start_group(stack, name, port, workers):
     """Start one web group: a gunicorn master and its sync workers on 127.0.0.1:`port`."""
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "antrean.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--backlog",
-        "2048",
-        "--log-level",
-        "warning",
-        "--graceful-timeout",
-        "5",
-        "--timeout",
-        "60",
-    ]
-    stack.start(name, command, f"{name}.log")
-    wait_healthy(stack, name, port)
+    stack.start(name, gunicorn_command(port, workers), f"{name}.log")
+    wait_healthy(stack, name, port, seconds=60)
 
 
 def start_nginx(stack, port, upstreams):
