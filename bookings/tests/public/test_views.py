@@ -909,9 +909,22 @@ def test_pages_come_compressed_to_a_browser_that_accepts_it(client, office):
     assert not client.get(url).has_header("Content-Encoding")  # a client that asks for none
 
 
-def test_booking_page_query_count(client, booked, django_assert_max_num_queries):
+def test_booking_page_query_count(client, booked, settings, django_assert_max_num_queries):
+    settings.AVAILABILITY_CACHE_SECONDS = 2
     with django_assert_max_num_queries(3):
         assert client.get(detail_url(booked)).status_code == 200
+    with django_assert_max_num_queries(2):  # the session, the booking: the fee read a moment ago
+        assert client.get(detail_url(booked)).status_code == 200
+
+
+def test_booking_page_shows_a_full_qr_code_any_scanner_reads(client, booked):
+    # 21 × 21 modules and a quiet zone of 4 on each side, 6 pixels each: version 1, the
+    # smallest full QR code. A Micro QR (15 × 15, a zone of 2) would be 114 wide, and phone
+    # cameras do not read it.
+    html = client.get(detail_url(booked)).content.decode()
+    svg = re.search(r"<svg[^>]*>.*?</svg>", html, re.S)[0]
+    assert 'viewBox="0 0 174 174"' in svg
+    assert f"<title>{booked.code}</title>" in svg
 
 
 def test_lookup_query_count(booked, django_assert_max_num_queries):
