@@ -96,8 +96,13 @@ class Booking(models.Model):
     )
 
     code = models.CharField(_("booking code"), max_length=12, unique=True)
+    # No index of its own: booking_office_day (office, date, status) serves a look-up by office.
     office = models.ForeignKey(
-        Office, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("office")
+        Office,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        verbose_name=_("office"),
+        db_index=False,
     )
     date = models.DateField(_("date"))
     window = models.ForeignKey(
@@ -450,6 +455,8 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
 
     # What the message is about: one booking, or a whole group (to the contact they share).
+    # Each subject is found through its unique constraint below, which begins with it: an
+    # index of its own would only be written at each of the millions of rows (two a booking).
     booking = models.ForeignKey(
         Booking,
         on_delete=models.CASCADE,
@@ -457,6 +464,7 @@ class Notification(models.Model):
         verbose_name=_("booking"),
         null=True,
         blank=True,
+        db_index=False,
     )
     group = models.ForeignKey(
         BookingGroup,
@@ -465,6 +473,7 @@ class Notification(models.Model):
         verbose_name=_("group"),
         null=True,
         blank=True,
+        db_index=False,
     )
     # Or a ballot entry: its place on the waiting list, a freed place offered to it.
     entry = models.ForeignKey(
@@ -474,6 +483,7 @@ class Notification(models.Model):
         verbose_name=_("ballot entry"),
         null=True,
         blank=True,
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
     channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
@@ -791,8 +801,12 @@ class EntryChoice(models.Model):
     """One ranked preference of an entry, as rows: which waiting entries want a freed place is
     one indexed query, whatever the length of the waiting list."""
 
-    entry = models.ForeignKey(Entry, on_delete=models.CASCADE, related_name="choices")
-    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+")
+    # Neither has an index of its own: entrychoice_one_per_rank (entry, rank) and
+    # entrychoice_release_day (release, day) begin with them, and an entry writes 1 to 5 rows.
+    entry = models.ForeignKey(
+        Entry, on_delete=models.CASCADE, related_name="choices", db_index=False
+    )
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="+", db_index=False)
     rank = models.PositiveSmallIntegerField(_("rank"))
     day = models.DateField(_("day"))
     # None: any session of the day.
