@@ -6,6 +6,7 @@ live server. Screenshots go to a temporary directory (printed with -s).
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from bookings.queue import calls
 from bookings.tests.factories import arrive_on_wednesday as arrive
@@ -87,7 +88,9 @@ def test_the_display_follows_the_calls_on_a_tv(
     assert page.locator("[data-upcoming] li").all_inner_texts() == numbers[2:]
     assert page.locator("[data-waiting]").inner_text() == "3"
     assert page.evaluate("() => window.sameDocument") is True  # not reloaded
-    assert first in page.locator("[data-announcer]").inner_text()
+    # The announcement is emptied, then written 100 ms later, so that a screen reader speaks
+    # it again: wait for it rather than read it at once.
+    expect(page.locator("[data-announcer]")).to_contain_text(first, timeout=2000)
     page.screenshot(path=shots / "01-1920x1080-called.png")
 
     # The cue fades; a recall lights the same tile again.
