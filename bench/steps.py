@@ -19,6 +19,7 @@ import time
 from datetime import date, timedelta
 from datetime import time as clock
 from pathlib import Path
+from urllib.parse import urlencode
 
 import django
 
@@ -388,6 +389,14 @@ def queries(code, day, window, repeat):
             "/api/v1/bookings", booking_body(day, window), content_type="application/json"
         ),
         "booking form (GET)": lambda i: client.get(form_path),
+        # The same page with the applicant's answers: sent back with a typo, and come back
+        # to from "check your answers".
+        "booking form, answers refused (POST)": lambda i: client.post(
+            form_path,
+            urlencode({**applicant(), **typed, "website": "", "nik": "12345"}),
+            content_type="application/x-www-form-urlencoded",  # as a browser sends a form
+        ),
+        "booking form with answers (GET)": lambda i: browser.get(form_path),
         # What most of an HTML rush's browsers get: the window sold out, other days offered.
         "booking form, window full (409)": lambda i: client.get(
             f"/offices/{code}/{day}/{window}/book/"

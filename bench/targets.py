@@ -256,6 +256,8 @@ BUDGETS = {
     "book (201)": 8,
     "book, window full (409)": 2,
     "booking form (GET)": 5,
+    "booking form, answers refused (POST)": 5,
+    "booking form with answers (GET)": 5,
     "calendar": 4,
     "day page": 4,
     "check page (GET)": 5,

@@ -18,6 +18,7 @@ from bookings.applicants import Applicant, ApplicantDetailsForm, clean_nik
 from bookings.codes import is_well_formed, normalize_code
 from bookings.contact import clean_code as clean_contact_code
 from bookings.templatetags.antrean import session
+from bookings.templatetags.applicant_fields import InputRenderer
 
 
 class HoneypotMixin(forms.Form):
@@ -39,6 +40,7 @@ class HoneypotMixin(forms.Form):
 class ApplicantForm(HoneypotMixin, ApplicantDetailsForm):
     """The applicant's details on the booking page, with the field that bots fill in."""
 
+    default_renderer = InputRenderer  # its fields are drawn by applicant_field
     field_order = [*ApplicantDetailsForm.field_order, "website"]
 
 
@@ -51,6 +53,7 @@ class MemberForm(ApplicantDetailsForm):
     phone = None
     email = None
 
+    default_renderer = InputRenderer  # its fields are drawn by applicant_field
     field_order = [name for name in ApplicantDetailsForm.field_order if name not in CONTACT]
 
 
