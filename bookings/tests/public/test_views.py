@@ -655,6 +655,29 @@ def test_a_browser_asking_for_english_gets_english(en_client, office):
     assert "Book a passport appointment" in page_text(response)
 
 
+def test_the_header_and_footer_kept_for_every_page_are_in_each_pages_language(
+    client, en_client, office
+):
+    # base.html keeps what is the same on every page, once per language and process.
+    def header_and_footer(response):
+        html = response.content.decode()
+        parts = (
+            re.search(r"<header.*?</header>", html, re.S)[0]
+            + re.search(r"<footer.*?</footer>", html, re.S)[0]
+        )
+        return " ".join(re.sub(r"<[^>]+>", " ", parts).split())
+
+    lookup = reverse("booking-lookup")
+    for _ in range(2):
+        indonesian = header_and_footer(client.get(lookup))
+        english = header_and_footer(en_client.get(lookup))
+        assert "Cek pendaftaran" in indonesian
+        assert "Check a booking" not in indonesian
+        assert "Check a booking" in english
+        assert "Online passport appointment queue" in english
+    assert client.get(lookup).content.decode().count('rel="stylesheet"') == 2
+
+
 def language_link(response, code) -> str:
     """The address of the language switch's link to `code` on a page."""
     found = re.search(rf'<a href="([^"]+)"[^>]* lang="{code}"', response.content.decode())
