@@ -251,7 +251,6 @@ def book(request, code, day, window_id):
     unbookable = _unbookable(request, office, day, window)
     if unbookable is not None:
         return unbookable
-    pending = _pending(request)
     if request.method == "POST":
         edited = edited_applicants(request.POST)
         if edited is not None:  # "add an applicant" or "remove": the same answers, redrawn
@@ -271,6 +270,9 @@ def book(request, code, day, window_id):
                 "booking-check", code=office.code, day=day.isoformat(), window_id=window.pk
             )
     else:
+        # The answers waiting for "check your answers", typed in again; a POST reads no
+        # session unless its answers are taken.
+        pending = _pending(request)
         initial = pending["data"] if pending else None
         form = ApplicantsForm(initial=initial, today=today)
     return render(

@@ -878,6 +878,13 @@ def test_booking_form_query_count(client, office, slot, settings, django_assert_
     # A new session, inserted in one statement (here in a savepoint of the test's transaction).
     with django_assert_max_num_queries(3):
         assert client.post(form_url(office, day, window), applicant_data()).status_code == 302
+    # Answers sent back with a typo: the page again, without reading the session.
+    with django_assert_max_num_queries(0):
+        refused = client.post(form_url(office, day, window), applicant_data(nik="12345"))
+        assert refused.status_code == 200
+    # Come back to from "check your answers": the session's answers.
+    with django_assert_max_num_queries(1):
+        assert "Siti Aminah" in client.get(form_url(office, day, window)).content.decode()
 
 
 def test_check_page_query_count(client, office, slot, settings, django_assert_max_num_queries):
