@@ -4,10 +4,10 @@ The booking form is the page a crowd sends back with a typo, and comes back to f
 your answers": through crispy's templates and Django's widget templates its fields took
 4.5 of its 9-10 ms in-process (15 times `/healthz`). Here the same markup, attribute for
 attribute, costs a tenth of that: tests/public/test_applicant_fields.py draws every field
-of these forms both ways, in each state they can be in, and holds the two equal. Django still decides every attribute
-(required, aria-invalid, aria-describedby, the id, the value); only the templates are not
-asked. Only the widgets the applicant's forms use are drawn here; any other form of the site
-stays with crispy.
+of these forms both ways, in each state they can be in, and holds the two equal. Django
+still decides every attribute (required, aria-invalid, aria-describedby, the id, the
+value); only the templates are not asked. Only the widgets the applicant's forms use are
+drawn here; any other form of the site stays with crispy.
 """
 
 import html
