@@ -19,19 +19,20 @@ from django.utils.crypto import get_random_string
 class SessionStore(db.SessionStore):
     """Django's database session store, each read and write one plain statement."""
 
-    def _get_session_from_db(self):
-        table = self.model._meta.db_table
-        found = list(
-            self.model.objects.raw(
-                f"SELECT session_key, session_data, expire_date FROM {table}"  # noqa: S608 - the model's table
-                " WHERE session_key = %s AND expire_date > %s",
-                [self.session_key, timezone.now()],
+    def load(self):
+        """Return the session's data: {} (and no key) once it has expired or is gone."""
+        connection = connections[router.db_for_read(self.model)]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",  # noqa: S608 - the model's table
+                [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())],
             )
-        )
-        if not found:
+            found = cursor.fetchone()
+        if found is None:
             self._session_key = None
-            return None
-        return found[0]
+            return {}
+        return self.decode(found[0])
 
     def _get_new_session_key(self):
         # No look first: 32 characters of 36 do not clash, and if they did the INSERT would
@@ -43,8 +44,8 @@ class SessionStore(db.SessionStore):
         if self.session_key is None:
             return self.create()
         data = self.encode(self._get_session(no_load=must_create))
-        expires = self.get_expiry_date()
         using = router.db_for_write(self.model)
+        expires = connections[using].ops.adapt_datetimefield_value(self.get_expiry_date())
         table = connections[using].ops.quote_name(self.model._meta.db_table)
         if must_create:
             sql = (

@@ -51,6 +51,18 @@ def test_a_changed_session_is_written_back_with_its_new_expiry():
     assert timedelta(seconds=590) < row.expire_date - timezone.now() <= timedelta(seconds=600)
 
 
+def test_the_expiry_is_stored_as_django_stores_it():
+    # So that the ORM's comparisons (clearsessions) and this store's agree: on SQLite a date
+    # is text, and an expiry written as "...+00:00" matched no lookup of the ORM's.
+    stored = SessionStore()
+    stored["pending"] = {"office": "palembang"}
+    stored.save()
+    expiry = Session.objects.get(pk=stored.session_key).expire_date
+
+    assert Session.objects.filter(expire_date=expiry).exists()
+    assert not Session.objects.filter(expire_date__lt=expiry).exists()
+
+
 def test_a_new_key_that_clashes_is_drawn_again(monkeypatch):
     taken = SessionStore()
     taken["pending"] = {"office": "palembang"}

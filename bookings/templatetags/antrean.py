@@ -1,7 +1,14 @@
 """Template filters for dates, sessions and fees in the applicant's language and office zone."""
 
+from datetime import date
+from functools import cache, lru_cache
+from urllib.parse import quote
+
 from django import template
+from django.conf import settings
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
+from django.utils.html import format_html_join
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -15,7 +22,18 @@ def _time(value):
 @register.filter
 def long_date(value):
     """Return 'Rabu, 6 September 2017' (or 'Wednesday, 6 September 2017')."""
-    return date_format(value, "l, j F Y") if value else ""
+    if not value:
+        return ""
+    if type(value) is date:  # not a datetime: equal instants in two zones are two days
+        return _long_day(value, get_language())
+    return date_format(value, "l, j F Y")
+
+
+@lru_cache(maxsize=1024)
+def _long_day(day, language):
+    # Django's date format takes longer than the rest of a page's heading, and a crowd asks
+    # for the same few days: each is formatted once per language and process.
+    return date_format(day, "l, j F Y")
 
 
 @register.filter
@@ -52,3 +70,30 @@ def rupiah(amount):
     if amount is None:
         return ""
     return "Rp " + f"{int(amount):,}".replace(",", ".")
+
+
+# The language switch names each language in itself.
+NATIVE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+
+
+@register.simple_tag
+def language_switch(language, back):
+    """Return the links that show the page at `back` in the site's other languages."""
+    query = quote(back, safe="/")
+    return format_html_join(
+        "",
+        '<a href="{}?next={}" class="btn btn-light btn-sm" lang="{}" hreflang="{}" '
+        'rel="nofollow">{}</a>',
+        ((url, query, code, code, name) for code, url, name in _other_languages(language)),
+    )
+
+
+@cache
+def _other_languages(language) -> tuple:
+    # Every page not kept whole draws the switch: reversing its address each time cost as
+    # much as a fifth of /healthz.
+    return tuple(
+        (code, reverse("language", args=[code]), NATIVE_NAMES[code])
+        for code, _name in settings.LANGUAGES
+        if code != language
+    )

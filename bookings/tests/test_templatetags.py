@@ -1,7 +1,8 @@
 """Template filters: dates, sessions and fees in the applicant's language and office zone."""
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.template import Context, Template
@@ -20,6 +21,16 @@ WINDOW = SimpleNamespace(start=time(8), end=time(10))
 def test_long_date_in_the_page_language(language, expected):
     with translation.override(language):
         assert long_date(WEDNESDAY) == expected
+
+
+def test_long_date_kept_per_language_and_an_instant_in_its_own_zone():
+    for language, expected in [("id", "Rabu"), ("en", "Wednesday"), ("id", "Rabu")]:
+        with translation.override(language):
+            assert long_date(WEDNESDAY).startswith(expected)
+    evening = datetime(2017, 9, 6, 23, tzinfo=UTC)
+    with translation.override("id"):
+        assert long_date(evening) == "Rabu, 6 September 2017"
+        assert long_date(evening.astimezone(ZoneInfo("Asia/Jakarta"))) == "Kamis, 7 September 2017"
 
 
 def test_long_date_of_nothing_is_empty():
@@ -96,3 +107,20 @@ def test_filters_load_in_a_template():
     with translation.override("id"):
         rendered = template.render(Context({"day": WEDNESDAY, "window": WINDOW, "fee": 350000}))
     assert rendered == "Rabu, 6 September 2017 08.00–10.00 Rp 350.000"
+
+
+@pytest.mark.parametrize(
+    ("language", "other", "name"), [("id", "en", "English"), ("en", "id", "Bahasa Indonesia")]
+)
+def test_language_switch_links_to_the_other_language_and_back_here(language, other, name):
+    template = Template("{% load antrean %}{% language_switch language back %}")
+    back = '/offices/palembang/?month=2027-01&x="><b>'
+
+    rendered = template.render(Context({"language": language, "back": back}))
+
+    assert rendered == (
+        f'<a href="/language/{other}/?next=/offices/palembang/'
+        '%3Fmonth%3D2027-01%26x%3D%22%3E%3Cb%3E"'
+        f' class="btn btn-light btn-sm" lang="{other}" hreflang="{other}" rel="nofollow">'
+        f"{name}</a>"
+    )
