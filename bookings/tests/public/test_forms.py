@@ -218,6 +218,23 @@ def test_every_purpose_of_the_glossary_is_offered(value):
     assert applicant_form(purpose=value).is_valid()
 
 
+def test_each_form_s_choices_are_its_own_to_change():
+    # The forms' copies of a choice field share the model's choices until one is given new
+    # ones (ConstantChoiceField): that one alone changes, its widget with it.
+    changed, other = ApplicantForm(today=TODAY), ApplicantForm(today=TODAY)
+
+    changed.fields["purpose"].choices = [("umrah", "Umrah")]
+    changed.fields["purpose"].widget.attrs["class"] = "changed"
+
+    assert list(other.fields["purpose"].choices) == list(
+        ApplicantForm.base_fields["purpose"].choices
+    )
+    assert len(other.fields["purpose"].widget.choices) == 7
+    assert "class" not in other.fields["purpose"].widget.attrs
+    assert changed.fields["purpose"].widget.choices == [("umrah", "Umrah")]
+    assert ApplicantForm(applicant_data(purpose="hajj"), today=TODAY).is_valid()
+
+
 @pytest.mark.parametrize("value", ["x", "https://spam.example", "0"])
 def test_a_filled_honeypot_refuses_the_form(value):
     assert errors_of(applicant_form(website=value), "website") == [
