@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from antrean import reads
 from bookings.models import Visit
 from bookings.queue import board
 from bookings.queue.turn import read_token
@@ -26,9 +27,9 @@ def turn(request, token):
     """Show where a checked-in applicant stands today; 404 for a bad token, 410 on another day."""
     found = read_token(token)
     visit = None
-    if found is not None:
-        rows = Visit.objects.select_related("office", "booking", "counter")
-        visit = rows.filter(pk=found[0], date=found[1]).first()
+    if found is not None:  # the phones of those waiting reload it: a kept statement
+        where = "bookings_visit.id = %s AND bookings_visit.date = %s"
+        visit = reads.first(Visit, ("office", "booking", "counter"), where, found)
     if visit is None:
         return render(request, TEMPLATE, {"state": "unknown"}, status=404)
     office = visit.office
