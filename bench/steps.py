@@ -374,6 +374,15 @@ def queries(code, day, window, repeat):
     answered = browser.post(form_path, {**applicant(), **typed, "website": ""})
     if answered.status_code != 302:
         raise RuntimeError(f"the booking form did not take the details: {answered.status_code}")
+    # A booking made through the pages, for the page every applicant reads after.
+    booker = Client(HTTP_HOST="127.0.0.1", HTTP_ACCEPT_LANGUAGE="id")
+    booked_day, booked_window = open_slots[-2]
+    booked_form = f"/offices/{code}/{booked_day}/{booked_window}/book/"
+    booker.post(booked_form, {**applicant(), **typed, "website": ""})
+    confirmed = booker.post(f"/offices/{code}/{booked_day}/{booked_window}/check/")
+    if confirmed.status_code != 302:
+        raise RuntimeError(f"the check page did not book: {confirmed.status_code}")
+    booking_path = confirmed["Location"]
     display, turn_path = _day_at_the_office()
     kinds = {
         "healthz": lambda i: client.get("/healthz"),
@@ -402,6 +411,7 @@ def queries(code, day, window, repeat):
             f"/offices/{code}/{day}/{window}/book/"
         ),
         "check page (GET)": lambda i: browser.get(check_path),
+        "booking page (GET)": lambda i: booker.get(booking_path),
         # The day at the office (issue 19): what the TVs poll every 3 s, the page a waiting
         # applicant's phone reloads every 25 s, and the API's summary, with 40 waiting.
         "display.json (TV poll)": lambda i: client.get(f"{display}display.json"),

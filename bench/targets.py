@@ -261,6 +261,7 @@ BUDGETS = {
     "calendar": 4,
     "day page": 4,
     "check page (GET)": 5,
+    "booking page (GET)": 5,
 }
 
 
