@@ -2,8 +2,8 @@
 
 A page that shows one booking or one visit reads it with its office, its window and the
 like. Through the ORM that one query took 1.7 ms of the web process's CPU on the bench's
-machine (PostgreSQL ran it in a tenth of that): the ORM builds the statement and the
-converters of its sixty-odd columns again for each request. Here both are made once per
+machine, the same row read by a cursor 0.06 ms: the ORM builds the statement and the
+converters of its seventy columns again for each request. Here both are made once per
 process, model and relations; the rows become model objects as the ORM makes them
 (Model.from_db, each column through the converters the ORM would apply), with the related
 objects cached on them as select_related caches them.
