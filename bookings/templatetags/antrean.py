@@ -1,4 +1,4 @@
-"""Template filters for dates, sessions and fees in the applicant's language and office zone."""
+"""Dates, sessions and fees in the applicant's language and office zone; the language switch."""
 
 from datetime import date
 from functools import cache, lru_cache
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html_join
-from django.utils.translation import get_language
+from django.utils.translation import get_language, get_language_info
 
 register = template.Library()
 
@@ -72,13 +72,10 @@ def rupiah(amount):
     return "Rp " + f"{int(amount):,}".replace(",", ".")
 
 
-# The language switch names each language in itself.
-NATIVE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
-
-
 @register.simple_tag
 def language_switch(language, back):
-    """Return the links that show the page at `back` in the site's other languages."""
+    """Return the links that show the page at `back` in the site's other languages, each
+    named in itself."""
     query = quote(back, safe="/")
     return format_html_join(
         "",
@@ -93,7 +90,7 @@ def _other_languages(language) -> tuple:
     # Every page not kept whole draws the switch: reversing its address each time cost as
     # much as a fifth of /healthz.
     return tuple(
-        (code, reverse("language", args=[code]), NATIVE_NAMES[code])
+        (code, reverse("language", args=[code]), get_language_info(code)["name_local"])
         for code, _name in settings.LANGUAGES
         if code != language
     )
