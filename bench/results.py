@@ -1,5 +1,6 @@
 """The results page: the Markdown table of a run, written into RESULTS.md between the marks."""
 
+from bench.capacity import lines as capacity_lines
 from bench.config import RESULTS
 from bench.load import status_counts
 from bench.rush_runs import share_of_healthz, spread_of
@@ -504,6 +505,7 @@ def build_table(r, targets):
         *_query_lines(r),
         *_wire_lines(r),
         *_profile_lines(r),
+        *capacity_lines(r),
         *_target_lines(targets),
     ]
     return "\n".join(lines) + "\n"
