@@ -150,10 +150,9 @@ def enter(
     members = services.group_applicant_fields(applicants)
     niks = [member["nik"] for member in members]
     first = applicants[0]
-    services.refuse_blocked(
+    services.refuse_blocked_or_held(
         office=release.office, phone=first.phone, email=first.email, niks=niks, now=now
     )
-    services.refuse_held_niks(niks)
     wishes = _checked_preferences(release, preferences)
     entry = _new_entry(release, applicants, members, wishes)
     services.count_code_sending(first.phone, client)

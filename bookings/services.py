@@ -412,6 +412,34 @@ def group_applicant_fields(applicants: Sequence[Applicant]) -> list[dict]:
     return members_fields
 
 
+def refuse_blocked_or_held(
+    *, office: Office, phone: str, email: str, niks: Sequence[str], now
+) -> None:
+    """Refuse a group booking or a ballot entry whose contact or NIK staff have blocked, or one
+    of whose NIKs holds an active booking, with one read; the refusal reads what to say.
+    Raises ValidationError coded blocked or group_nik_held."""
+    blocked, params = blocks.blocked_sql(
+        phone=phone, email=email, niks=niks, today=office.today(now)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {blocked}, {_niks_held_sql(len(niks))}",
+            [*params, *niks, Booking.Status.BOOKED],
+        )
+        is_blocked, is_held = cursor.fetchone()
+    if is_blocked:
+        refuse_blocked(office=office, phone=phone, email=email, niks=niks, now=now)
+    if is_held:
+        refuse_held_niks(niks)
+
+
+def _niks_held_sql(count: int) -> str:
+    # True when one of `count` NIKs holds an active booking; parameters: the NIKs, BOOKED.
+    marks = ", ".join(["%s"] * count)
+    table = Booking._meta.db_table
+    return f"EXISTS (SELECT 1 FROM {table} WHERE nik IN ({marks}) AND status = %s)"  # noqa: S608 - the model's table, values bound
+
+
 def refuse_held_niks(niks: list[str]) -> None:
     """Raise group_nik_held naming the first of these NIKs that holds an active booking."""
     held = set(
@@ -453,8 +481,9 @@ def create_group_booking(
     # A window or day with no place left is said before any lock, as to one applicant: after
     # a sell-out a crowd of groups would otherwise queue on the counters to hear it.
     refuse_if_full(window=window, day=day)
-    refuse_blocked(office=office, phone=reach["phone"], email=reach["email"], niks=niks, now=now)
-    refuse_held_niks(niks)
+    refuse_blocked_or_held(
+        office=office, phone=reach["phone"], email=reach["email"], niks=niks, now=now
+    )
     plan, window = _check_plan(office=office, day=day, window=window, now=now)
     count_code_sending(reach["phone"], client)
     try:
@@ -870,7 +899,7 @@ def refuse_if_full(*, window: ServiceWindow, day: date) -> None:
 
 
 # Whether a NIK holds an active booking; parameters: NIK, the booked status.
-_NIK_HELD = f"EXISTS (SELECT 1 FROM {Booking._meta.db_table} WHERE nik = %s AND status = %s)"  # noqa: S608 - the model's table, values bound
+_NIK_HELD = _niks_held_sql(1)
 
 
 def _refuse_early(*, office, nik, day, window, phone, email, now) -> bool:

@@ -8,8 +8,10 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, P, PathEx, Router, Schema, Status
 
+from antrean import reads
 from antrean.client_ip import client_key
 from bookings import ballots, services
+from bookings.availability import office_and_window
 from bookings.codes import normalize_code
 from bookings.models import Offer, Release
 from bookings.notifications.links import offer_from_token
@@ -108,7 +110,8 @@ class EntryOut(Schema):
 
 
 def _release(pk) -> Release:
-    release = Release.objects.select_related("office").filter(pk=pk).first()
+    # Each entry in a crowd reads it: in a kept statement (antrean/reads.py).
+    release = reads.first(Release, ("office",), f"{Release._meta.db_table}.id = %s", [pk])
     if release is None:
         raise Http404(RELEASE_NOT_FOUND)
     return release
@@ -207,9 +210,13 @@ def enter_ballot(request, release_id: int, payload: EntryIn):
 
 
 def _choices_of(release, given, problems) -> list:
-    """Return the (day, window or None) of the given choices; note an unknown session."""
-    windows = {w.pk: w for w in release.office.windows.all()}
-    if any(c.window is not None and c.window not in windows for c in given):
+    """Return the (day, window or None) of the given choices; note an unknown session. The
+    windows are those the booking API finds a booking's window among, kept a moment."""
+    code = release.office.code
+    windows = {
+        c.window: office_and_window(code, c.window)[1] for c in given if c.window is not None
+    }
+    if None in windows.values():
         problems["choices"] = [ValidationError(UNKNOWN_SESSION)]
     return [(c.date, windows.get(c.window)) for c in given]
 

@@ -8,6 +8,7 @@ import pytest
 from bookings import ballots, draw
 from bookings.models import Entry
 from bookings.tests.factories import make_applicant, make_family, make_release, window_at
+from offices.tests.factories import OfficeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +159,36 @@ def test_a_bad_entry_is_a_clear_error_and_writes_nothing(
     assert response.json()["error"] == error
     assert field in response.json()["fields"]
     assert not Entry.objects.exists()
+
+
+def test_a_session_of_another_office_is_an_unknown_session(client, entering):
+    elsewhere = window_at(OfficeFactory(code="makassar", timezone="Asia/Makassar"), MONDAY)
+    choices = [{"date": MONDAY.isoformat(), "window": elsewhere.pk}]
+
+    response = post(
+        client, f"/releases/{entering.pk}/entries", entry_body(entering, choices=choices)
+    )
+
+    assert response.status_code == 422
+    assert "choices" in response.json()["fields"]
+    assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_entering_costs_the_same_for_one_applicant_and_a_family(
+    client, entering, size, settings, django_assert_num_queries
+):
+    settings.AVAILABILITY_CACHE_SECONDS = 60  # the office's sessions are kept, as in production
+    post(client, f"/releases/{entering.pk}/entries", entry_body(entering))  # keeps them
+    body = entry_body(entering, *make_family(size))
+
+    # The release; whether a contact or NIK is blocked or a NIK booked; the chosen days'
+    # windows and overrides; in a transaction (a savepoint in a test), the entry, its
+    # applicants, its choices and whether the release is still open.
+    with django_assert_num_queries(10):
+        response = post(client, f"/releases/{entering.pk}/entries", body)
+
+    assert response.status_code == 201, response.json()
 
 
 def test_a_bad_nik_is_named_by_its_place_in_the_list(client, entering):
