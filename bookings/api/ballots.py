@@ -30,6 +30,7 @@ from .endpoints import (
 )
 from .errors import request_language
 from .schemas import (
+    MAX_ID,
     ContactCodeIn,
     ContactOut,
     EntryChangeIn,
@@ -110,8 +111,12 @@ class EntryOut(Schema):
 
 
 def _release(pk) -> Release:
-    # Each entry in a crowd reads it: in a kept statement (antrean/reads.py).
-    release = reads.first(Release, ("office",), f"{Release._meta.db_table}.id = %s", [pk])
+    # Each entry in a crowd reads it: in a kept statement (antrean/reads.py). An id no row can
+    # have is not asked: SQLite cannot take an integer past 64 bits, where the ORM finds none.
+    table = Release._meta.db_table
+    release = (
+        reads.first(Release, ("office",), f"{table}.id = %s", [pk]) if 1 <= pk <= MAX_ID else None
+    )
     if release is None:
         raise Http404(RELEASE_NOT_FOUND)
     return release

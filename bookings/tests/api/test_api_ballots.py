@@ -79,6 +79,15 @@ def test_reading_a_release_costs_the_same_whatever_its_entries(
         assert client.get(f"{API}/releases/{release.pk}").status_code == 200
 
 
+@pytest.mark.parametrize("release_id", [0, -7926166803546895043002368, 2**63, 10**30])
+def test_a_release_id_no_release_can_have_is_404(client, release_id):
+    nik = {"nik": make_applicant().nik}
+
+    assert client.get(f"{API}/releases/{release_id}").status_code == 404
+    withdrawn = post(client, f"/releases/{release_id}/entries/AAAAAAAAAA/withdraw", nik)
+    assert withdrawn.status_code == 404
+
+
 def test_what_is_not_an_id_or_a_code_is_a_clear_422(client):
     for path in (
         "/releases/null,null",
