@@ -22,6 +22,9 @@ GZIP_MS = 0.1  # a page compressed for a browser (wrk does not ask for it)
 BALLOT_ENTRIES = 1_000_000  # over the week a release is open, half in its first hour
 
 
+PLAIN_SQL = "the same booking as plain SQL (pgbench spread)"  # PostgreSQL alone, no web
+
+
 def request_cost(summary, cores):
     """Return what one request of a measured phase cost, in ms of one core: web and PostgreSQL.
 
@@ -60,13 +63,13 @@ def costs(r):
         "booking that succeeds (API)": r.get("spread"),
         "HTML flow, per request (mostly sold-out forms)": r.get("html_rush"),
         "ballot entry (API)": r.get("entry_rush"),
-        "the same booking as plain SQL (pgbench spread)": r.get("pgbench", {}).get("spread"),
+        PLAIN_SQL: r.get("pgbench", {}).get("spread"),
     }
     found = {}
     for name, summary in measured.items():
         cost = request_cost(summary, cores) if summary else None
         if cost:
-            if name.startswith("the same booking"):
+            if name == PLAIN_SQL:
                 cost["web"] = None  # pgbench has no web side
             found[name] = cost | {"how": "measured"}
     for name, page in (
@@ -117,7 +120,7 @@ def release_minute(found):
     rows = [(what, rate, cost, _cores(rate, cost)) for what, rate, cost in parts]
     together = sum(row[3] for row in rows)
     # The crowd's requests come all minute; the bookings only while the places last.
-    booking_cores = rows[4][3]
+    booking_cores = _cores(booked, found["booking that succeeds (API)"]["web"])
     core_seconds = (together - booking_cores) * 60 + booking_cores * SELL_OUT_SECONDS
     postgres = _cores(booked, found["booking that succeeds (API)"]["postgres"]) + _cores(
         arriving, found["booking attempt in a rush (mostly refused)"]["postgres"]
